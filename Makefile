@@ -1,0 +1,35 @@
+# The README's commands. `make demo` runs the whole solution locally on the embedded demo;
+# `make test` runs the test suite. Both create .venv and install into it first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEMO_OUT := demo-output
+
+.PHONY: demo test install demo-assets clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed, so TextToSpeech will only log what it would say (Debian/Ubuntu: sudo apt-get install espeak-ng)"
+	rm -rf $(DEMO_OUT)
+	$(PY) -m localedge run \
+	  --set CameraCapture.VIDEO_PATH=demo/colours.mp4 \
+	  --set TextToSpeech.AUDIO_OUTPUT_DIR=$(DEMO_OUT)/audio \
+	  --set SenseHatDisplay.DISPLAY_SNAPSHOT_DIR=$(DEMO_OUT)/display \
+	  --upstream $(DEMO_OUT)/upstream.jsonl --duration 20
+	@echo "demo output: $(DEMO_OUT)/upstream.jsonl, $(DEMO_OUT)/audio/*.wav, $(DEMO_OUT)/display/*.png"
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+demo-assets: $(STAMP)
+	$(PY) demo/make_demo.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache *.egg-info

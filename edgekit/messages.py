@@ -1,0 +1,75 @@
+"""The classification message CameraCapture sends and TextToSpeech / SenseHatDisplay receive.
+
+Wire format (JSON, contentType application/json, contentEncoding utf-8), schema version 1::
+
+    {"schemaVersion": 1, "tagName": "Apple" | null, "probability": 0.998,
+     "predictions": [{"tagName": "Apple", "probability": 0.998, "tagId": "", "boundingBox": null}, ...],
+     "captureTime": "2026-11-20T10:00:00.123Z", "frameNumber": 42, "source": "fruit.mp4"}
+
+``tagName`` is the top prediction at or above the camera's threshold, ``null`` when nothing
+is (the scene went empty). ``predictions`` are as the classifier returned them (Custom Vision
+format). The application property ``tagName`` is set when there is a tag, so routes can
+filter with ``WHERE tagName = 'Apple'`` or ``WHERE IS_DEFINED(tagName)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from edgekit.hub import InputMessage
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+CLASSIFICATION_OUTPUT = "classification"
+
+
+class BoundingBox(BaseModel):
+    """Normalised 0-1 box of an object detection prediction."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+class Prediction(BaseModel):
+    """One prediction in Custom Vision's format (probability 0-1)."""
+
+    tagName: str
+    probability: float = Field(ge=0.0, le=1.0)
+    tagId: str = ""
+    boundingBox: BoundingBox | None = None
+
+
+class Classification(BaseModel):
+    """A change of the top tag seen by the camera (schema version 1)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schemaVersion: int = SCHEMA_VERSION
+    tagName: str | None
+    probability: float = Field(ge=0.0, le=1.0)
+    predictions: list[Prediction]
+    captureTime: datetime
+    frameNumber: int = Field(ge=0)
+    source: str
+
+    def properties(self) -> dict[str, str]:
+        """Application properties for routing: ``tagName`` when there is a tag, and the schema version."""
+        props = {"schemaVersion": str(self.schemaVersion)}
+        if self.tagName is not None:
+            props["tagName"] = self.tagName
+        return props
+
+
+def parse_classification(message: InputMessage) -> Classification | None:
+    """The classification in an input message, or None (logged) when it is not one."""
+    try:
+        return Classification.model_validate(message.json())
+    except (ValueError, ValidationError) as exc:
+        logger.warning("ignoring a message on input %r that is not a classification: %s", message.input_name, exc)
+        return None

@@ -1,0 +1,76 @@
+"""Process plumbing every module's ``main.py`` shares: logging, SIGTERM, backoff, hub connection.
+
+IoT Edge stops a module with SIGTERM and kills it after a grace period, and restarts a module
+that exits; so modules wait on a stop event, never exit on recoverable errors, and retry with
+capped exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+
+from edgekit.hub import Hub, HubUnavailableError, connect
+
+logger = logging.getLogger(__name__)
+
+
+def configure_logging(environ: Mapping[str, str] | None = None) -> None:
+    """Configure root logging once, level from ``LOG_LEVEL`` (default INFO), to stderr."""
+    env = os.environ if environ is None else environ
+    level = env.get("LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    for noisy in ("azure.iot.device", "paho", "urllib3", "waitress.queue"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def stop_event() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (Ctrl-C); call from the main thread."""
+    event = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        event.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return event
+
+
+def backoff(initial_s: float = 0.5, maximum_s: float = 30.0, factor: float = 2.0) -> Iterator[float]:
+    """Endless capped exponential delays in seconds, with +-20 % jitter so retries do not align."""
+    delay = initial_s
+    while True:
+        yield delay * random.uniform(0.8, 1.2)
+        delay = min(maximum_s, delay * factor)
+
+
+def connect_hub(stop: threading.Event, *, required: bool = True) -> Hub | None:
+    """Connect to edgeHub (or the local runner), retrying with backoff until ``stop`` is set.
+
+    With ``required=False`` a process outside IoT Edge and the runner gets ``None`` (a module that
+    also works standalone, such as the classifier's REST service); otherwise HubUnavailableError.
+    """
+    for delay in backoff():
+        try:
+            return connect()
+        except HubUnavailableError:
+            if required:
+                raise
+            logger.info("no IoT Edge environment: running standalone, without module twin")
+            return None
+        except Exception as exc:  # noqa: BLE001 - any transport failure is retried
+            logger.warning("cannot reach edgeHub (%s); retrying in %.1f s", exc, delay)
+        if stop.wait(delay):
+            return None
+    return None

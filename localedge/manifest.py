@@ -1,0 +1,124 @@
+"""Reading a deployment template the way the IoT Edge tooling expands it, for the local runner.
+
+contract: docs/iotedge.md "Tooling conventions" and "Manifest essentials". ``$VAR`` / ``${VAR}``
+are replaced from ``.env`` and the process environment (only variables that exist, as the
+tooling does, so ``$upstream`` and ``$edgeAgent`` survive); ``${MODULES.<Folder>[.<platform>]}``
+names the module folder under ``modules/`` that the runner starts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+MODULE_IMAGE = re.compile(r"^\$\{MODULES\.([^.}]+)(?:\.([^}]+))?\}$")
+
+
+class ManifestError(ValueError):
+    """The deployment template cannot be run; the message names the file, the JSON path and the fix."""
+
+
+@dataclass
+class ModuleSpec:
+    """One custom module of the manifest: ``folder`` is modules/<Folder> when it is built from this solution."""
+
+    name: str
+    folder: str | None
+    image: str
+    env: dict[str, str]
+    status: str = "running"
+    restart_policy: str = "always"
+    startup_order: int = 200
+    desired: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Manifest:
+    """The parts of a deployment manifest the local runner needs."""
+
+    path: Path
+    modules: dict[str, ModuleSpec]
+    routes: dict[str, str]
+
+
+def load_variables(env_file: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """Variables for substitution: ``.env`` (when it exists), overridden by the process environment."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v or "" for k, v in dotenv_values(env_file).items()})
+    values.update(environ)
+    return values
+
+
+def substitute(text: str, variables: Mapping[str, str]) -> str:
+    """Replace each ``$VAR`` / ``${VAR}`` that is defined in ``variables``; leave the others as written."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return variables[name] if name in variables else match.group(0)
+
+    return VARIABLE.sub(replace, text)
+
+
+def unresolved(text: str) -> list[str]:
+    """Names of ``$VAR`` / ``${VAR}`` references still in ``text``."""
+    return [m.group(1) or m.group(2) for m in VARIABLE.finditer(text)]
+
+
+def _expand(node: Any, variables: Mapping[str, str]) -> Any:
+    if isinstance(node, str):
+        return node if MODULE_IMAGE.match(node) else substitute(node, variables)
+    if isinstance(node, list):
+        return [_expand(item, variables) for item in node]
+    if isinstance(node, dict):
+        return {key: _expand(value, variables) for key, value in node.items()}
+    return node
+
+
+def _at(document: dict[str, Any], path: Path, *keys: str) -> Any:
+    node: Any = document
+    for i, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            where = ".".join(keys[: i + 1])
+            raise ManifestError(f"{path}: {where} is missing; start from the project's deployment.template.json")
+        node = node[key]
+    return node
+
+
+def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
+    """Parse and expand a deployment template; raises ManifestError naming what is wrong."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read the deployment template ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise ManifestError(f"{path}: not valid JSON ({exc})") from exc
+    document = _expand(raw, variables)
+    content = _at(document, path, "modulesContent")
+    agent = _at(content, path, "$edgeAgent", "properties.desired")
+    hub = _at(content, path, "$edgeHub", "properties.desired")
+    modules: dict[str, ModuleSpec] = {}
+    for name, spec in _at(agent, path, "modules").items():
+        image = str(spec.get("settings", {}).get("image", ""))
+        folder_match = MODULE_IMAGE.match(image)
+        env = {key: str(value.get("value", "")) for key, value in (spec.get("env") or {}).items()}
+        modules[name] = ModuleSpec(
+            name=name,
+            folder=folder_match.group(1) if folder_match else None,
+            image=image,
+            env=env,
+            status=str(spec.get("status", "running")),
+            restart_policy=str(spec.get("restartPolicy", "always")),
+            startup_order=int(spec.get("startupOrder", 200)),
+            desired=dict(content.get(name, {}).get("properties.desired", {})),
+        )
+    routes_node = hub.get("routes", {})
+    routes = {name: (r["route"] if isinstance(r, dict) else str(r)) for name, r in routes_node.items()}
+    return Manifest(path=path, modules=modules, routes=routes)

@@ -1,0 +1,64 @@
+"""HTTP client of the classifier (Custom Vision REST contract: POST raw JPEG, JSON predictions)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import cv2
+import numpy as np
+import requests
+from pydantic import TypeAdapter, ValidationError
+
+from edgekit.messages import Prediction
+from edgekit.runtime import backoff
+
+logger = logging.getLogger(__name__)
+
+_PREDICTIONS = TypeAdapter(list[Prediction])
+
+
+class ClassifierError(RuntimeError):
+    """The classifier did not answer with predictions (down, timed out, HTTP error, bad JSON)."""
+
+
+class ClassifierClient:
+    """POSTs JPEG frames to ``endpoint`` (e.g. http://ImageClassifierService:80/image); timeout in s."""
+
+    def __init__(self, endpoint: str, timeout_s: float) -> None:
+        self.endpoint = endpoint
+        self.timeout_s = timeout_s
+        self._http = requests.Session()
+
+    def classify(self, jpeg: bytes) -> list[Prediction]:
+        """Predictions for one JPEG, in the order the classifier gives; raises ClassifierError."""
+        try:
+            reply = self._http.post(
+                self.endpoint, data=jpeg, headers={"Content-Type": "application/octet-stream"}, timeout=self.timeout_s
+            )
+        except requests.RequestException as exc:
+            raise ClassifierError(f"{self.endpoint} unreachable: {exc.__class__.__name__}") from exc
+        if reply.status_code != 200:
+            raise ClassifierError(f"{self.endpoint} answered HTTP {reply.status_code}: {reply.text[:200]}")
+        try:
+            return _PREDICTIONS.validate_python(reply.json().get("predictions"))
+        except (ValueError, AttributeError, ValidationError) as exc:
+            raise ClassifierError(f"{self.endpoint} answered without Custom Vision predictions: {exc}") from exc
+
+    def wait_until_ready(self, stop: threading.Event) -> bool:
+        """Block until the classifier classifies a probe image; False if ``stop`` was set first."""
+        ok, probe = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))
+        assert ok
+        last = ""
+        for delay in backoff(initial_s=0.5, maximum_s=10.0):
+            try:
+                self.classify(probe.tobytes())
+                logger.info("classifier at %s is ready", self.endpoint)
+                return True
+            except ClassifierError as exc:
+                if str(exc) != last:
+                    logger.info("waiting for the classifier: %s", exc)
+                    last = str(exc)
+            if stop.wait(delay):
+                return False
+        return False

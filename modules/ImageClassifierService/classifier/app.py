@@ -1,0 +1,150 @@
+"""The REST API: a drop-in replacement for the Custom Vision "Dockerfile" export's service.
+
+contract: docs/customvision.md section 1. ``POST /image`` (and the six project/iteration
+variants) takes the image from a multipart file field ``imageData``, a form field
+``imageData``, or the raw body; ``POST /url`` takes ``{"url": ...}``. Success is HTTP 200 with
+``{"id", "project", "iteration", "created", "predictions": [{"tagName", "probability",
+"tagId", "boundingBox"}]}``, probabilities rounded to 8 decimals, those at or below 1e-8
+dropped, label order kept. Errors are JSON ``{"code", "message"}`` with a real status:
+400 undecodable image or bad request, 413 too large, 415 unsupported media, never 200.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from classifier.export import CustomVisionModel
+from classifier.preprocess import ImageDecodeError, decode
+from classifier.settings import ClassifierSettings
+
+logger = logging.getLogger(__name__)
+
+MIN_PROBABILITY = 1e-8
+BANNER = "Custom Vision compatible image classifier (ImageClassifierService). POST an image to /image or {\"url\": ...} to /url.\n"
+
+_PREFIXES = (
+    "",
+    "/<project>",
+    "/<project>/classify/iterations/<published_name>",
+    "/<project>/detect/iterations/<published_name>",
+)
+
+
+class ApiError(Exception):
+    """An error answered as JSON ``{"code", "message"}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify({"code": code, "message": message}), status
+
+
+def prediction_response(scores: list[tuple[str, float]]) -> dict[str, Any]:
+    """(tag, probability) per label -> the Custom Vision response body."""
+    return {
+        "id": "",
+        "project": "",
+        "iteration": "",
+        "created": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds"),
+        "predictions": [
+            {"tagName": tag, "probability": round(p, 8), "tagId": "", "boundingBox": None}
+            for tag, p in scores
+            if p > MIN_PROBABILITY
+        ],
+    }
+
+
+def _image_from_request() -> bytes:
+    upload = request.files.get("imageData")
+    if upload is not None:
+        return upload.read()
+    if "imageData" in request.form:
+        text = request.form["imageData"]
+        try:
+            return base64.b64decode(text, validate=True)
+        except ValueError:
+            return text.encode("utf-8", "surrogateescape")
+    content_type = (request.mimetype or "").lower()
+    if content_type.startswith("text/") or content_type == "application/json":
+        raise ApiError(415, "UnsupportedMediaType", f"send the image as application/octet-stream or multipart 'imageData', not {content_type}")
+    return request.get_data(cache=False)
+
+
+def _fetch(url: str, settings: ClassifierSettings) -> bytes:
+    if not url.lower().startswith(("http://", "https://")):
+        raise ApiError(400, "BadRequestImageUrl", "the url must start with http:// or https://")
+    try:
+        with requests.get(url, timeout=settings.url_timeout_s, stream=True) as reply:
+            if reply.status_code != 200:
+                raise ApiError(400, "BadRequestImageUrl", f"fetching the url answered HTTP {reply.status_code}")
+            data = bytearray()
+            for chunk in reply.iter_content(64 * 1024):
+                data.extend(chunk)
+                if len(data) > settings.max_image_bytes:
+                    raise ApiError(413, "BadRequestImageSizeBytes", f"the image at the url is larger than {settings.max_image_bytes} bytes")
+            return bytes(data)
+    except requests.RequestException as exc:
+        raise ApiError(400, "BadRequestImageUrl", f"could not fetch the url: {exc.__class__.__name__}") from exc
+
+
+def create_app(model: CustomVisionModel, settings: ClassifierSettings) -> Flask:
+    """The Flask app serving ``model``; dependencies passed in so tests use a real small model."""
+    app = Flask("ImageClassifierService")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_image_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the export's key order
+
+    def classify(data: bytes) -> Response:
+        try:
+            image = decode(data)
+        except ImageDecodeError as exc:
+            raise ApiError(400, "BadRequestImageFormat", str(exc)) from exc
+        return jsonify(prediction_response(model.classify(image)))
+
+    def by_image(**_: str) -> Response:
+        return classify(_image_from_request())
+
+    def by_url(**_: str) -> Response:
+        body = request.get_json(silent=True)
+        url = body.get("url") or body.get("Url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url:
+            raise ApiError(400, "BadRequestImageUrl", 'send a JSON body {"url": "https://..."}')
+        return classify(_fetch(url, settings))
+
+    for prefix in _PREFIXES:
+        for suffix in ("", "/nostore"):
+            if prefix == "" and suffix:
+                continue
+            app.add_url_rule(f"{prefix}/image{suffix}", f"image:{prefix}{suffix}", by_image, methods=["POST"])
+            app.add_url_rule(f"{prefix}/url{suffix}", f"url:{prefix}{suffix}", by_url, methods=["POST"])
+
+    @app.get("/")
+    def banner() -> Response:
+        return Response(BANNER, mimetype="text/plain")
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> tuple[Response, int]:
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        status = exc.code or 500
+        if status == 413:
+            return _error(413, "BadRequestImageSizeBytes", f"the image is larger than {settings.max_image_bytes} bytes")
+        return _error(status, exc.name.replace(" ", ""), exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response, int]:
+        logger.exception("unexpected error")
+        return _error(500, "InternalServerError", "the classifier failed on this image; see the module log")
+
+    return app

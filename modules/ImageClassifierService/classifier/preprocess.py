@@ -1,0 +1,90 @@
+"""Image decoding and the Custom Vision preprocessing recipe.
+
+contract: docs/customvision.md section 4 and the fixtures' figures. Decode (EXIF orientation
+applied); then either resize the shorter side to 256 and centre-crop to
+the network size (classic) or stretch to the network size (S1 exports); convert to the model's
+colour order and value range; add the batch dimension in the model's layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+from PIL import Image
+
+CLASSIC_SHORTER_SIDE_PX = 256
+
+
+class ImageDecodeError(ValueError):
+    """The bytes are not an image OpenCV can decode (JPEG, PNG, BMP, WebP, TIFF...)."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What the network takes: tensor ``name``, ``layout``, spatial size in px, element dtype."""
+
+    name: str
+    layout: Literal["NCHW", "NHWC"]
+    height: int
+    width: int
+    dtype: type[np.floating]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an image becomes the network's input.
+
+    colour: channel order the network expects; scale: multiplier from 0-255 (1.0 or 1/255);
+    resize: "classic" (shorter side 256, centre crop) or "stretch" (straight to the input size).
+    """
+
+    colour: Literal["BGR", "RGB"] = "BGR"
+    scale: float = 1.0
+    resize: Literal["classic", "stretch"] = "classic"
+    shorter_side: int = CLASSIC_SHORTER_SIDE_PX
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Encoded image bytes -> HxWx3 uint8 BGR, EXIF orientation applied.
+
+    Raises ImageDecodeError when the bytes are empty or not a decodable image.
+    """
+    if not data:
+        raise ImageDecodeError("the request contains no image data")
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise ImageDecodeError("the image could not be decoded: send a JPEG, PNG, BMP, WebP or TIFF image")
+    return image
+
+
+def _resize(image: np.ndarray, width: int, height: int) -> Image.Image:
+    # Pillow's bilinear filter (antialiased when shrinking) is what the exported service uses;
+    # OpenCV's resizers give visibly different probabilities on the fixture models.
+    return Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR)
+
+
+def _classic(image: np.ndarray, shorter: int, height: int, width: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    ratio = shorter / min(h, w)
+    new_w, new_h = max(width, round(w * ratio)), max(height, round(h * ratio))
+    left, top = (new_w - width) // 2, (new_h - height) // 2
+    return np.asarray(_resize(image, new_w, new_h).crop((left, top, left + width, top + height)))
+
+
+def to_tensor(image: np.ndarray, spec: InputSpec, recipe: Recipe) -> np.ndarray:
+    """HxWx3 uint8 BGR image -> network input, shape [1,3,H,W] or [1,H,W,3] of ``spec.dtype``."""
+    if recipe.resize == "stretch":
+        fitted = np.asarray(_resize(image, spec.width, spec.height))
+    else:
+        fitted = _classic(image, recipe.shorter_side, spec.height, spec.width)
+    if recipe.colour == "RGB":
+        fitted = cv2.cvtColor(fitted, cv2.COLOR_BGR2RGB)
+    tensor = fitted.astype(np.float32)
+    if recipe.scale != 1.0:
+        tensor *= recipe.scale
+    if spec.layout == "NCHW":
+        tensor = tensor.transpose(2, 0, 1)
+    return np.ascontiguousarray(tensor[np.newaxis], dtype=spec.dtype)

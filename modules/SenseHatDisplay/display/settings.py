@@ -1,0 +1,20 @@
+"""SenseHatDisplay settings: environment variables give the defaults, desired properties override."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from edgekit.settings import ModuleSettings
+
+
+class DisplaySettings(ModuleSettings):
+    """display_snapshot_dir: folder for a PNG of each new matrix state ("" = none);
+    backend: "auto" (the SenseHat on a Pi, else the sense-emu virtual matrix), "sensehat" or
+    "emulator"; rotation: degrees (0, 90, 180, 270); low_light: dim the LEDs."""
+
+    display_snapshot_dir: str = ""
+    backend: Literal["auto", "sensehat", "emulator"] = "auto"
+    rotation: Literal[0, 90, 180, 270] = 0
+    low_light: bool = False

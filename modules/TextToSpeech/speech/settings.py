@@ -1,0 +1,32 @@
+"""TextToSpeech settings: environment variables give the defaults, desired properties override."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from edgekit.settings import ModuleSettings
+
+
+class SpeechSettings(ModuleSettings):
+    """speech_key / speech_region: Azure Speech resource (both set: Azure voice; else espeak-ng);
+    voice: Azure voice name; espeak_voice: espeak-ng voice; phrase: what is said, ``{tagName}``
+    replaced by the tag; audio_output_dir: folder for a WAV of each phrase ("" = only when
+    there is no sound device); cache_dir: folder caching synthesised phrases ("" = memory);
+    synthesis_timeout_s: longest wait for one phrase, in s."""
+
+    speech_key: SecretStr = SecretStr("")
+    speech_region: str = ""
+    voice: str = "en-US-JennyNeural"
+    espeak_voice: str = "en-us"
+    phrase: str = "{tagName}"
+    audio_output_dir: str = ""
+    cache_dir: str = ""
+    synthesis_timeout_s: float = Field(10.0, gt=0.0, le=120.0)
+
+    def phrase_for(self, tag: str) -> str:
+        """The sentence to speak for ``tag``."""
+        return self.phrase.replace("{tagName}", tag)
+
+    @property
+    def azure_configured(self) -> bool:
+        return bool(self.speech_key.get_secret_value() and self.speech_region)
