@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+import tempfile
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 
 from speech.settings import SpeechSettings
 
@@ -58,16 +60,20 @@ class EspeakEngine(Engine):
         return shutil.which(ESPEAK) is not None
 
     def synthesize(self, text: str) -> bytes:
-        try:
-            done = subprocess.run(
-                [ESPEAK, "-v", self._voice, "--stdout", "--", text],
-                capture_output=True, timeout=self._timeout_s, check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SynthesisError(f"espeak-ng failed: {exc}") from exc
-        if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
+        # -w (not --stdout): espeak-ng can then seek back and write the real length into the WAV header.
+        with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
+            target = Path(folder) / "speech.wav"
+            try:
+                done = subprocess.run(
+                    [ESPEAK, "-v", self._voice, "-w", str(target), "--", text],
+                    capture_output=True, timeout=self._timeout_s, check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise SynthesisError(f"espeak-ng failed: {exc}") from exc
+            wav = target.read_bytes() if target.is_file() else b""
+        if done.returncode != 0 or not wav.startswith(b"RIFF"):
             raise SynthesisError(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()[:200]}")
-        return done.stdout
+        return wav
 
 
 class AzureEngine(Engine):
