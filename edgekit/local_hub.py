@@ -104,6 +104,7 @@ class LocalHub(Hub):
 
     def set_input_handler(self, handler: InputHandler) -> None:
         self._input_handler = guarded(handler, "input")
+        self._write({"op": "subscribe"})  # as the SDK subscribes to inputs once a handler is set
 
     def set_desired_handler(self, handler: DesiredHandler) -> None:
         self._desired_handler = guarded(handler, "desired properties")

@@ -3,7 +3,7 @@
 Transport: ``multiprocessing.connection`` (HMAC-authenticated, length-framed) on loopback;
 each frame is one UTF-8 JSON object with an ``op``. Message bodies travel base64-encoded.
 
-Module -> runner: ``hello`` {module}, ``send`` {output, body, properties, contentType,
+Module -> runner: ``hello`` {module}, ``subscribe`` (input handler set: inputs may flow), ``send`` {output, body, properties, contentType,
 contentEncoding}, ``get_twin`` {rid}, ``report`` {patch}.
 Runner -> module: ``input`` {input, body, properties, contentType}, ``twin`` {rid, desired,
 reported}, ``desired`` {patch}.

@@ -70,6 +70,7 @@ class Bus:
         self.authkey = os.urandom(16)
         self._listener = Listener(("127.0.0.1", 0), authkey=self.authkey)
         self._conns: dict[str, Connection] = {}
+        self._subscribed: set[str] = set()
         self._held: dict[str, deque[dict[str, Any]]] = defaultdict(lambda: deque(maxlen=HELD_PER_MODULE))
         self._lock = threading.RLock()
         self._closed = False
@@ -115,9 +116,6 @@ class Bus:
         module = str(hello.get("module", ""))
         with self._lock:
             self._conns[module] = conn
-            held = list(self._held.pop(module, ()))
-        for frame in held:
-            self._write(module, frame)
         logger.debug("%s connected", module)
         while not self._closed:
             try:
@@ -131,6 +129,7 @@ class Bus:
         with self._lock:
             if self._conns.get(module) is conn:
                 del self._conns[module]
+                self._subscribed.discard(module)
 
     def _handle(self, module: str, conn: Connection, frame: dict[str, Any]) -> None:
         op = frame["op"]
@@ -141,13 +140,19 @@ class Bus:
                      "reported": self.reported[module]}
             with self._lock:
                 wire.write(conn, reply)
+        elif op == "subscribe":
+            with self._lock:
+                self._subscribed.add(module)
+                held = list(self._held.pop(module, ()))
+            for item in held:
+                self._write(module, item)
         elif op == "report":
             _merge(self.reported[module], frame.get("patch") or {})
 
     def _write(self, module: str, frame: dict[str, Any]) -> None:
         with self._lock:
             conn = self._conns.get(module)
-            if conn is None:
+            if conn is None or (frame["op"] == "input" and module not in self._subscribed):
                 self._held[module].append(frame)
                 return
             try:

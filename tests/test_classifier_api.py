@@ -1,0 +1,152 @@
+"""ImageClassifierService's REST API against a real fixture model: the Custom Vision Dockerfile-export contract."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from classifier.app import create_app
+from classifier.export import CustomVisionModel, load
+from classifier.settings import ClassifierSettings
+from conftest import IMAGES, MODELS
+
+ROUTE_PREFIXES = ["", "/proj", "/proj/classify/iterations/Iteration1", "/proj/detect/iterations/Iteration1"]
+
+
+@pytest.fixture(scope="module")
+def model() -> CustomVisionModel:
+    return load(MODELS / "apples-bananas")
+
+
+@pytest.fixture()
+def client(model: CustomVisionModel) -> FlaskClient:
+    return create_app(model, ClassifierSettings(max_image_bytes=4 * 1024 * 1024, url_timeout_s=5)).test_client()
+
+
+@pytest.fixture(scope="module")
+def image_server() -> Iterator[str]:
+    """A real HTTP server on loopback serving the fixture photos, for /url."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(IMAGES)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _top(body: dict) -> str:
+    return max(body["predictions"], key=lambda p: p["probability"])["tagName"]
+
+
+# /image plus the six project/iteration variants (there is no bare /image/nostore).
+IMAGE_ROUTES = ["/image"] + [f"{p}/image{n}" for p in ROUTE_PREFIXES[1:] for n in ("", "/nostore")]
+
+
+@pytest.mark.parametrize("route", IMAGE_ROUTES)
+def test_every_image_route_classifies(client: FlaskClient, route: str) -> None:
+    data = (IMAGES / "banana1.jpg").read_bytes()
+    reply = client.post(route, data=data, content_type="application/octet-stream")
+    assert reply.status_code == 200
+    assert _top(reply.get_json()) == "Banana"
+
+
+def test_response_has_the_exports_exact_shape(client: FlaskClient) -> None:
+    reply = client.post("/image", data=(IMAGES / "apple1.jpg").read_bytes(), content_type="application/octet-stream")
+    body = reply.get_json()
+    assert list(body) == ["id", "project", "iteration", "created", "predictions"]
+    assert body["id"] == body["project"] == body["iteration"] == ""
+    assert len(body["created"]) == 26 and body["created"][10] == "T" and not body["created"].endswith("Z")
+    apple = body["predictions"][0]
+    assert list(apple) == ["tagName", "probability", "tagId", "boundingBox"]
+    assert apple["tagName"] == "Apple" and apple["tagId"] == "" and apple["boundingBox"] is None
+    assert apple["probability"] == round(apple["probability"], 8) and apple["probability"] > 0.99
+    # Banana scores ~1e-6 here: kept (above 1e-8), in label order, not sorted.
+    assert [p["tagName"] for p in body["predictions"]] in (["Apple", "Banana"], ["Apple"])
+
+
+def test_predictions_at_or_below_1e8_are_dropped(model: CustomVisionModel) -> None:
+    from classifier.app import prediction_response
+
+    body = prediction_response([("Apple", 0.5), ("Banana", 1e-8), ("Lemon", 1e-9), ("Orange", 0.123456789123)])
+    assert body["predictions"] == [
+        {"tagName": "Apple", "probability": 0.5, "tagId": "", "boundingBox": None},
+        {"tagName": "Orange", "probability": 0.12345679, "tagId": "", "boundingBox": None},
+    ]
+
+
+def test_image_as_multipart_file_and_as_form_field(client: FlaskClient) -> None:
+    data = (IMAGES / "apple2.jpg").read_bytes()
+    as_file = client.post("/image", data={"imageData": (io.BytesIO(data), "apple2.jpg")}, content_type="multipart/form-data")
+    assert as_file.status_code == 200 and _top(as_file.get_json()) == "Apple"
+    import base64
+
+    as_field = client.post("/image", data={"imageData": base64.b64encode(data).decode()})
+    assert as_field.status_code == 200 and _top(as_field.get_json()) == "Apple"
+
+
+def test_url_route_fetches_over_http(client: FlaskClient, image_server: str) -> None:
+    for route in IMAGE_ROUTES:
+        reply = client.post(route.replace("/image", "/url"), json={"url": f"{image_server}/banana2.jpg"})
+        assert reply.status_code == 200, reply.get_json()
+        assert _top(reply.get_json()) == "Banana"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"url": "file:///etc/passwd"}, 400, "BadRequestImageUrl"),
+        ({"url": ""}, 400, "BadRequestImageUrl"),
+        ({"nourl": "x"}, 400, "BadRequestImageUrl"),
+    ],
+)
+def test_url_route_refuses_bad_requests_with_json(client: FlaskClient, body: dict, status: int, code: str) -> None:
+    reply = client.post("/url", json=body)
+    assert reply.status_code == status
+    assert reply.get_json()["code"] == code and reply.get_json()["message"]
+
+
+def test_url_that_is_not_found_or_not_an_image(client: FlaskClient, image_server: str) -> None:
+    missing = client.post("/url", json={"url": f"{image_server}/nothing.jpg"})
+    assert missing.status_code == 400 and "404" in missing.get_json()["message"]
+    not_image = client.post("/url", json={"url": f"{image_server}/../README.md"})
+    assert not_image.status_code == 400
+
+
+def test_nostore_route_without_project_does_not_exist(client: FlaskClient) -> None:
+    assert client.post("/image/nostore", data=b"x").status_code == 404
+
+
+def test_undecodable_image_is_400_with_a_reason(client: FlaskClient) -> None:
+    reply = client.post("/image", data=b"this is not a JPEG", content_type="application/octet-stream")
+    assert reply.status_code == 400
+    assert reply.get_json() == {"code": "BadRequestImageFormat",
+                                "message": "the image could not be decoded: send a JPEG, PNG, BMP, WebP or TIFF image"}
+    truncated = (IMAGES / "apple1.jpg").read_bytes()[:200]
+    assert client.post("/image", data=truncated, content_type="application/octet-stream").status_code == 400
+    empty = client.post("/image", data=b"", content_type="application/octet-stream")
+    assert empty.status_code == 400 and "no image" in empty.get_json()["message"]
+
+
+def test_too_large_upload_is_413(model: CustomVisionModel) -> None:
+    small = create_app(model, ClassifierSettings(max_image_bytes=100_000)).test_client()
+    big = (IMAGES / "backpod.jpg").read_bytes()  # 128 KB
+    reply = small.post("/image", data=big, content_type="application/octet-stream")
+    assert reply.status_code == 413 and reply.get_json()["code"] == "BadRequestImageSizeBytes"
+
+
+def test_text_body_is_415(client: FlaskClient) -> None:
+    reply = client.post("/image", data="hello", content_type="text/plain")
+    assert reply.status_code == 415 and reply.get_json()["code"] == "UnsupportedMediaType"
+
+
+def test_unknown_route_and_wrong_method_answer_json(client: FlaskClient) -> None:
+    assert client.get("/").status_code == 200 and b"/image" in client.get("/").data
+    missing = client.post("/nothing")
+    assert missing.status_code == 404 and missing.get_json()["code"]
+    wrong = client.get("/image")
+    assert wrong.status_code == 405 and wrong.get_json()["code"]

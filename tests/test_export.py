@@ -1,0 +1,172 @@
+"""Loading Custom Vision exports: the real fixture models, and small models built to each documented contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from classifier.export import ModelLoadError, load
+from classifier.preprocess import ImageDecodeError, decode
+from conftest import IMAGES, MODELS
+
+# fixtures README: apples-bananas classifies each photo correctly; fruits top-1 per its table.
+APPLES_BANANAS = {"apple1": "Apple", "apple2": "Apple", "apple3": "Apple",
+                  "banana1": "Banana", "banana2": "Banana", "banana3": "Banana"}
+FRUITS_TOP = {"apple1": ("Apple", 0.12), "apple2": ("Apple", 0.54), "apple3": ("Orange", 0.09),
+              "banana1": ("Banana", 1.00), "banana2": ("Banana", 1.00), "banana3": ("Banana", 0.77)}
+
+
+def _classify(model, name: str) -> dict[str, float]:
+    return dict(model.classify(decode((IMAGES / f"{name}.jpg").read_bytes())))
+
+
+def test_apples_bananas_fixture_matches_the_expected_results() -> None:
+    model = load(MODELS / "apples-bananas")
+    assert model.labels == ("Apple", "Banana")
+    assert (model.spec.layout, model.spec.height, model.spec.width) == ("NHWC", 227, 227)
+    assert model.recipe.colour == "BGR" and model.recipe.scale == 1.0
+    for name, truth in APPLES_BANANAS.items():
+        scores = _classify(model, name)
+        assert max(scores, key=scores.get) == truth and scores[truth] >= 0.98, (name, scores)
+    assert max(_classify(model, "backpod").values()) < 0.01
+
+
+def test_fruits_fixture_matches_the_readme_table() -> None:
+    model = load(MODELS / "fruits")
+    for name, (tag, probability) in FRUITS_TOP.items():
+        scores = _classify(model, name)
+        assert max(scores, key=scores.get) == tag, (name, scores)
+        assert scores[tag] == pytest.approx(probability, abs=0.01), (name, scores)
+    assert max(_classify(model, "backpod").values()) < 0.01
+
+
+def test_export_zip_loads_without_unpacking(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in (MODELS / "apples-bananas").iterdir():
+            if f.suffix != ".pb":
+                z.write(f, f.name)
+    model = load(archive)
+    assert model.labels == ("Apple", "Banana")
+    assert max(_classify(model, "banana2"), key=_classify(model, "banana2").get) == "Banana"
+
+
+def _nchw_model(path: Path, out_name: str, labels: list[str], dtype: int = TensorProto.FLOAT,
+                metadata: dict[str, str] | None = None, size: int = 32) -> None:
+    """A tiny real network: mean of each channel -> scores = channel means (R,G,B order as given)."""
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
+         helper.make_node("Flatten", ["pooled"], [out_name], axis=1)],
+        "probe", [helper.make_tensor_value_info("data", dtype, ["N", 3, size, size])],
+        [helper.make_tensor_value_info(out_name, dtype, ["N", 3])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    for key, value in (metadata or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    path.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, path / "model.onnx")
+    (path / "labels.txt").write_text("\n".join(labels) + "\n")
+
+
+def _solid(bgr: tuple[int, int, int]) -> np.ndarray:
+    return np.full((48, 64, 3), bgr, dtype=np.uint8)
+
+
+def test_colour_order_and_range_come_from_model_metadata(tmp_path: Path) -> None:
+    _nchw_model(tmp_path / "rgb01", "model_output", ["first", "second", "third"],
+                metadata={"Image.BitmapPixelFormat": "Rgb8", "Image.NominalPixelRange": "Normalized_0_1"})
+    model = load(tmp_path / "rgb01")
+    scores = dict(model.classify(_solid((255, 0, 51))))  # BGR: blue 255, red 51
+    assert scores == pytest.approx({"first": 0.2, "second": 0.0, "third": 1.0}, abs=1e-3)
+
+
+def test_no_range_metadata_means_0_255_and_bgr(tmp_path: Path) -> None:
+    _nchw_model(tmp_path / "plain", "loss", ["b", "g", "r"])
+    model = load(tmp_path / "plain")
+    assert dict(model.classify(_solid((10, 20, 30)))) == pytest.approx({"b": 10, "g": 20, "r": 30}, abs=0.01)
+
+
+def test_metadata_properties_json_selects_stretch_and_rgb(tmp_path: Path) -> None:
+    _nchw_model(tmp_path / "s1", "model_output", ["r", "g", "b"], size=30)
+    (tmp_path / "s1" / "metadata_properties.json").write_text(json.dumps({
+        "Image.BitmapPixelFormat": "Rgb8", "Image.NominalPixelRange": "Normalized_0_1",
+        "CustomVision.Preprocess.ResizeMethod": "Stretch", "CustomVision.Preprocess.CropMethod": "NoCrop"}))
+    model = load(tmp_path / "s1")
+    assert model.recipe.resize == "stretch" and model.recipe.colour == "RGB"
+    # Left half red, right half blue: a stretch keeps both halves, a centre crop would too,
+    # but a 64x48 image stretched to 30x30 keeps the 50/50 split exactly.
+    image = np.zeros((48, 64, 3), np.uint8)
+    image[:, :32] = (0, 0, 255)
+    image[:, 32:] = (255, 0, 0)
+    scores = dict(model.classify(image))
+    assert scores["r"] == pytest.approx(0.5, abs=0.02) and scores["b"] == pytest.approx(0.5, abs=0.02)
+
+
+def test_float16_input_is_fed_float16(tmp_path: Path) -> None:
+    _nchw_model(tmp_path / "f16", "model_output", ["b", "g", "r"], dtype=TensorProto.FLOAT16)
+    model = load(tmp_path / "f16")
+    assert model.spec.dtype == np.float16
+    assert dict(model.classify(_solid((100, 50, 25))))["b"] == pytest.approx(100, abs=0.5)
+
+
+def test_zipmap_output_reads_embedded_labels(tmp_path: Path) -> None:
+    """ONNX12 flavour: a ZipMap with classlabels_strings, no labels.txt needed."""
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
+         helper.make_node("Flatten", ["pooled"], ["scores"], axis=1),
+         helper.make_node("ZipMap", ["scores"], ["loss"], domain="ai.onnx.ml", classlabels_strings=["x", "y", "z"])],
+        "onnx12", [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", 3, 16, 16])],
+        [helper.make_value_info("loss", helper.make_sequence_type_proto(
+            helper.make_map_type_proto(TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, []))))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 1)])
+    model.ir_version = 8
+    (tmp_path / "z").mkdir()
+    onnx.save(model, tmp_path / "z" / "model.onnx")
+    loaded = load(tmp_path / "z")
+    assert loaded.labels == ("x", "y", "z") and loaded.info.flavour == "ONNX12"
+    assert dict(loaded.classify(_solid((1, 2, 3)))) == pytest.approx({"x": 1, "y": 2, "z": 3}, abs=0.01)
+
+
+def test_missing_labels_file_is_one_clear_sentence(tmp_path: Path) -> None:
+    shutil.copy(MODELS / "apples-bananas" / "model.onnx", tmp_path / "model.onnx")
+    with pytest.raises(ModelLoadError, match=r"labels\.txt is missing: copy labels\.txt from your export"):
+        load(tmp_path)
+
+
+def test_labels_that_do_not_match_the_model_are_refused(tmp_path: Path) -> None:
+    shutil.copy(MODELS / "apples-bananas" / "model.onnx", tmp_path / "model.onnx")
+    (tmp_path / "labels.txt").write_text("Apple\nBanana\nCherry\n")
+    with pytest.raises(ModelLoadError, match="lists 3 tags but the model scores 2"):
+        load(tmp_path)
+
+
+def test_corrupt_model_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "model.onnx").write_bytes(b"\x08\x07garbage" * 100)
+    (tmp_path / "labels.txt").write_text("A\n")
+    with pytest.raises(ModelLoadError, match="export it again|legacy"):
+        load(tmp_path)
+
+
+def test_missing_model_folder_and_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="does not exist: set MODEL_DIR"):
+        load(tmp_path / "nowhere")
+    with pytest.raises(ModelLoadError, match="no model.onnx in"):
+        load(tmp_path)
+
+
+def test_decode_refuses_what_is_not_an_image() -> None:
+    with pytest.raises(ImageDecodeError):
+        decode(b"")
+    with pytest.raises(ImageDecodeError):
+        decode(b"GIF89a-not-really")
+    assert decode((IMAGES / "frame640x480.jpg").read_bytes()).shape == (480, 640, 3)

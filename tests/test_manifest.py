@@ -1,0 +1,85 @@
+"""The deployment templates: valid against the public schemas, routed between modules that exist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from conftest import FIXTURES, ROOT
+from localedge.manifest import load_manifest, substitute
+from localedge.routes import parse_route
+
+SCHEMAS = FIXTURES.parent / "schemas"
+TEMPLATES = ["deployment.template.json", "deployment.arm32v7.template.json"]
+
+
+def _validator(name: str) -> Draft4Validator:
+    registry = Registry()
+    for path in SCHEMAS.glob("*.json"):
+        contents = json.loads(path.read_text())
+        registry = registry.with_resource(f"https://json.schemastore.org/{path.name}",
+                                          Resource.from_contents(contents, default_specification=DRAFT4))
+    schema = json.loads((SCHEMAS / name).read_text())
+    return Draft4Validator(schema, registry=registry)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_template_is_valid_against_the_public_template_schema(template: str) -> None:
+    document = json.loads((ROOT / template).read_text())
+    errors = sorted(_validator("azure-iot-edge-deployment-template-4.0.json").iter_errors(document), key=str)
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_template_uses_iot_edge_1_6_and_current_schema_versions(template: str) -> None:
+    content = json.loads((ROOT / template).read_text())["modulesContent"]
+    agent = content["$edgeAgent"]["properties.desired"]
+    assert agent["schemaVersion"] == "1.1"
+    assert agent["systemModules"]["edgeAgent"]["settings"]["image"] == "mcr.microsoft.com/azureiotedge-agent:1.6"
+    assert agent["systemModules"]["edgeHub"]["settings"]["image"] == "mcr.microsoft.com/azureiotedge-hub:1.6"
+    assert content["$edgeHub"]["properties.desired"]["schemaVersion"] == "1.2"
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_route_joins_modules_and_folders_that_exist(template: str) -> None:
+    manifest = load_manifest(ROOT / template, {})
+    assert set(manifest.modules) == {"CameraCapture", "ImageClassifierService", "TextToSpeech", "SenseHatDisplay"}
+    for spec in manifest.modules.values():
+        assert spec.folder == spec.name and (ROOT / "modules" / spec.folder / "module.json").is_file()
+        platform = "arm32v7" if "arm32v7" in template else "amd64"
+        assert spec.image.endswith(".arm32v7}") == (platform == "arm32v7")
+        dockerfile = json.loads((ROOT / "modules" / spec.folder / "module.json").read_text())["image"]["tag"]["platforms"][platform]
+        assert (ROOT / "modules" / spec.folder / dockerfile).is_file()
+    sinks = set()
+    for name, text in manifest.routes.items():
+        route = parse_route(name, text)
+        assert route.module == "CameraCapture" and route.output == "classification"
+        sinks.add("$upstream" if route.upstream else f"{route.sink_module}/{route.sink_input}")
+    assert sinks == {"$upstream", "SenseHatDisplay/classification", "TextToSpeech/classification"}
+
+
+def test_no_secret_is_written_into_a_template() -> None:
+    for template in TEMPLATES:
+        text = (ROOT / template).read_text()
+        assert '"$SPEECH_KEY"' in text and '"$CONTAINER_REGISTRY_PASSWORD"' in text
+        assert "SharedAccessKey" not in text
+
+
+def test_substitution_replaces_only_defined_variables() -> None:
+    assert substitute("FROM /messages/* INTO $upstream", {"SPEECH_KEY": "k"}) == "FROM /messages/* INTO $upstream"
+    assert substitute("${SPEECH_KEY}/$SPEECH_REGION", {"SPEECH_KEY": "k", "SPEECH_REGION": "r"}) == "k/r"
+
+
+def test_env_file_values_reach_module_env(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SPEECH_KEY=abc123\nSPEECH_REGION=westeurope\n")
+    from localedge.manifest import load_variables
+
+    manifest = load_manifest(ROOT / "deployment.template.json", load_variables(tmp_path / ".env", {}))
+    assert manifest.modules["TextToSpeech"].env["SPEECH_KEY"] == "abc123"
+    assert manifest.modules["TextToSpeech"].env["SPEECH_REGION"] == "westeurope"
+    assert "INTO $upstream" in manifest.routes["CameraToUpstream"]

@@ -1,0 +1,83 @@
+"""The local runner: overrides, module name resolution, clean refusals, and message holding."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_localedge
+from edgekit.local_hub import LocalHub
+from localedge.bus import Bus, UpstreamSink
+from localedge.cli import RunnerError, module_environments, parse_sets
+from localedge.manifest import load_manifest
+from localedge.routes import parse_route
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return load_manifest(ROOT / "deployment.template.json", {})
+
+
+def test_set_overrides_are_checked(manifest) -> None:
+    assert parse_sets(["CameraCapture.VIDEO_PATH=a=b.mp4"], manifest.modules) == {"CameraCapture": {"VIDEO_PATH": "a=b.mp4"}}
+    with pytest.raises(RunnerError, match="no module 'Camera' in the manifest"):
+        parse_sets(["Camera.VIDEO_PATH=x"], manifest.modules)
+    with pytest.raises(RunnerError, match="write it as <Module>.<VAR>=<value>"):
+        parse_sets(["VIDEO_PATH=x"], manifest.modules)
+
+
+def test_module_names_in_urls_resolve_to_the_local_port(manifest) -> None:
+    envs = module_environments(manifest, {"CameraCapture": {"THRESHOLD": "0.8"}}, {"IOTEDGE_MODULEID": "leak", "HOME": "/h"})
+    port = envs["ImageClassifierService"]["PORT"]
+    assert port != "80" and int(port) > 1024
+    assert envs["CameraCapture"]["IMAGE_PROCESSING_ENDPOINT"] == f"http://127.0.0.1:{port}/image"
+    assert envs["CameraCapture"]["THRESHOLD"] == "0.8"
+    assert "IOTEDGE_MODULEID" not in envs["CameraCapture"] and envs["CameraCapture"]["HOME"] == "/h"
+    assert envs["TextToSpeech"]["SPEECH_KEY"] == ""  # $SPEECH_KEY unset: empty, so espeak-ng is used
+
+
+def test_route_to_a_missing_module_is_refused_with_the_fix(tmp_path: Path) -> None:
+    document = json.loads((ROOT / "deployment.template.json").read_text())
+    routes = document["modulesContent"]["$edgeHub"]["properties.desired"]["routes"]
+    routes["Typo"] = 'FROM /messages/modules/CameraCapture/outputs/classification INTO BrokeredEndpoint("/modules/SenseHat/inputs/classification")'
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document))
+    done = run_localedge("run", "--manifest", str(bad), "--duration", "1", timeout=30)
+    assert done.returncode == 2
+    assert "route 'Typo' names module 'SenseHat', which is not in $edgeAgent.modules" in done.stdout
+
+
+def test_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    done = run_localedge("run", "--manifest", str(tmp_path / "none.json"), timeout=30)
+    assert done.returncode == 2 and "cannot read the deployment template" in done.stdout
+
+
+def test_messages_for_a_module_not_yet_connected_are_held_then_delivered(tmp_path: Path) -> None:
+    route = parse_route("r", 'FROM /messages/modules/A/outputs/out INTO BrokeredEndpoint("/modules/B/inputs/in")')
+    upstream = parse_route("u", "FROM /messages/modules/A/outputs/out WHERE IS_DEFINED(tagName) INTO $upstream")
+    printed = io.StringIO()
+    bus = Bus([route, upstream], {}, UpstreamSink(tmp_path / "up.jsonl", printed))
+    bus.start()
+    sender = LocalHub.from_environment(bus.environment("A"))
+    sender.send("out", {"tagName": "Apple", "n": 1}, {"tagName": "Apple"})
+    sender.send("out", {"tagName": None, "n": 2})
+    time.sleep(0.3)
+    received = []
+    receiver = LocalHub.from_environment(bus.environment("B"))
+    time.sleep(0.3)  # connected, but no input handler yet: nothing may be delivered (and lost)
+    receiver.set_input_handler(received.append)
+    deadline = time.monotonic() + 5
+    while len(received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [(m.input_name, m.json()["n"], dict(m.properties)) for m in received] == [
+        ("in", 1, {"tagName": "Apple"}), ("in", 2, {})]
+    lines = [json.loads(line) for line in (tmp_path / "up.jsonl").read_text().splitlines()]
+    assert lines == [{"module": "A", "output": "out", "properties": {"tagName": "Apple"}, "body": {"tagName": "Apple", "n": 1}}]
+    assert "$upstream <- A/out: tagName=Apple n=1" in printed.getvalue()
+    for hub in (sender, receiver):
+        hub.close()
+    bus.close()
