@@ -1,0 +1,119 @@
+"""A stand-in for edgeHub built from a real MQTT broker, for exercising azure-iot-device here.
+
+contract: docs/iotedge.md "Exercising the real SDK without Azure". One mosquitto per module
+with a TLS listener on 127.0.0.<n>:8883 (the SDK always uses 8883) and a plain loopback listener
+for the test's own paho client, which plays edgeHub: it reads module outputs, publishes inputs,
+answers twin GET / reported PATCH, and publishes desired patches.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import random
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import paho.mqtt.client as mqtt
+
+DEVICE = "dev1"
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def make_certificates(folder: Path, ip: str) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for ``ip`` (and localhost); returns (ca, cert, key)."""
+    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+             "-days", "2", "-subj", "/CN=edgehub-standin-ca")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=localhost")
+    ext = folder / "san.ext"
+    ext.write_text(f"subjectAltName=DNS:localhost,IP:{ip}\n")
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+             "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    key.chmod(0o644)  # mosquitto may drop to its own user
+    return ca, cert, key
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EdgeHubStandIn:
+    """mosquitto + a paho client acting as edgeHub for one module."""
+
+    def __init__(self, folder: Path, module: str) -> None:
+        if shutil.which("mosquitto") is None:
+            raise RuntimeError("mosquitto is not installed (apt-get install mosquitto); .ci/run installs it")
+        self.module = module
+        self.ip = f"127.0.0.{random.randint(20, 250)}"
+        self.ca, cert, key = make_certificates(folder, self.ip)
+        self.plain_port = _free_port()
+        config = folder / "mosquitto.conf"
+        config.write_text(
+            f"per_listener_settings false\nallow_anonymous true\nset_tcp_nodelay true\n"
+            f"user root\n"
+            f"listener 8883 {self.ip}\ncafile {self.ca}\ncertfile {cert}\nkeyfile {key}\n"
+            f"listener {self.plain_port} 127.0.0.1\n"
+        )
+        self.broker = subprocess.Popen(["mosquitto", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.events: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.desired: dict[str, Any] = {"$version": 1}
+        self.reported: list[dict[str, Any]] = []
+        self.client = mqtt.Client(client_id="edgehub-standin")
+        self.client.on_message = self._on_message
+        for _ in range(50):
+            try:
+                self.client.connect("127.0.0.1", self.plain_port)
+                break
+            except OSError:
+                time.sleep(0.1)
+        base = f"devices/{DEVICE}/modules/{module}"
+        self.client.subscribe([(f"{base}/messages/events/#", 1), ("$iothub/twin/GET/#", 1),
+                               ("$iothub/twin/PATCH/properties/reported/#", 1)])
+        self.client.loop_start()
+
+    @property
+    def connection_string(self) -> str:
+        return (f"HostName=localhost;DeviceId={DEVICE};ModuleId={self.module};"
+                f"SharedAccessKey=c2VjcmV0LW5vdC11c2VkLWJ5LXRoZS1zdGFuZC1pbg==;GatewayHostName={self.ip}")
+
+    def _on_message(self, _client: Any, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        topic = msg.topic
+        if topic.startswith("$iothub/twin/GET/"):
+            rid = dict(parse_qsl(topic.split("?", 1)[1]))["$rid"]
+            body = json.dumps({"desired": self.desired, "reported": {"$version": 1}})
+            self.client.publish(f"$iothub/twin/res/200/?$rid={rid}", body, qos=1)
+        elif topic.startswith("$iothub/twin/PATCH/properties/reported/"):
+            rid = dict(parse_qsl(topic.split("?", 1)[1]))["$rid"]
+            self.reported.append(json.loads(msg.payload))
+            self.client.publish(f"$iothub/twin/res/204/?$rid={rid}&$version={len(self.reported) + 1}", b"", qos=1)
+        else:
+            self.events.put((topic, msg.payload))
+
+    def send_input(self, input_name: str, body: Any, properties: dict[str, str] | None = None) -> None:
+        props = "&".join(f"{quote(k)}={quote(v)}" for k, v in (properties or {}).items())
+        topic = f"devices/{DEVICE}/modules/{self.module}/inputs/{input_name}/{props}"
+        self.client.publish(topic, json.dumps(body), qos=1)
+
+    def patch_desired(self, patch: dict[str, Any]) -> None:
+        version = int(self.desired["$version"]) + 1
+        self.desired.update(patch)
+        self.desired["$version"] = version
+        self.client.publish(f"$iothub/twin/PATCH/properties/desired/?$version={version}",
+                            json.dumps({**patch, "$version": version}), qos=1)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+        self.broker.terminate()
+        self.broker.wait(5)
