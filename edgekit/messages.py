@@ -15,11 +15,13 @@ filter with ``WHERE tagName = 'Apple'`` or ``WHERE IS_DEFINED(tagName)``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edgekit.hub import InputMessage
+from edgekit.hub import Hub, InputMessage
+from edgekit.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +75,19 @@ def parse_classification(message: InputMessage) -> Classification | None:
     except (ValueError, ValidationError) as exc:
         logger.warning("ignoring a message on input %r that is not a classification: %s", message.input_name, exc)
         return None
+
+
+def classification_inbox(hub: Hub, consume: Callable[[Classification], None], capacity: int, name: str) -> Inbox[Classification]:
+    """Feed every classification arriving on the module's inputs to ``consume`` on a worker thread.
+
+    capacity: messages kept waiting; past it the oldest is dropped (1: only the newest matters).
+    """
+    inbox: Inbox[Classification] = Inbox(consume, capacity=capacity, name=name)
+
+    def on_input(message: InputMessage) -> None:
+        classification = parse_classification(message)
+        if classification is not None:
+            inbox.put(classification)
+
+    hub.set_input_handler(on_input)
+    return inbox

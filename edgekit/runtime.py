@@ -13,7 +13,7 @@ import random
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from edgekit.hub import Hub, HubUnavailableError, connect
 
@@ -74,3 +74,26 @@ def connect_hub(stop: threading.Event, *, required: bool = True) -> Hub | None:
         if stop.wait(delay):
             return None
     return None
+
+
+def run_module(body: Callable[[Hub | None, threading.Event], int | None], *, hub_required: bool = True) -> int:
+    """The process frame of every module's ``main``: logging, SIGTERM, the hub connection, cleanup.
+
+    ``body(hub, stop)`` builds the module's settings and workers and returns when ``stop`` is set;
+    its return value (default 0) is the exit code. ``hub`` is None only with ``hub_required=False``
+    outside IoT Edge and the runner. The hub is closed after ``body`` returns or raises.
+    """
+    configure_logging()
+    stop = stop_event()
+    try:
+        hub = connect_hub(stop, required=hub_required)
+    except HubUnavailableError as exc:
+        logger.error("cannot start: %s", exc)
+        return 2
+    if hub is None and (hub_required or stop.is_set()):
+        return 0
+    try:
+        return body(hub, stop) or 0
+    finally:
+        if hub is not None:
+            hub.close()

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from localedge.bus import Bus, UpstreamSink
-from localedge.manifest import Manifest, ManifestError, ModuleSpec, load_manifest, load_variables, unresolved
+from localedge.manifest import VARIABLE, Manifest, ManifestError, ModuleSpec, load_manifest, load_variables, unresolved
 from localedge.routes import RouteError, parse_route
 from localedge.supervisor import Supervisor
 
@@ -69,12 +69,10 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
     envs: dict[str, dict[str, str]] = {}
     for name, spec in manifest.modules.items():
         env = dict(spec.env)
-        for key, value in env.items():
-            missing = unresolved(value)
-            if missing:
-                logger.warning("%s: %s uses %s, which is not set in .env or the environment; using ''",
-                               name, key, ", ".join(sorted(set(missing))))
-                env[key] = ""
+        missing = sorted({var for value in env.values() for var in unresolved(value)})
+        if missing:
+            logger.info("%s: %s not set in .env or the environment; left empty", name, ", ".join(missing))
+            env = {key: VARIABLE.sub("", value) for key, value in env.items()}
         env.update(sets.get(name, {}))
         envs[name] = {**clean, **env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))}
     for name, spec in manifest.modules.items():

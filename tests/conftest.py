@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,17 @@ def run_localedge(*args: str, timeout: float = 120.0) -> subprocess.CompletedPro
         [sys.executable, "-m", "localedge", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
     )
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 10.0) -> Any:
+    """Poll ``condition`` until it returns something truthy (returned), or fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -7,27 +7,17 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, wait_for
 from edgehub_standin import EdgeHubStandIn
 from edgekit.azure_hub import AzureHub
 from edgekit.hub import InputMessage
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture()

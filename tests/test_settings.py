@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from capture.settings import CaptureSettings
+from conftest import wait_for
 from edgekit.local_hub import LocalHub
 from edgekit.settings import SettingsError, SettingsStore, build
 from localedge.bus import Bus, UpstreamSink
 from speech.settings import SpeechSettings
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def desired_status(bus: Bus, version: int) -> dict[str, Any]:

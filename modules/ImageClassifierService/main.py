@@ -1,8 +1,8 @@
 """ImageClassifierService: a Custom Vision compatible REST service over the model in MODEL_DIR.
 
 Wiring root: settings -> model (loaded once, warmed up; the process refuses to start when it
-cannot load) -> module twin report (under IoT Edge or the local runner) -> production WSGI
-server (waitress) until SIGTERM.
+cannot load) -> module twin report (under IoT Edge or the local runner; standalone without)
+-> production WSGI server (waitress), until SIGTERM.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from waitress.server import create_server
 from classifier.app import create_app
 from classifier.export import ModelLoadError, load
 from classifier.settings import ClassifierSettings
-from edgekit.runtime import configure_logging, connect_hub, stop_event
+from edgekit.hub import Hub
+from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
 
 logger = logging.getLogger("ImageClassifierService")
@@ -26,32 +27,25 @@ logger = logging.getLogger("ImageClassifierService")
 BUNDLED_MODEL = Path(__file__).resolve().parent / "model"
 
 
-def main() -> int:
-    configure_logging()
-    stop = stop_event()
-    hub = connect_hub(stop, required=False)
+def run(hub: Hub | None, stop: threading.Event) -> int:
+    store = SettingsStore(ClassifierSettings, os.environ, hub)
+    store.start()
+    settings = store.current
     try:
-        store = SettingsStore(ClassifierSettings, os.environ, hub)
-        store.start()
-        settings = store.current
-        try:
-            model = load(settings.model_dir or BUNDLED_MODEL, threads=settings.inference_threads)
-        except ModelLoadError as exc:
-            logger.error("cannot start: %s", exc)
-            return 2
-        info = model.info
-        store.report(model={"source": info.source, "sha256": info.sha256, "flavour": info.flavour,
-                            "labels": ",".join(info.labels), "inputSize": f"{info.input_size[0]}x{info.input_size[1]}"})
-        server = create_server(create_app(model, settings), host="0.0.0.0", port=settings.port, threads=settings.threads)
-        threading.Thread(target=server.run, name="waitress", daemon=True).start()
-        logger.info("ready: serving %s on port %d", ", ".join(info.labels), settings.port)
-        stop.wait()
-        server.close()
-        return 0
-    finally:
-        if hub is not None:
-            hub.close()
+        model = load(settings.model_dir or BUNDLED_MODEL, threads=settings.inference_threads)
+    except ModelLoadError as exc:
+        logger.error("cannot start: %s", exc)
+        return 2
+    info = model.info
+    store.report(model={"source": info.source, "sha256": info.sha256, "flavour": info.flavour,
+                        "labels": ",".join(info.labels), "inputSize": f"{info.input_size[0]}x{info.input_size[1]}"})
+    server = create_server(create_app(model, settings), host="0.0.0.0", port=settings.port, threads=settings.threads)
+    threading.Thread(target=server.run, name="waitress", daemon=True).start()
+    logger.info("ready: serving %s on port %d", ", ".join(info.labels), settings.port)
+    stop.wait()
+    server.close()
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module(run, hub_required=False))
