@@ -170,3 +170,11 @@ def test_decode_refuses_what_is_not_an_image() -> None:
     with pytest.raises(ImageDecodeError):
         decode(b"GIF89a-not-really")
     assert decode((IMAGES / "frame640x480.jpg").read_bytes()).shape == (480, 640, 3)
+
+
+def test_platform_without_onnx_runtime_gets_one_clear_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    import classifier.export as export
+
+    monkeypatch.setattr(export, "ort", None)  # as on arm32v7, where no onnxruntime wheel exists
+    with pytest.raises(ModelLoadError, match="ONNX Runtime is not installed on this platform"):
+        load(MODELS / "apples-bananas")

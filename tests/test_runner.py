@@ -81,3 +81,14 @@ def test_messages_for_a_module_not_yet_connected_are_held_then_delivered(tmp_pat
     for hub in (sender, receiver):
         hub.close()
     bus.close()
+
+
+def test_a_module_that_cannot_start_says_why_and_is_restarted_with_backoff() -> None:
+    done = run_localedge("run", "--duration", "6", "--set", "ImageClassifierService.MODEL_DIR=/nonexistent/export",
+                         timeout=60)
+    assert done.returncode == 0
+    refusals = done.stdout.count("cannot start: model location /nonexistent/export does not exist: set MODEL_DIR")
+    assert refusals >= 2, done.stdout  # started, refused, restarted per restartPolicy "always"
+    assert "ImageClassifierService exited with code 2; restarting in 1 s" in done.stdout
+    assert "waiting for the classifier" in done.stdout  # the camera waits instead of failing
+    assert "Traceback" not in done.stdout

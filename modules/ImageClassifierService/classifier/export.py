@@ -20,7 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
+
+try:
+    import onnxruntime as ort
+except ImportError:  # arm32v7: ONNX Runtime publishes no 32-bit ARM wheels
+    ort = None  # type: ignore[assignment]
 
 from classifier.preprocess import InputSpec, Recipe, to_tensor
 
@@ -182,6 +186,11 @@ def load(location: str | Path, threads: int = 0) -> CustomVisionModel:
     threads: ONNX Runtime intra-op threads, 0 for its default (one per core).
     Raises ModelLoadError, with one sentence saying what is wrong and what to do.
     """
+    if ort is None:
+        raise ModelLoadError(
+            "ONNX Runtime is not installed on this platform (it has no 32-bit ARM build): "
+            "use a 64-bit OS and the arm64v8 image, or a TensorFlow Lite export"
+        )
     directory = _unpack(Path(location))
     manifest = _read_json(directory / MANIFEST_FILE) if (directory / MANIFEST_FILE).is_file() else {}
     model_path = directory / str(manifest.get("ModelFileName") or "model.onnx")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from pathlib import Path
 
 from edgekit.messages import Classification
@@ -20,11 +21,16 @@ class Speaker:
     def __init__(self, settings: SpeechSettings) -> None:
         self._last_tag: str | None = None
         self._memory: dict[str, bytes] = {}
+        self._lock = threading.RLock()  # configure() comes from the twin thread, consume() from the inbox
         self.spoken = 0
         self.configure(settings)
 
     def configure(self, settings: SpeechSettings) -> None:
         """(Re)build engines and output from ``settings``; logs one line when nothing can speak."""
+        with self._lock:
+            self._configure(settings)
+
+    def _configure(self, settings: SpeechSettings) -> None:
         self.settings = settings
         self.engines: list[Engine] = select_engines(settings)
         self.output = AudioOutput(settings.audio_output_dir)
@@ -37,12 +43,14 @@ class Speaker:
             logger.info("speaking with %s", " then ".join(e.name for e in self.engines))
 
     def consume(self, classification: Classification) -> None:
-        tag = classification.tagName
-        if tag == self._last_tag:
-            return
-        self._last_tag = tag
-        if tag is not None:
-            self.say(self.settings.phrase_for(tag))
+        """Speak the phrase for ``classification`` when its tag differs from the previous one."""
+        with self._lock:
+            tag = classification.tagName
+            if tag == self._last_tag:
+                return
+            self._last_tag = tag
+            if tag is not None:
+                self.say(self.settings.phrase_for(tag))
 
     def say(self, text: str) -> Path | None:
         """Synthesise (or take from the cache) and emit ``text``; returns the WAV file written, if any."""
