@@ -2,12 +2,13 @@
 
 Wire format (JSON, contentType application/json, contentEncoding utf-8), schema version 1::
 
-    {"schemaVersion": 1, "tagName": "Apple" | null, "probability": 0.998,
+    {"schemaVersion": 1, "tagName": "Apple" | null, "probability": 0.998, "reason": "change",
      "predictions": [{"tagName": "Apple", "probability": 0.998, "tagId": "", "boundingBox": null}, ...],
      "captureTime": "2026-11-20T10:00:00.123Z", "frameNumber": 42, "source": "fruit.mp4"}
 
 ``tagName`` is the top prediction at or above the camera's threshold, ``null`` when nothing
-is (the scene went empty). ``predictions`` are as the classifier returned them (Custom Vision
+is (the scene went empty). ``reason`` is why it was sent: "change" (the top tag changed),
+"every" (the camera sends every classification) or "heartbeat" (the state, resent). ``predictions`` are as the classifier returned them (Custom Vision
 format). The application property ``tagName`` is set when there is a tag, so routes can
 filter with ``WHERE tagName = 'Apple'`` or ``WHERE IS_DEFINED(tagName)``.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -55,6 +57,7 @@ class Classification(BaseModel):
     schemaVersion: int = SCHEMA_VERSION
     tagName: str | None
     probability: float = Field(ge=0.0, le=1.0)
+    reason: Literal["change", "every", "heartbeat"] = "change"
     predictions: list[Prediction]
     captureTime: datetime
     frameNumber: int = Field(ge=0)

@@ -9,8 +9,10 @@ import cv2
 import numpy as np
 
 from capture.pipeline import encode_jpeg
-from capture.policy import OnChange, top_prediction
-from capture.source import FrameReader, LatestFrame, describe, is_file, open_target
+from capture.gate import SceneGate
+from capture.images import list_images
+from capture.policy import SendPolicy, top_prediction
+from capture.source import FrameReader, LatestFrame, describe, is_file, kind, open_target
 from conftest import FIXTURES
 from edgekit.messages import Prediction
 
@@ -71,10 +73,58 @@ def test_latest_frame_keeps_only_the_newest() -> None:
     assert slot.take(0.01).number == 2 and slot.dropped == 2 and slot.take(0.01) is None
 
 
-def test_send_rule_on_change_counts_an_empty_scene() -> None:
-    rule = OnChange()
-    decisions = [rule.should_send(t) for t in [None, "Apple", "Apple", None, "Apple", "Banana", "Banana"]]
-    assert decisions == [False, True, False, True, True, True, False]
+def _decide(policy: SendPolicy, tags: list, times: list[float], **settings) -> list:
+    options = {"send_on": "change", "heartbeat_s": 0.0, "min_interval_s": 0.0, **settings}
+    return [policy.decide(t, at, **options) for t, at in zip(tags, times, strict=True)]
+
+
+def test_on_change_counts_an_empty_scene_as_a_state() -> None:
+    tags = [None, "Apple", "Apple", None, "Apple", "Banana", "Banana"]
+    assert _decide(SendPolicy(), tags, list(range(7))) == [None, "change", None, "change", "change", "change", None]
+
+
+def test_every_sends_each_tagged_classification() -> None:
+    assert _decide(SendPolicy(), ["Apple", "Apple", None, None], [0, 1, 2, 3], send_on="every") == [
+        "every", "every", "change", None]
+
+
+def test_heartbeat_resends_the_state_after_quiet_time() -> None:
+    times = [0.0, 1.0, 5.0, 9.9, 10.1, 20.2]
+    assert _decide(SendPolicy(), ["Apple"] * 6, times, heartbeat_s=5) == [
+        "change", None, "heartbeat", None, "heartbeat", "heartbeat"]
+
+
+def test_minimum_interval_defers_a_change_but_never_loses_the_last_state() -> None:
+    tags = ["Apple", "Banana", None, "Lemon", "Lemon", "Lemon"]
+    times = [0.0, 0.5, 1.0, 1.5, 2.1, 3.0]
+    assert _decide(SendPolicy(), tags, times, min_interval_s=2) == [
+        "change", None, None, None, "change", None]
+
+
+def test_scene_gate_skips_frames_that_barely_changed() -> None:
+    gate = SceneGate()
+    grey = np.full((480, 640, 3), 100, np.uint8)
+    assert gate.changed(grey, 8.0)  # the first frame is always classified
+    noisy = np.clip(grey.astype(int) + np.random.default_rng(1).integers(-3, 4, grey.shape), 0, 255).astype(np.uint8)
+    assert not gate.changed(noisy, 8.0)  # sensor noise: skipped
+    bright = np.full_like(grey, 160)
+    assert gate.changed(bright, 8.0) and gate.last_difference == 60.0
+    assert gate.changed(bright, 0.0)  # threshold 0: gating off
+
+
+def test_image_folder_is_a_slideshow_in_name_order(tmp_path: Path) -> None:
+    for name, value in [("b.png", 20), ("a.jpg", 10), ("c.bmp", 30)]:
+        cv2.imwrite(str(tmp_path / name), np.full((8, 8, 3), value, np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert kind(str(tmp_path)) == "images" and kind(str(tmp_path / "*.png")) == "images"
+    assert [p.name for p in list_images(str(tmp_path))] == ["a.jpg", "b.png", "c.bmp"]
+    shown = []
+    latest = LatestFrame()
+    latest.observer = lambda frame: shown.append(int(frame.image.mean()))
+    reader = FrameReader(str(tmp_path), loop=False, latest=latest, slideshow_interval_s=0.1)
+    reader.start()
+    assert reader.ended.wait(5)
+    assert shown == [10, 20, 30]
 
 
 def test_top_prediction_respects_the_threshold_inclusively() -> None:

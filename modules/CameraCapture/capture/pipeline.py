@@ -1,18 +1,26 @@
-"""The capture loop: newest frame -> JPEG -> classifier -> on change, a message on the output."""
+"""The capture loop: newest frame -> scene gate -> JPEG -> classifier -> send policy -> output.
+
+Runs for months: every setting is read afresh each cycle (the module twin can change any of them),
+the source and the live view are restarted when their settings change, a failing classifier is
+retried with backoff while capture goes on, and rates and counters go to reported properties.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from typing import Any
 
 import cv2
 import numpy as np
 
 from capture.classifier_client import ClassifierClient, ClassifierError
-from capture.policy import OnChange, top_prediction
+from capture.gate import SceneGate
+from capture.liveview import LiveView
+from capture.policy import SendPolicy, top_prediction
 from capture.settings import CaptureSettings
-from capture.source import Frame, FrameReader, LatestFrame, describe
+from capture.source import Frame, FrameReader, LatestFrame, describe, kind
 from edgekit.hub import Hub, HubSendError
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification
 from edgekit.runtime import backoff
@@ -33,48 +41,90 @@ def encode_jpeg(image: np.ndarray, width: int, quality: int) -> bytes:
 
 
 class CapturePipeline:
-    """Samples the newest frame at ``frameRate``, classifies it, and sends tag changes to the hub."""
+    """Samples the newest frame at ``frameRate``, classifies it, and sends what the send policy says."""
 
     def __init__(self, store: SettingsStore[CaptureSettings], hub: Hub, stop: threading.Event) -> None:
         self.store = store
         self.hub = hub
         self.stop = stop
         self.latest = LatestFrame()
-        self.policy = OnChange()
-        self.counters = {"framesClassified": 0, "messagesSent": 0, "errors": 0}
+        self.policy = SendPolicy()
+        self.gate = SceneGate()
+        self.counters = {"framesRead": 0, "framesDropped": 0, "framesClassified": 0, "framesSkipped": 0,
+                         "messagesSent": 0, "errors": 0}
+        self.last_tag: str | None = None
+        self.live: LiveView | None = None
         self._reader: FrameReader | None = None
-        self._restart = threading.Event()
-        store.add_listener(self._on_settings)
+        self._read_before = 0  # frames read by earlier readers (the source was changed)
+        self._rate_mark = (time.monotonic(), 0, 0)
+        self._reported_at = time.monotonic()
 
-    def _on_settings(self, old: CaptureSettings, new: CaptureSettings) -> None:
-        if (old.video_path, old.loop_video) != (new.video_path, new.loop_video):
-            self._restart.set()
-
+    # --- the parts that follow the settings -------------------------------------------------
     def _start_reader(self, settings: CaptureSettings) -> None:
         if self._reader is not None:
             self._reader.close()
+            self._read_before += self.latest.read
+            self.counters["framesDropped"] += self.latest.dropped
         self.latest = LatestFrame()
-        self._reader = FrameReader(settings.video_path, settings.loop_video, self.latest)
+        if self.live is not None:
+            self.latest.observer = self.live.offer
+        self._reader = FrameReader(settings.video_path, settings.loop_video, self.latest, settings.slideshow_interval_s)
         self._reader.start()
 
+    def _follow_live_view(self, settings: CaptureSettings) -> None:
+        wanted = settings.live_view_port if settings.show_video else None
+        current = self.live.port if self.live is not None else None
+        if wanted == current:
+            return
+        if self.live is not None:
+            self.live.close()
+            self.live = None
+            self.latest.observer = None
+        if wanted is not None:
+            try:
+                self.live = LiveView(wanted, self.status)
+            except OSError as exc:
+                logger.error("live view cannot listen on port %d: %s", wanted, exc)
+                return
+            self.live.start()
+            self.latest.observer = self.live.offer
+
+    def _source_changed(self, settings: CaptureSettings) -> bool:
+        reader = self._reader
+        return reader is None or (reader.video_path, reader.loop, reader.slideshow_interval_s) != (
+            settings.video_path, settings.loop_video, settings.slideshow_interval_s)
+
+    # --- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
         """Wait for the classifier, then capture until ``stop`` is set."""
         settings = self.store.current
         client = ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
-        if not client.wait_until_ready(self.stop):
-            return
-        self._start_reader(settings)
+        self._follow_live_view(settings)
+        try:
+            if not client.wait_until_ready(self.stop):
+                return
+            self._loop(client)
+        finally:
+            if self._reader is not None:
+                self._reader.close()
+            if self.live is not None:
+                self.live.close()
+            self._report()
+
+    def _loop(self, client: ClassifierClient) -> None:
         next_due = time.monotonic()
         errors = backoff(initial_s=0.5, maximum_s=30.0)
         idle_logged = False
         while not self.stop.is_set():
             settings = self.store.current
-            if self._restart.is_set():
-                self._restart.clear()
+            if self._source_changed(settings):
                 self._start_reader(settings)
                 idle_logged = False
-            if settings.image_processing_endpoint != client.endpoint or settings.classifier_timeout_s != client.timeout_s:
+            self._follow_live_view(settings)
+            if (settings.image_processing_endpoint, settings.classifier_timeout_s) != (client.endpoint, client.timeout_s):
                 client = ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
+            if time.monotonic() - self._reported_at >= settings.report_interval_s:
+                self._report()
             if self.stop.wait(max(0.0, next_due - time.monotonic())):
                 break
             next_due = max(next_due + 1.0 / settings.frame_rate, time.monotonic())
@@ -84,36 +134,64 @@ class CapturePipeline:
                     logger.info("source finished; staying up and idle until stopped or reconfigured")
                     idle_logged = True
                 continue
+            if not self.gate.changed(frame.image, settings.scene_change_threshold):
+                self.counters["framesSkipped"] += 1
+                continue
             try:
                 self._classify(frame, client, settings)
                 errors = backoff(initial_s=0.5, maximum_s=30.0)
             except ClassifierError as exc:
                 self.counters["errors"] += 1
                 delay = next(errors)
-                logger.warning("classification failed (%s); retrying in %.1f s", exc, delay)
+                logger.warning("classification failed (%s); retrying in %.1f s, capture goes on", exc, delay)
                 next_due = time.monotonic() + delay
-        if self._reader is not None:
-            self._reader.close()
 
     def _classify(self, frame: Frame, client: ClassifierClient, settings: CaptureSettings) -> None:
         predictions = client.classify(encode_jpeg(frame.image, settings.resize_width, settings.jpeg_quality))
         self.counters["framesClassified"] += 1
         top = top_prediction(predictions, settings.threshold)
         tag = top.tagName if top else None
-        if not self.policy.should_send(tag):
+        reason = self.policy.decide(tag, time.monotonic(), send_on=settings.send_on,
+                                    heartbeat_s=settings.heartbeat_s, min_interval_s=settings.min_interval_s)
+        if reason is None:
             return
         message = Classification(
-            tagName=tag,
-            probability=top.probability if top else 0.0,
-            predictions=predictions,
-            captureTime=frame.captured_at,
-            frameNumber=frame.number,
-            source=describe(settings.video_path),
+            tagName=tag, probability=top.probability if top else 0.0, reason=reason, predictions=predictions,
+            captureTime=frame.captured_at, frameNumber=frame.number, source=describe(settings.video_path),
         )
+        self.last_tag = tag
+        if self.live is not None:
+            self.live.record(tag, message.probability, frame.captured_at)
         try:
             self.hub.send(CLASSIFICATION_OUTPUT, message.model_dump(mode="json"), message.properties())
             self.counters["messagesSent"] += 1
-            logger.info("frame %d: %s (%.2f) sent on %s", frame.number, tag or "no tag", message.probability, CLASSIFICATION_OUTPUT)
+            logger.info("frame %d: %s (%.2f) sent on %s [%s]", frame.number, tag or "no tag", message.probability,
+                        CLASSIFICATION_OUTPUT, reason)
         except HubSendError as exc:
             self.counters["errors"] += 1
             logger.warning("message for frame %d not sent: %s", frame.number, exc)
+
+    # --- what the module reports ----------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Counters, rates (frames per s) and the last tag, as reported and shown in the live view."""
+        read = self._read_before + self.latest.read
+        counters = {**self.counters, "framesRead": read,
+                    "framesDropped": self.counters["framesDropped"] + self.latest.dropped}
+        settings = self.store.current
+        return {"source": describe(settings.video_path), "sourceKind": kind(settings.video_path),
+                "lastTag": self.last_tag, "counters": counters}
+
+    def _report(self) -> None:
+        now = time.monotonic()
+        status = self.status()
+        then, read_then, classified_then = self._rate_mark
+        elapsed = max(now - then, 1e-6)
+        counters = status["counters"]
+        rates = {"captureFps": round((counters["framesRead"] - read_then) / elapsed, 2),
+                 "classifyFps": round((counters["framesClassified"] - classified_then) / elapsed, 2)}
+        self._rate_mark = (now, counters["framesRead"], counters["framesClassified"])
+        self._reported_at = now
+        try:
+            self.hub.report({"capture": {**status, **rates}})
+        except HubSendError as exc:
+            logger.warning("could not report capture status: %s", exc)

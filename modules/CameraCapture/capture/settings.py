@@ -1,6 +1,8 @@
-"""CameraCapture settings: environment variables give the defaults, desired properties override."""
+"""CameraCapture settings: environment variables give the defaults, desired properties override live."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -8,27 +10,47 @@ from edgekit.settings import ModuleSettings
 
 
 class CaptureSettings(ModuleSettings):
-    """video_path: camera index ("0"), device path, stream URL or video file (VIDEO_PATH);
-    loop_video: replay a file from the start at its end; image_processing_endpoint: the
-    classifier's URL (Custom Vision REST contract); threshold: minimum probability 0-1 for a
-    tag to count; frame_rate: frames classified per second; resize_width: width in px the frame
-    is scaled to before sending, aspect kept (0 = as captured); jpeg_quality: 1-100;
-    classifier_timeout_s: per-request timeout in s."""
+    """Every field is an env variable (``FRAME_RATE``) and a desired property (``frameRate``).
+
+    video_path: camera index ("0"), device path, stream URL, video file, image folder or glob;
+    loop_video: replay a file or image folder from the start at its end;
+    slideshow_interval_s: how long each image of a folder is shown, s;
+    image_processing_endpoint: the classifier's URL (Custom Vision REST contract);
+    classifier_timeout_s: per-request timeout, s;
+    frame_rate: newest frames classified per second;
+    threshold: minimum probability 0-1 for a tag to count;
+    scene_change_threshold: skip classifying a frame whose mean grey-level difference from the
+    last classified frame is below this (0-255; 0 = classify every sample);
+    resize_width: px the frame is scaled to before sending, aspect kept (0 = as captured);
+    jpeg_quality: 1-100;
+    send_on: "change" (a message when the top tag changes) or "every" (every classification);
+    heartbeat_s: also resend the current state after this many s without a message (0 = off);
+    min_interval_s: at least this many s between messages; a change meanwhile is sent after;
+    show_video / live_view_port: the live web view and its TCP port;
+    report_interval_s: how often rates and counters go to reported properties, s."""
 
     video_path: str = "0"
     loop_video: bool = False
+    slideshow_interval_s: float = Field(2.0, gt=0.0, le=3600.0)
     image_processing_endpoint: str = "http://ImageClassifierService:80/image"
-    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    classifier_timeout_s: float = Field(5.0, gt=0.0, le=60.0)
     frame_rate: float = Field(2.0, gt=0.0, le=30.0)
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    scene_change_threshold: float = Field(0.0, ge=0.0, le=255.0)
     resize_width: int = Field(0, ge=0, le=4096)
     jpeg_quality: int = Field(90, ge=1, le=100)
-    classifier_timeout_s: float = Field(5.0, gt=0.0, le=60.0)
+    send_on: Literal["change", "every"] = "change"
+    heartbeat_s: float = Field(0.0, ge=0.0, le=86400.0)
+    min_interval_s: float = Field(0.0, ge=0.0, le=3600.0)
+    show_video: bool = False
+    live_view_port: int = Field(5012, ge=1, le=65535)
+    report_interval_s: float = Field(30.0, ge=1.0, le=3600.0)
 
     @field_validator("video_path")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("VIDEO_PATH must name a camera index, device, stream URL or file")
+            raise ValueError("must name a camera index, device, stream URL, video file or image folder")
         return value.strip()
 
     @field_validator("image_processing_endpoint")

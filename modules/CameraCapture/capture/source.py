@@ -1,9 +1,10 @@
-"""Reading frames with OpenCV: a reader thread that keeps only the newest frame.
+"""Reading frames: a reader thread that keeps only the newest frame, so results never lag reality.
 
-Sources: a camera index ("0"), a device path (/dev/video0), a stream URL (rtsp://, http://)
-or a video file. A file is played at its own frame rate, once or looped; at the end of a file
-played once the reader stops and reports ``ended``. A camera or stream that fails is reopened
-with backoff.
+Sources (``kind``): "camera" (an index such as "0"), "device" (/dev/video0, /dev/v4l/by-id/...),
+"stream" (rtsp://, http://, tcp://...), "file" (a video, played at its own frame rate, once or
+looped) and "images" (a folder or glob: a slideshow, each image shown ``slideshow_interval_s``).
+A camera, device or stream that fails or stops delivering is reopened with capped exponential
+backoff; at the end of a file or slideshow played once the reader stops and sets ``ended``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
+from capture.images import is_image_set, list_images
 from edgekit.runtime import backoff
 
 logger = logging.getLogger(__name__)
@@ -40,9 +43,20 @@ def open_target(video_path: str) -> int | str:
     return int(video_path) if video_path.isdigit() else video_path
 
 
+def kind(video_path: str) -> str:
+    """"camera", "device", "stream", "images" or "file" (see the module docstring)."""
+    if video_path.isdigit():
+        return "camera"
+    if video_path.startswith("/dev/"):
+        return "device"
+    if "://" in video_path:
+        return "stream"
+    return "images" if is_image_set(video_path) else "file"
+
+
 def is_file(video_path: str) -> bool:
-    """True for a video file (paced at its own frame rate), False for cameras and streams."""
-    return not video_path.isdigit() and "://" not in video_path and not video_path.startswith("/dev/")
+    """True for a video file (paced at its own frame rate)."""
+    return kind(video_path) == "file"
 
 
 def describe(video_path: str) -> str:
@@ -65,6 +79,7 @@ class LatestFrame:
         self._frame: Frame | None = None
         self.dropped = 0
         self.read = 0
+        self.observer: Callable[[Frame], None] | None = None  # e.g. the live view, called on the reader thread
 
     def put(self, frame: Frame) -> None:
         with self._cond:
@@ -73,6 +88,9 @@ class LatestFrame:
             self._frame = frame
             self.read += 1
             self._cond.notify_all()
+        observer = self.observer
+        if observer is not None:
+            observer(frame)
 
     def take(self, timeout_s: float) -> Frame | None:
         """The newest frame not taken yet, waiting up to ``timeout_s``; None when there is none."""
@@ -86,10 +104,11 @@ class LatestFrame:
 class FrameReader(threading.Thread):
     """Reads ``video_path`` into ``latest`` until :meth:`close` or the end of a file played once."""
 
-    def __init__(self, video_path: str, loop: bool, latest: LatestFrame) -> None:
+    def __init__(self, video_path: str, loop: bool, latest: LatestFrame, slideshow_interval_s: float = 2.0) -> None:
         super().__init__(name="frame-reader", daemon=True)
         self.video_path = video_path
         self.loop = loop
+        self.slideshow_interval_s = slideshow_interval_s
         self.latest = latest
         self._closing = threading.Event()
         self.ended = threading.Event()
@@ -112,6 +131,38 @@ class FrameReader(threading.Thread):
         return capture
 
     def run(self) -> None:
+        if kind(self.video_path) == "images":
+            self._slideshow()
+        else:
+            self._capture()
+
+    def _publish(self, image: np.ndarray) -> None:
+        self.latest.put(Frame(image, self._count, datetime.now(timezone.utc)))
+        self._count += 1
+
+    def _slideshow(self) -> None:
+        delays = backoff(initial_s=1.0, maximum_s=30.0)
+        while not self._closing.is_set():
+            images = list_images(self.video_path)
+            if not images:
+                delay = next(delays)
+                logger.warning("no images in %s; looking again in %.0f s", self.video_path, delay)
+                self._closing.wait(delay)
+                continue
+            for path in images:
+                image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+                if image is None:
+                    logger.warning("skipping %s: not a readable image", path)
+                    continue
+                self._publish(image)
+                if self._closing.wait(self.slideshow_interval_s):
+                    return
+            if not self.loop:
+                self.ended.set()
+                logger.info("end of the %d images of %s; idle (LOOP_VIDEO is off)", len(images), self.video_path)
+                return
+
+    def _capture(self) -> None:
         delays = backoff(initial_s=1.0, maximum_s=30.0)
         while not self._closing.is_set():
             capture = self._open()
@@ -154,6 +205,5 @@ class FrameReader(threading.Thread):
                 wait = due - time.monotonic()
                 if wait > 0 and self._closing.wait(wait):
                     return False
-            self.latest.put(Frame(image, self._count, datetime.now(timezone.utc)))
-            self._count += 1
+            self._publish(image)
         return False

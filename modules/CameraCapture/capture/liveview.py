@@ -1,0 +1,158 @@
+"""The live view: a small web page with the live stream, annotated with the current tag, and the tag history.
+
+Served by waitress on ``live_view_port`` while ``show_video`` is on: ``/`` (the page),
+``/stream.mjpg`` (multipart JPEG, about 5 frames a second, at most 640 px wide) and ``/status``
+(JSON: current tag and probability, recent tags, counters). Frames are annotated only while
+someone is watching, so the view costs nothing when unused.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import cv2
+import numpy as np
+from flask import Flask, Response, jsonify
+from waitress.server import create_server
+
+from capture.source import Frame
+
+logger = logging.getLogger(__name__)
+
+STREAM_INTERVAL_S = 0.2
+MAX_WIDTH_PX = 640
+HISTORY = 20
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>CameraCapture live view</title>
+<style>
+ body { font-family: sans-serif; margin: 1rem; background: #111; color: #eee; }
+ #tag { font-size: 2rem; margin: .5rem 0; } #tag.none { color: #888; }
+ img { max-width: 100%; border: 1px solid #444; } li { margin: .2rem 0; }
+ .counters { color: #aaa; font-size: .9rem; }
+</style></head>
+<body>
+<h1>CameraCapture</h1>
+<div id="tag" class="none">waiting for the first classification</div>
+<img id="live" src="stream.mjpg" alt="live camera stream">
+<p class="counters" id="counters"></p>
+<h2>Recent tags</h2>
+<ol id="history"></ol>
+<script>
+async function refresh() {
+  try {
+    const s = await (await fetch("status", {cache: "no-store"})).json();
+    const tag = document.getElementById("tag");
+    tag.textContent = s.tagName ? `${s.tagName} ${(100 * s.probability).toFixed(0)} %` : "no tag";
+    tag.className = s.tagName ? "tag" : "none";
+    document.getElementById("history").innerHTML = s.history.map(
+      h => `<li>${h.time.substring(11, 19)} ${h.tagName ?? "(no tag)"}${h.tagName ? " " + (100 * h.probability).toFixed(0) + " %" : ""}</li>`).join("");
+    document.getElementById("counters").textContent =
+      `source ${s.source}: ${s.counters.framesRead} frames read, ${s.counters.framesClassified} classified, ${s.counters.messagesSent} messages sent`;
+  } catch (e) { document.getElementById("tag").textContent = "camera module not answering"; }
+}
+refresh(); setInterval(refresh, 1000);
+</script>
+</body></html>
+"""
+
+
+def annotate(image: np.ndarray, tag: str | None, probability: float) -> np.ndarray:
+    """A copy of ``image`` (HxWx3 BGR), at most 640 px wide, with a banner naming the tag."""
+    if image.shape[1] > MAX_WIDTH_PX:
+        height = round(image.shape[0] * MAX_WIDTH_PX / image.shape[1])
+        image = cv2.resize(image, (MAX_WIDTH_PX, height), interpolation=cv2.INTER_AREA)
+    else:
+        image = image.copy()
+    text = f"{tag} {probability:.0%}" if tag else "no tag"
+    cv2.rectangle(image, (0, 0), (image.shape[1], 44), (0, 0, 0), -1)
+    cv2.putText(image, text, (10, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255) if tag else (160, 160, 160), 2, cv2.LINE_AA)
+    return image
+
+
+class LiveView:
+    """The web server and the state it shows; ``offer`` frames from any thread."""
+
+    def __init__(self, port: int, status: Callable[[], dict[str, Any]]) -> None:
+        self.port = port
+        self._status = status
+        self._cond = threading.Condition()
+        self._jpeg: bytes | None = None
+        self._sequence = 0
+        self._offered_at = 0.0
+        self._watchers = 0
+        self._tag: str | None = None
+        self._probability = 0.0
+        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
+        self._closed = threading.Event()
+        self._server = create_server(self._app(), host="0.0.0.0", port=port, threads=8)
+        self._thread = threading.Thread(target=self._server.run, name="live-view", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        logger.info("live view on http://0.0.0.0:%d/", self.port)
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._server.close()
+
+    def record(self, tag: str | None, probability: float, at: datetime) -> None:
+        """Note a sent classification: it becomes the banner and heads the history."""
+        self._tag, self._probability = tag, probability
+        self.history.appendleft({"time": at.astimezone(timezone.utc).isoformat(), "tagName": tag, "probability": probability})
+
+    def offer(self, frame: Frame) -> None:
+        """Take a captured frame for the stream (kept at most every 0.2 s, only while watched)."""
+        now = time.monotonic()
+        if not self._watchers or now - self._offered_at < STREAM_INTERVAL_S:
+            return
+        self._offered_at = now
+        ok, data = cv2.imencode(".jpg", annotate(frame.image, self._tag, self._probability), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if ok:
+            with self._cond:
+                self._jpeg, self._sequence = data.tobytes(), self._sequence + 1
+                self._cond.notify_all()
+
+    def _frames(self) -> Iterator[bytes]:
+        with self._cond:
+            self._watchers += 1
+        try:
+            seen = -1
+            while not self._closed.is_set():
+                with self._cond:
+                    if self._sequence == seen:
+                        self._cond.wait(1.0)
+                    if self._jpeg is None or self._sequence == seen:
+                        continue
+                    jpeg, seen = self._jpeg, self._sequence
+                yield b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n"
+        finally:
+            with self._cond:
+                self._watchers -= 1
+
+    def _app(self) -> Flask:
+        app = Flask("CameraCapture-live-view")
+
+        @app.get("/")
+        def page() -> Response:
+            return Response(PAGE, mimetype="text/html")
+
+        @app.get("/stream.mjpg")
+        def stream() -> Response:
+            return Response(self._frames(), mimetype="multipart/x-mixed-replace; boundary=frame",
+                            headers={"Cache-Control": "no-store"})
+
+        @app.get("/status")
+        def status() -> Response:
+            return jsonify({"tagName": self._tag, "probability": self._probability,
+                            "history": list(self.history), **self._status()})
+
+        return app
