@@ -117,6 +117,8 @@ def test_image_folder_is_a_slideshow_in_name_order(tmp_path: Path) -> None:
         cv2.imwrite(str(tmp_path / name), np.full((8, 8, 3), value, np.uint8))
     (tmp_path / "notes.txt").write_text("not an image")
     assert kind(str(tmp_path)) == "images" and kind(str(tmp_path / "*.png")) == "images"
+    assert kind(str(tmp_path / "a.jpg")) == "images" and [p.name for p in list_images(str(tmp_path / "a.jpg"))] == ["a.jpg"]
+    assert kind(str(tmp_path / "clip.mp4")) == "file"
     assert [p.name for p in list_images(str(tmp_path))] == ["a.jpg", "b.png", "c.bmp"]
     shown = []
     latest = LatestFrame()

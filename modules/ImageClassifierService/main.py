@@ -13,11 +13,10 @@ import sys
 import threading
 from pathlib import Path
 
-from waitress.server import create_server
-
 from classifier.app import create_app
 from classifier.export import ModelLoadError, load
 from classifier.settings import ClassifierSettings
+from edgekit.http import HttpServer
 from edgekit.hub import Hub
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
@@ -39,8 +38,8 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     info = model.info
     store.report(model={"source": info.source, "sha256": info.sha256, "flavour": info.flavour,
                         "labels": ",".join(info.labels), "inputSize": f"{info.input_size[0]}x{info.input_size[1]}"})
-    server = create_server(create_app(model, settings), host="0.0.0.0", port=settings.port, threads=settings.threads)
-    threading.Thread(target=server.run, name="waitress", daemon=True).start()
+    server = HttpServer(create_app(model, settings), "0.0.0.0", settings.port, threads=settings.threads, name="waitress")
+    server.start()
     logger.info("ready: serving %s on port %d", ", ".join(info.labels), settings.port)
     stop.wait()
     server.close()

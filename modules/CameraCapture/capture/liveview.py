@@ -19,9 +19,9 @@ from typing import Any
 import cv2
 import numpy as np
 from flask import Flask, Response, jsonify
-from waitress.server import create_server
 
 from capture.source import Frame
+from edgekit.http import HttpServer
 
 logger = logging.getLogger(__name__)
 
@@ -89,33 +89,40 @@ class LiveView:
         self._watchers = 0
         self._tag: str | None = None
         self._probability = 0.0
+        self._raw: np.ndarray | None = None  # the newest captured frame, re-annotated when its tag arrives
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
         self._closed = threading.Event()
-        self._server = create_server(self._app(), host="0.0.0.0", port=port, threads=8)
-        self._thread = threading.Thread(target=self._server.run, name="live-view", daemon=True)
+        self._server = HttpServer(self._app(), "0.0.0.0", port, threads=8, name="live-view")
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start()
         logger.info("live view on http://0.0.0.0:%d/", self.port)
 
     def close(self) -> None:
+        """Stop the page and end every open stream."""
         self._closed.set()
         with self._cond:
             self._cond.notify_all()
         self._server.close()
 
     def record(self, tag: str | None, probability: float, at: datetime) -> None:
-        """Note a sent classification: it becomes the banner and heads the history."""
+        """Note a sent classification: it becomes the banner (redrawn at once) and heads the history."""
         self._tag, self._probability = tag, probability
         self.history.appendleft({"time": at.astimezone(timezone.utc).isoformat(), "tagName": tag, "probability": probability})
+        if self._raw is not None and self._watchers:
+            self._publish(self._raw)
 
     def offer(self, frame: Frame) -> None:
-        """Take a captured frame for the stream (kept at most every 0.2 s, only while watched)."""
+        """Take a captured frame for the stream (encoded at most every 0.2 s, and only while watched)."""
+        self._raw = frame.image
         now = time.monotonic()
         if not self._watchers or now - self._offered_at < STREAM_INTERVAL_S:
             return
         self._offered_at = now
-        ok, data = cv2.imencode(".jpg", annotate(frame.image, self._tag, self._probability), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        self._publish(frame.image)
+
+    def _publish(self, image: np.ndarray) -> None:
+        ok, data = cv2.imencode(".jpg", annotate(image, self._tag, self._probability), [cv2.IMWRITE_JPEG_QUALITY, 80])
         if ok:
             with self._cond:
                 self._jpeg, self._sequence = data.tobytes(), self._sequence + 1

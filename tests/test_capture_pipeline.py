@@ -1,0 +1,147 @@
+"""CameraCapture's pipeline for real: slideshow and stream sources, a classifier that goes away, live twin tuning."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import cv2
+import pytest
+
+from capture.liveview import LiveView
+from capture.source import Frame
+from capture_harness import CameraHarness, ClassifierProcess, ClassifierServer, free_port
+from classifier.export import CustomVisionModel, load
+from conftest import IMAGES, MODELS, read_jsonl, wait_for
+
+
+@pytest.fixture(scope="module")
+def model() -> CustomVisionModel:
+    return load(MODELS / "apples-bananas")
+
+
+@pytest.fixture()
+def classifier(model: CustomVisionModel) -> Iterator[ClassifierServer]:
+    server = ClassifierServer(model)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _folder(tmp: Path, *names: str) -> Path:
+    folder = tmp / "shots"
+    folder.mkdir(exist_ok=True)
+    for i, name in enumerate(names):
+        shutil.copy(IMAGES / f"{name}.jpg", folder / f"{i:02d}-{name}.jpg")
+    return folder
+
+
+@pytest.fixture()
+def harness_factory(tmp_path: Path) -> Iterator:
+    made: list[CameraHarness] = []
+
+    def make(env: dict[str, str]) -> CameraHarness:
+        made.append(CameraHarness(tmp_path, env))
+        return made[-1]
+
+    yield make
+    for harness in made:
+        harness.close()
+
+
+def test_slideshow_tags_are_sent_and_counters_reported(tmp_path: Path, classifier: ClassifierServer, harness_factory) -> None:
+    folder = _folder(tmp_path, "apple1", "banana1", "backpod")
+    harness = harness_factory({"VIDEO_PATH": str(folder), "LOOP_VIDEO": "true", "SLIDESHOW_INTERVAL_S": "0.6",
+                               "FRAME_RATE": "10", "REPORT_INTERVAL_S": "1", "IMAGE_PROCESSING_ENDPOINT": classifier.url})
+    wait_for(lambda: len(harness.tags()) >= 4, 20)
+    assert harness.tags()[:4] == ["Apple", "Banana", None, "Apple"]
+    capture = wait_for(lambda: harness.reported("capture").get("counters", {}).get("messagesSent", 0) >= 3 and harness.reported("capture"), 10)
+    assert capture["sourceKind"] == "images" and capture["captureFps"] > 0
+    counters = capture["counters"]
+    assert counters["framesRead"] >= 3 and counters["framesClassified"] >= 3 and counters["errors"] == 0
+    assert harness.reported("settings")["slideshowIntervalS"] == 0.6
+
+
+def test_classifier_outage_is_retried_with_backoff_while_capture_goes_on(tmp_path: Path, harness_factory) -> None:
+    classifier = ClassifierProcess(MODELS / "apples-bananas")
+    classifier.start()
+    folder = _folder(tmp_path, "apple1", "banana1")
+    harness = harness_factory({"VIDEO_PATH": str(folder), "LOOP_VIDEO": "true", "SLIDESHOW_INTERVAL_S": "0.5",
+                               "FRAME_RATE": "10", "CLASSIFIER_TIMEOUT_S": "1", "IMAGE_PROCESSING_ENDPOINT": classifier.url})
+    try:
+        wait_for(lambda: len(harness.tags()) >= 2, 20)
+    finally:
+        classifier.stop()
+    sent = len(harness.tags())
+    read_before = harness.pipeline.status()["counters"]["framesRead"]
+    time.sleep(3)
+    status = harness.pipeline.status()["counters"]
+    assert status["errors"] >= 2 and status["errors"] <= 6  # backoff: no storm of retries
+    assert status["framesRead"] > read_before  # capture went on
+    assert len(harness.tags()) == sent  # nothing sent while the classifier was away
+    classifier.start()
+    try:
+        wait_for(lambda: len(harness.tags()) >= sent + 2, 40)  # back in business without a restart
+    finally:
+        classifier.stop()
+    assert harness.thread.is_alive()
+
+
+def test_twin_changes_apply_live_and_bad_values_are_refused(tmp_path: Path, classifier: ClassifierServer,
+                                                            harness_factory) -> None:
+    apples = _folder(tmp_path, "apple2")
+    bananas = tmp_path / "bananas"
+    bananas.mkdir()
+    shutil.copy(IMAGES / "banana2.jpg", bananas / "b.jpg")
+    harness = harness_factory({"VIDEO_PATH": str(apples), "LOOP_VIDEO": "true", "SLIDESHOW_INTERVAL_S": "0.3",
+                               "FRAME_RATE": "5", "IMAGE_PROCESSING_ENDPOINT": classifier.url})
+    wait_for(lambda: harness.tags() == ["Apple"], 20)
+    harness.bus.patch_desired("CameraCapture", {"threshold": 1.5, "frameRate": 0})
+    status = wait_for(lambda: harness.reported("desiredStatus").get("version") == 2 and harness.reported("desiredStatus"))
+    assert status["status"] == "refused" and "threshold" in status["refused"] and "frameRate" in status["refused"]
+    assert harness.store.current.frame_rate == 5 and harness.pipeline.stop.is_set() is False
+    harness.bus.patch_desired("CameraCapture", {"videoPath": str(bananas), "heartbeatS": 1})
+    wait_for(lambda: harness.tags()[-1:] == ["Banana"], 20)  # the new source, without a restart
+    wait_for(lambda: len(harness.tags()) >= 3, 10)  # then heartbeats of the same state
+    reasons = [m["body"]["reason"] for m in read_jsonl(harness.upstream)]
+    assert reasons[:2] == ["change", "change"] and reasons[2] == "heartbeat"
+
+
+def test_a_dropped_stream_is_reopened(tmp_path: Path, classifier: ClassifierServer, harness_factory) -> None:
+    """An MJPEG stream over HTTP (the camera's own live view, as another camera would serve it) goes away and comes back."""
+    port = free_port()
+    status = lambda: {"source": "", "counters": {}}  # noqa: E731
+    feeding = threading.Event()
+    current = {"image": cv2.imread(str(IMAGES / "apple1.jpg"))}
+
+    def feed(view: LiveView) -> None:
+        while not feeding.is_set():
+            view.offer(Frame(current["image"], 0, datetime.now(timezone.utc)))
+            time.sleep(0.05)
+
+    def serve() -> LiveView:
+        view = LiveView(port, status)
+        view.start()
+        threading.Thread(target=feed, args=(view,), daemon=True).start()
+        return view
+
+    camera = serve()
+    harness = harness_factory({"VIDEO_PATH": f"http://127.0.0.1:{port}/stream.mjpg", "FRAME_RATE": "5",
+                               "IMAGE_PROCESSING_ENDPOINT": classifier.url})
+    wait_for(lambda: harness.tags() == ["Apple"], 20)
+    assert harness.pipeline.status()["sourceKind"] == "stream"
+    camera.close()
+    feeding.set()
+    time.sleep(1.5)
+    feeding.clear()
+    current["image"] = cv2.imread(str(IMAGES / "banana1.jpg"))
+    camera = serve()
+    try:
+        wait_for(lambda: harness.tags()[-1:] == ["Banana"], 30)
+    finally:
+        feeding.set()
+        camera.close()
