@@ -128,6 +128,8 @@ class LocalHub(Hub):
         if self._closed.is_set():
             return
         self._closed.set()
+        wire.interrupt(self._conn)
+        self._reader.join(2.0)
         try:
             self._conn.close()
         except OSError:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -42,3 +44,14 @@ def read(conn: Connection) -> dict[str, Any]:
     if not isinstance(frame, dict) or "op" not in frame:
         raise ValueError("frame without op")
     return frame
+
+
+def interrupt(conn: Connection) -> None:
+    """Wake a thread blocked in :func:`read` on ``conn`` with EOFError (shuts the socket down; the
+    reader then closes it). Closing the connection from another thread instead would pull the handle
+    from under the blocked read."""
+    try:
+        with socket.socket(fileno=os.dup(conn.fileno())) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

@@ -94,7 +94,7 @@ class Bus:
             conns = list(self._conns.values())
         self._listener.close()
         for conn in conns:
-            conn.close()
+            wire.interrupt(conn)  # each connection's thread sees EOF and closes it
 
     def _accept_loop(self) -> None:
         while not self._closed:
@@ -130,6 +130,7 @@ class Bus:
             if self._conns.get(module) is conn:
                 del self._conns[module]
                 self._subscribed.discard(module)
+        conn.close()
 
     def _handle(self, module: str, conn: Connection, frame: dict[str, Any]) -> None:
         op = frame["op"]

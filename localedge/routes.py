@@ -34,7 +34,7 @@ class _Undefined:
 UNDEFINED: Any = _Undefined()
 
 _ROUTE = re.compile(r"^\s*FROM\s+(?P<source>\S+)\s+(?:WHERE\s+(?P<where>.+?)\s+)?INTO\s+(?P<sink>.+?)\s*$", re.I | re.S)
-_SOURCE = re.compile(r"^/messages/modules/(?P<module>[^/]+)(?:/outputs/(?P<output>[^/]+))?(?:/\*)?$")
+_SOURCE = re.compile(r"^/messages/modules/(?P<module>[^/*]+)(?:/\*|/outputs/\*|/outputs/(?P<output>[^/*]+))?$")
 _SINK = re.compile(r'^BrokeredEndpoint\(\s*"/modules/(?P<module>[^/"]+)/inputs/(?P<input>[^/"]+)"\s*\)$', re.I)
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<str>'(?:[^']|'')*')|(?P<op><>|!=|<=|>=|=|<|>)"

@@ -40,7 +40,7 @@ def test_file_played_once_reaches_its_end_at_its_own_frame_rate(tmp_path: Path) 
     assert reader.ended.wait(5)
     elapsed = time.monotonic() - started
     assert latest.read == 10 and 0.4 < elapsed < 3.0  # paced at 20 fps, not read as fast as possible
-    assert latest.take(0.1).number == 9 and latest.dropped == 9
+    assert latest.decoded == 1 and latest.dropped == 9  # nobody asked for the other nine: not decoded
     reader.close()
 
 
@@ -142,3 +142,21 @@ def test_jpeg_is_resized_keeping_the_aspect_ratio() -> None:
     assert small.shape == (240, 320, 3)
     same = cv2.imdecode(np.frombuffer(encode_jpeg(frame, 0, 90), np.uint8), cv2.IMREAD_COLOR)
     assert same.shape == (480, 640, 3)
+
+
+def test_frames_nobody_wants_are_grabbed_but_not_decoded(tmp_path: Path) -> None:
+    """A 50 fps source sampled 4 times a second: OpenCV's buffer is drained, but only wanted frames are decoded."""
+    latest = LatestFrame()
+    reader = FrameReader(str(_clip(tmp_path / "c.mp4", 50, fps=50)), loop=True, latest=latest)
+    reader.start()
+    taken = []
+    for _ in range(8):
+        time.sleep(0.25)
+        frame = latest.take(0.5)
+        if frame is not None:
+            taken.append(frame.number)
+    reader.close()
+    assert len(taken) >= 6 and taken == sorted(taken)
+    assert latest.read >= 80  # every frame grabbed, none left to go stale
+    assert latest.decoded <= len(taken) + 3  # but only the sampled ones decoded
+    assert latest.dropped == latest.read - len(taken) - (1 if latest.take(0) else 0)

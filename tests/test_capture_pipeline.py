@@ -145,3 +145,34 @@ def test_a_dropped_stream_is_reopened(tmp_path: Path, classifier: ClassifierServ
     finally:
         feeding.set()
         camera.close()
+
+
+def test_sigterm_stops_the_module_within_seconds_even_while_waiting(tmp_path: Path) -> None:
+    """IoT Edge stops modules with SIGTERM; CameraCapture, waiting for a classifier that is not there, exits cleanly."""
+    import io
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from localedge.bus import Bus, UpstreamSink
+
+    bus = Bus([], {}, UpstreamSink(None, io.StringIO()))
+    bus.start()
+    env = {**os.environ, **bus.environment("CameraCapture"), "PYTHONPATH": str(ROOT), "VIDEO_PATH": str(IMAGES),
+           "IMAGE_PROCESSING_ENDPOINT": f"http://127.0.0.1:{free_port()}/image"}
+    process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "CameraCapture" / "main.py")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: bus.reported["CameraCapture"].get("settings"), 15)
+        time.sleep(1.0)
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=10)[0].decode()
+        assert time.monotonic() - started < 3.0
+        assert process.returncode == 0 and "received SIGTERM, stopping" in output and "Traceback" not in output
+    finally:
+        if process.poll() is None:
+            process.kill()
+        bus.close()

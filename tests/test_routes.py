@@ -20,6 +20,9 @@ def test_source_and_sink_forms() -> None:
     assert everything.upstream and everything.delivers(view(module="Any", output="x"))
     any_output = parse_route("m", "FROM /messages/modules/CameraCapture/* INTO $upstream")
     assert any_output.delivers(view(output="x")) and not any_output.delivers(view(module="B"))
+    outputs = parse_route("o", "FROM /messages/modules/CameraCapture/outputs/* INTO $upstream")
+    assert outputs.output is None and outputs.delivers(view(output="classification"))
+    assert not outputs.delivers(view(module="B"))
 
 
 @pytest.mark.parametrize(

@@ -112,6 +112,10 @@ class LiveView:
         if self._raw is not None and self._watchers:
             self._publish(self._raw)
 
+    def wants(self) -> bool:
+        """True when a viewer is watching and the stream is due a new frame."""
+        return bool(self._watchers) and time.monotonic() - self._offered_at >= STREAM_INTERVAL_S
+
     def offer(self, frame: Frame) -> None:
         """Take a captured frame for the stream (encoded at most every 0.2 s, and only while watched)."""
         self._raw = frame.image

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import cv2
@@ -22,7 +23,7 @@ from capture.policy import SendPolicy, top_prediction
 from capture.settings import CaptureSettings
 from capture.source import Frame, FrameReader, LatestFrame, describe, kind
 from edgekit.hub import Hub, HubSendError
-from edgekit.messages import CLASSIFICATION_OUTPUT, Classification
+from edgekit.messages import CLASSIFICATION_OUTPUT, Classification, Prediction
 from edgekit.runtime import backoff
 from edgekit.settings import SettingsStore
 
@@ -67,7 +68,7 @@ class CapturePipeline:
             self.counters["framesDropped"] += self.latest.dropped
         self.latest = LatestFrame()
         if self.live is not None:
-            self.latest.observer = self.live.offer
+            self.latest.observer, self.latest.observer_wants = self.live.offer, self.live.wants
         self._reader = FrameReader(settings.video_path, settings.loop_video, self.latest, settings.slideshow_interval_s)
         self._reader.start()
 
@@ -79,7 +80,7 @@ class CapturePipeline:
         if self.live is not None:
             self.live.close()
             self.live = None
-            self.latest.observer = None
+            self.latest.observer = self.latest.observer_wants = None
         if wanted is not None:
             try:
                 self.live = LiveView(wanted, self.status)
@@ -87,7 +88,7 @@ class CapturePipeline:
                 logger.error("live view cannot listen on port %d: %s", wanted, exc)
                 return
             self.live.start()
-            self.latest.observer = self.live.offer
+            self.latest.observer, self.latest.observer_wants = self.live.offer, self.live.wants
 
     def _source_changed(self, settings: CaptureSettings) -> bool:
         reader = self._reader
@@ -112,42 +113,67 @@ class CapturePipeline:
             self._report()
 
     def _loop(self, client: ClassifierClient) -> None:
+        """Sample, classify and send until stopped.
+
+        One request is in flight at a time. When the next sample is already due while it is (the
+        frame rate is above what the classifier can do), that frame is taken and encoded meanwhile,
+        so the camera's work overlaps the classifier's; at lower rates each frame is sampled only
+        when due, the newest at that moment.
+        """
+        requests_ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
+        in_flight: tuple[Frame, Future[list[Prediction]]] | None = None
         next_due = time.monotonic()
         errors = backoff(initial_s=0.5, maximum_s=30.0)
         idle_logged = False
-        while not self.stop.is_set():
-            settings = self.store.current
-            if self._source_changed(settings):
-                self._start_reader(settings)
-                idle_logged = False
-            self._follow_live_view(settings)
-            if (settings.image_processing_endpoint, settings.classifier_timeout_s) != (client.endpoint, client.timeout_s):
-                client = ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
-            if time.monotonic() - self._reported_at >= settings.report_interval_s:
-                self._report()
-            if self.stop.wait(max(0.0, next_due - time.monotonic())):
-                break
-            next_due = max(next_due + 1.0 / settings.frame_rate, time.monotonic())
-            frame = self.latest.take(timeout_s=1.0 / settings.frame_rate)
-            if frame is None:
-                if self._reader is not None and self._reader.ended.is_set() and not idle_logged:
-                    logger.info("source finished; staying up and idle until stopped or reconfigured")
-                    idle_logged = True
-                continue
-            if not self.gate.changed(frame.image, settings.scene_change_threshold):
-                self.counters["framesSkipped"] += 1
-                continue
-            try:
-                self._classify(frame, client, settings)
-                errors = backoff(initial_s=0.5, maximum_s=30.0)
-            except ClassifierError as exc:
-                self.counters["errors"] += 1
-                delay = next(errors)
-                logger.warning("classification failed (%s); retrying in %.1f s, capture goes on", exc, delay)
-                next_due = time.monotonic() + delay
+        try:
+            while not self.stop.is_set():
+                settings = self.store.current
+                if self._source_changed(settings):
+                    self._start_reader(settings)
+                    idle_logged = False
+                self._follow_live_view(settings)
+                if (settings.image_processing_endpoint, settings.classifier_timeout_s) != (client.endpoint, client.timeout_s):
+                    client = ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
+                if time.monotonic() - self._reported_at >= settings.report_interval_s:
+                    self._report()
+                prepared: tuple[Frame, bytes] | None = None
+                if in_flight is None or time.monotonic() >= next_due:
+                    if in_flight is None and self.stop.wait(max(0.0, next_due - time.monotonic())):
+                        break
+                    next_due = max(next_due + 1.0 / settings.frame_rate, time.monotonic())
+                    prepared = self._sample(settings, wait_s=0.0 if in_flight else 1.0 / settings.frame_rate)
+                    if prepared is None and in_flight is None:
+                        if self._reader is not None and self._reader.ended.is_set() and not idle_logged:
+                            logger.info("source finished; staying up and idle until stopped or reconfigured")
+                            idle_logged = True
+                        continue
+                if in_flight is not None:
+                    frame, result = in_flight
+                    in_flight = None
+                    try:
+                        self._handle(frame, result.result(), settings)
+                        errors = backoff(initial_s=0.5, maximum_s=30.0)
+                    except ClassifierError as exc:
+                        self.counters["errors"] += 1
+                        delay = next(errors)
+                        logger.warning("classification failed (%s); retrying in %.1f s, capture goes on", exc, delay)
+                        next_due, prepared = time.monotonic() + delay, None
+                if prepared is not None:
+                    in_flight = (prepared[0], requests_.submit(client.classify, prepared[1]))
+        finally:
+            requests_.shutdown(wait=False, cancel_futures=True)
 
-    def _classify(self, frame: Frame, client: ClassifierClient, settings: CaptureSettings) -> None:
-        predictions = client.classify(encode_jpeg(frame.image, settings.resize_width, settings.jpeg_quality))
+    def _sample(self, settings: CaptureSettings, wait_s: float) -> tuple[Frame, bytes] | None:
+        """The newest frame and its JPEG, or None (no new frame, or too little changed to classify)."""
+        frame = self.latest.take(timeout_s=wait_s)
+        if frame is None:
+            return None
+        if not self.gate.changed(frame.image, settings.scene_change_threshold):
+            self.counters["framesSkipped"] += 1
+            return None
+        return frame, encode_jpeg(frame.image, settings.resize_width, settings.jpeg_quality)
+
+    def _handle(self, frame: Frame, predictions: list[Prediction], settings: CaptureSettings) -> None:
         self.counters["framesClassified"] += 1
         top = top_prediction(predictions, settings.threshold)
         tag = top.tagName if top else None

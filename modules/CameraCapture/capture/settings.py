@@ -34,7 +34,7 @@ class CaptureSettings(ModuleSettings):
     slideshow_interval_s: float = Field(2.0, gt=0.0, le=3600.0)
     image_processing_endpoint: str = "http://ImageClassifierService:80/image"
     classifier_timeout_s: float = Field(5.0, gt=0.0, le=60.0)
-    frame_rate: float = Field(2.0, gt=0.0, le=30.0)
+    frame_rate: float = Field(2.0, gt=0.0, le=100.0)
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     scene_change_threshold: float = Field(0.0, ge=0.0, le=255.0)
     resize_width: int = Field(0, ge=0, le=4096)

@@ -72,21 +72,42 @@ def describe(video_path: str) -> str:
 
 
 class LatestFrame:
-    """A one-slot buffer where the newest frame wins; ``dropped`` counts frames never taken."""
+    """A one-slot buffer where the newest frame wins.
+
+    ``read`` counts frames the source delivered, ``dropped`` those never classified (overwritten,
+    or not even decoded because nobody wanted them). A camera reader decodes a frame only when it
+    is ``wanted``: by a ``take`` that found the slot empty, or by the observer (the live view).
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._frame: Frame | None = None
+        self._demand = True
         self.dropped = 0
         self.read = 0
+        self.decoded = 0
         self.observer: Callable[[Frame], None] | None = None  # e.g. the live view, called on the reader thread
+        self.observer_wants: Callable[[], bool] | None = None
+
+    def wanted(self) -> bool:
+        """True when the next frame the source delivers should be decoded and put here."""
+        wants = self.observer_wants
+        return self._demand or (wants is not None and wants())
+
+    def skip(self) -> None:
+        """The source delivered a frame that nobody wanted: count it, do not decode it."""
+        with self._cond:
+            self.read += 1
+            self.dropped += 1
 
     def put(self, frame: Frame) -> None:
         with self._cond:
             if self._frame is not None:
                 self.dropped += 1
             self._frame = frame
+            self._demand = False
             self.read += 1
+            self.decoded += 1
             self._cond.notify_all()
         observer = self.observer
         if observer is not None:
@@ -96,6 +117,7 @@ class LatestFrame:
         """The newest frame not taken yet, waiting up to ``timeout_s``; None when there is none."""
         with self._cond:
             if self._frame is None:
+                self._demand = True
                 self._cond.wait(timeout_s)
             frame, self._frame = self._frame, None
             return frame
@@ -190,8 +212,8 @@ class FrameReader(threading.Thread):
         started = time.monotonic()
         played = 0
         while not self._closing.is_set():
-            ok, image = capture.read()
-            if not ok or image is None:
+            ok = capture.grab()  # always: OpenCV's buffer must never hold stale frames
+            if not ok:
                 if not paced:
                     logger.warning("video source %s stopped delivering frames; reopening", describe(self.video_path))
                     return False
@@ -205,5 +227,14 @@ class FrameReader(threading.Thread):
                 wait = due - time.monotonic()
                 if wait > 0 and self._closing.wait(wait):
                     return False
-            self._publish(image)
+            if not self.latest.wanted():
+                self.latest.skip()
+                self._count += 1
+                continue
+            ok, image = capture.retrieve()  # decode only frames someone will use
+            if ok and image is not None:
+                self._publish(image)
+            else:
+                self.latest.skip()
+                self._count += 1
         return False
