@@ -34,6 +34,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "modules" / "CameraCapture")]
 
+from capture.classifier_client import ClassifierClient  # noqa: E402
 from capture.pipeline import CapturePipeline, encode_jpeg  # noqa: E402
 from capture.settings import CaptureSettings  # noqa: E402
 from edgekit.local_hub import LocalHub  # noqa: E402
@@ -74,12 +75,13 @@ def start_classifier(model_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def classifier_capacity(url: str, jpeg: bytes, seconds: float) -> float:
-    session = requests.Session()
+    """Back-to-back requests from the camera's own client class, nothing else running."""
+    client = ClassifierClient(url, 10.0)
     for _ in range(5):
-        session.post(url, data=jpeg, headers={"Content-Type": "application/octet-stream"}, timeout=10)
+        client.classify(jpeg)
     count, started = 0, time.monotonic()
     while time.monotonic() - started < seconds:
-        session.post(url, data=jpeg, headers={"Content-Type": "application/octet-stream"}, timeout=10).raise_for_status()
+        client.classify(jpeg)
         count += 1
     return count / (time.monotonic() - started)
 

@@ -120,7 +120,7 @@ class CapturePipeline:
         so the camera's work overlaps the classifier's; at lower rates each frame is sampled only
         when due, the newest at that moment.
         """
-        requests_ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
+        classify_calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
         in_flight: tuple[Frame, Future[list[Prediction]]] | None = None
         next_due = time.monotonic()
         errors = backoff(initial_s=0.5, maximum_s=30.0)
@@ -159,9 +159,9 @@ class CapturePipeline:
                         logger.warning("classification failed (%s); retrying in %.1f s, capture goes on", exc, delay)
                         next_due, prepared = time.monotonic() + delay, None
                 if prepared is not None:
-                    in_flight = (prepared[0], requests_.submit(client.classify, prepared[1]))
+                    in_flight = (prepared[0], classify_calls.submit(client.classify, prepared[1]))
         finally:
-            requests_.shutdown(wait=False, cancel_futures=True)
+            classify_calls.shutdown(wait=False, cancel_futures=True)
 
     def _sample(self, settings: CaptureSettings, wait_s: float) -> tuple[Frame, bytes] | None:
         """The newest frame and its JPEG, or None (no new frame, or too little changed to classify)."""
