@@ -19,7 +19,10 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 from pathlib import Path
+
+from pydantic.alias_generators import to_camel
 
 from localedge.bus import Bus, UpstreamSink
 from localedge.manifest import VARIABLE, Manifest, ManifestError, ModuleSpec, load_manifest, load_variables, unresolved
@@ -50,21 +53,59 @@ def parse_sets(items: Sequence[str], modules: Mapping[str, ModuleSpec]) -> dict[
     return result
 
 
+def apply_sets(manifest: Manifest, sets: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """Put each ``--set`` where the module will read it; returns the env overrides.
+
+    A variable whose twin name (``FRAME_RATE`` -> ``frameRate``) is among the module's desired
+    properties in the manifest goes there, typed like the manifest's value, since desired
+    properties override the environment; any other goes into the module's env.
+    """
+    env_sets: dict[str, dict[str, str]] = {}
+    for module, items in sets.items():
+        desired = manifest.modules[module].desired
+        for var, value in items.items():
+            key = to_camel(var.lower())
+            if key in desired:
+                desired[key] = _typed_like(desired[key], value, f"{module}.{var}")
+            else:
+                env_sets.setdefault(module, {})[var] = value
+    return env_sets
+
+
+def _typed_like(example: object, value: str, where: str) -> object:
+    try:
+        if isinstance(example, bool):
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return value.lower() in ("true", "1", "yes", "on")
+        if isinstance(example, int):
+            return int(value)
+        if isinstance(example, float):
+            return float(value)
+    except ValueError as exc:
+        raise RunnerError(f"--set {where}={value}: expected a {type(example).__name__}, like the manifest's {example!r}") from exc
+    return value
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _point_at_loopback(env: dict[str, str], module: str, declared_port: str, local_port: int) -> None:
+def _point_at_loopback(values: dict[str, Any], module: str, declared_port: str, local_port: int) -> None:
     pattern = re.compile(rf"(?i)(\w+://){re.escape(module)}(?::{re.escape(declared_port)})?(?=[/?#]|$)")
-    for key, value in env.items():
-        env[key] = pattern.sub(lambda m: f"{m.group(1)}127.0.0.1:{local_port}", value)
+    for key, value in values.items():
+        if isinstance(value, str):
+            values[key] = pattern.sub(lambda m: f"{m.group(1)}127.0.0.1:{local_port}", value)
 
 
 def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]],
                         base: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Each runnable module's environment: process env (IoT Edge variables removed) < manifest < --set."""
+    """Each runnable module's environment: process env (IoT Edge variables removed) < manifest < --set.
+
+    Also points URLs naming a module, in env values and desired properties, at its loopback port.
+    """
     clean = {k: v for k, v in base.items() if not HIDDEN_ENV.match(k)}
     envs: dict[str, dict[str, str]] = {}
     for name, spec in manifest.modules.items():
@@ -81,7 +122,7 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
         declared = spec.env.get("PORT", envs[name]["PORT"])
         local_port = int(sets[name]["PORT"]) if "PORT" in sets.get(name, {}) else _free_port()
         envs[name]["PORT"] = str(local_port)
-        for other in envs.values():
+        for other in [*envs.values(), *(spec.desired for spec in manifest.modules.values())]:
             _point_at_loopback(other, name, declared, local_port)
     return envs
 
@@ -104,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the solution until --duration elapses or Ctrl-C / SIGTERM; returns the exit code."""
     variables = load_variables(Path(args.env_file), os.environ)
     manifest = load_manifest(Path(args.manifest), variables)
-    sets = parse_sets(args.set or [], manifest.modules)
+    sets = apply_sets(manifest, parse_sets(args.set or [], manifest.modules))
     routes = _routes(manifest)
     envs = module_environments(manifest, sets, os.environ)
     upstream = UpstreamSink(Path(args.upstream) if args.upstream else None, sys.stdout)

@@ -83,3 +83,21 @@ def test_env_file_values_reach_module_env(tmp_path: Path) -> None:
     assert manifest.modules["TextToSpeech"].env["SPEECH_KEY"] == "abc123"
     assert manifest.modules["TextToSpeech"].env["SPEECH_REGION"] == "westeurope"
     assert "INTO $upstream" in manifest.routes["CameraToUpstream"]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_desired_properties_are_every_live_setting_at_its_default(template: str) -> None:
+    from capture.settings import CaptureSettings
+    from display.settings import DisplaySettings
+    from edgekit.settings import SettingsStore
+    from speech.settings import SpeechSettings
+
+    manifest = load_manifest(ROOT / template, {})
+    for module, model in {"CameraCapture": CaptureSettings, "TextToSpeech": SpeechSettings,
+                          "SenseHatDisplay": DisplaySettings}.items():
+        desired = manifest.modules[module].desired
+        store = SettingsStore(model, {})
+        assert store.apply(desired, full=True) == {}, module  # nothing refused
+        assert store.current == model(), module  # the defaults, so the twin shows what is in force
+    camera = manifest.modules["CameraCapture"].desired
+    assert set(camera) == {CaptureSettings.twin_name(f) for f in CaptureSettings.model_fields}

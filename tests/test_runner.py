@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, run_localedge
 from edgekit.local_hub import LocalHub
 from localedge.bus import Bus, UpstreamSink
-from localedge.cli import RunnerError, module_environments, parse_sets
+from localedge.cli import RunnerError, apply_sets, module_environments, parse_sets
 from localedge.manifest import load_manifest
 from localedge.routes import parse_route
 
@@ -28,14 +28,19 @@ def test_set_overrides_are_checked(manifest) -> None:
         parse_sets(["Camera.VIDEO_PATH=x"], manifest.modules)
     with pytest.raises(RunnerError, match="write it as <Module>.<VAR>=<value>"):
         parse_sets(["VIDEO_PATH=x"], manifest.modules)
+    with pytest.raises(RunnerError, match="expected a float, like the manifest's 2.0"):
+        apply_sets(load_manifest(ROOT / "deployment.template.json", {}), {"CameraCapture": {"FRAME_RATE": "fast"}})
 
 
-def test_module_names_in_urls_resolve_to_the_local_port(manifest) -> None:
-    envs = module_environments(manifest, {"CameraCapture": {"THRESHOLD": "0.8"}}, {"IOTEDGE_MODULEID": "leak", "HOME": "/h"})
+def test_module_names_in_urls_resolve_to_the_local_port() -> None:
+    manifest = load_manifest(ROOT / "deployment.template.json", {})
+    sets = apply_sets(manifest, {"CameraCapture": {"THRESHOLD": "0.8", "EXTRA": "x"}})
+    envs = module_environments(manifest, sets, {"IOTEDGE_MODULEID": "leak", "HOME": "/h"})
     port = envs["ImageClassifierService"]["PORT"]
     assert port != "80" and int(port) > 1024
-    assert envs["CameraCapture"]["IMAGE_PROCESSING_ENDPOINT"] == f"http://127.0.0.1:{port}/image"
-    assert envs["CameraCapture"]["THRESHOLD"] == "0.8"
+    camera = manifest.modules["CameraCapture"].desired
+    assert camera["imageProcessingEndpoint"] == f"http://127.0.0.1:{port}/image"
+    assert camera["threshold"] == 0.8 and envs["CameraCapture"]["EXTRA"] == "x"  # twin settings go to desired
     assert "IOTEDGE_MODULEID" not in envs["CameraCapture"] and envs["CameraCapture"]["HOME"] == "/h"
     assert envs["TextToSpeech"]["SPEECH_KEY"] == ""  # $SPEECH_KEY unset: empty, so espeak-ng is used
 
