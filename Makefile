@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-.PHONY: demo test install demo-assets clean
+.PHONY: demo test install demo-assets config check-images clean
+
+PLATFORM ?= arm32v7
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# config/deployment.$(PLATFORM).json from the matching template, validated (PLATFORM=amd64|arm64v8|arm32v7).
+config: $(STAMP)
+	$(PY) -m localedge genconfig -P $(PLATFORM) -f $(if $(filter arm32v7,$(PLATFORM)),deployment.arm32v7.template.json,deployment.template.json)
 
 demo-assets: $(STAMP)
 	$(PY) demo/make_demo.py

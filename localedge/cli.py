@@ -1,4 +1,5 @@
-"""``python -m localedge run``: the whole solution on one machine, no Azure, no Docker.
+"""``python -m localedge run``: the whole solution on one machine, no Azure, no Docker;
+``python -m localedge genconfig``: the deployable manifest for a platform, validated.
 
 Reads the deployment template, starts each custom module of this solution as a local process
 with the env the manifest gives it (``--set Module.VAR=value`` overrides), and delivers messages
@@ -10,6 +11,7 @@ resolve only on the IoT Edge network.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -182,6 +184,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def genconfig(args: argparse.Namespace) -> int:
+    """Generate config/deployment.<platform>.json and validate it; 0 when it can be deployed."""
+    from localedge.genconfig import generate, output_path, validate
+
+    template = Path(args.file)
+    variables = load_variables(Path(args.env_file), os.environ)
+    manifest = generate(template, args.platform, variables, ROOT)
+    problems = validate(manifest, template, args.platform, ROOT, Path(args.schema_dir) if args.schema_dir else None)
+    if problems:
+        for problem in problems:
+            logger.error("%s", problem)
+        logger.error("%d problem(s); nothing written", len(problems))
+        return 1
+    target = output_path(Path(args.output_dir), args.platform)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    logger.info("wrote %s (valid): deploy it with az iot edge set-modules --content %s", target, target)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localedge", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -191,14 +213,22 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--upstream", metavar="FILE", help="append each $upstream message to FILE as a JSON line")
     run_cmd.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="stop after this long (default: Ctrl-C)")
     run_cmd.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s, if present)")
+    gen = commands.add_parser("genconfig", help="generate and validate config/deployment.<platform>.json from a template")
+    gen.add_argument("-f", "--file", default="deployment.template.json", help="deployment template (default: %(default)s)")
+    gen.add_argument("-P", "--platform", default="amd64", help="amd64, arm64v8 or arm32v7 (default: %(default)s)")
+    gen.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s)")
+    gen.add_argument("--output-dir", default="config", help="where the manifest is written (default: %(default)s)")
+    gen.add_argument("--schema-dir", help="folder with the SchemaStore IoT Edge schemas (default: fetch from SchemaStore)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="localedge | %(message)s", stream=sys.stdout)
     args = build_parser().parse_args(argv)
+    from localedge.genconfig import GenerationError
+
     try:
-        return run(args)
-    except (ManifestError, RouteError, RunnerError) as exc:
+        return genconfig(args) if args.command == "genconfig" else run(args)
+    except (ManifestError, RouteError, RunnerError, GenerationError) as exc:
         logger.error("%s", exc)
         return 2

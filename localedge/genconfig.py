@@ -1,0 +1,294 @@
+"""Generate a deployable manifest from a template, as the IoT Edge tooling does, and validate it.
+
+contract: docs/iotedge.md "Tooling conventions". Generation (same result as ``iotedgedev solution
+genconfig`` and the VS Code extension): ``$VAR`` / ``${VAR}`` from ``.env`` and the environment;
+``${MODULES.<Folder>}`` (the chosen platform) or ``${MODULES.<Folder>.<platform>}`` becomes
+``<repository lowercased>:<version>-<platform>`` from modules/<Folder>/module.json; createOptions
+objects become compact JSON strings split into 512-character ``createOptions``,
+``createOptions01``... chunks; ``$schema-template`` is dropped.
+
+Validation, each problem naming the file, the JSON path and the fix: the public deployment schema
+(``--schema-dir``, or SchemaStore when online); every route joins an existing module's output to
+an existing module's input; nothing unresolved; each image exists for the platform; createOptions
+within 4 KB; no secret written into the template instead of ``.env``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localedge.manifest import MODULE_IMAGE, substitute
+from localedge.routes import RouteError, parse_route
+
+CHUNK = 512
+MAX_CREATE_OPTIONS = 4096
+SCHEMA_NAME = "azure-iot-edge-deployment-2.0.json"
+SCHEMASTORE = "https://json.schemastore.org/"
+PLATFORMS = ("amd64", "amd64.debug", "arm32v7", "arm32v7.debug", "arm64v8", "arm64v8.debug")
+_LEFTOVER = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+_ROUTE_SYMBOLS = re.compile(r"\$(upstream|body\b[\w.]*|contentType|contentEncoding|connectionModuleId|connectionDeviceId"
+                            r"|messageId|correlationId|userId|iothub-\w+|dt-\w+|\w+)")
+_SECRET_VALUE = re.compile(r"SharedAccessKey=[^;\s]{8,}|AccountKey=[^;\s]{8,}|^[0-9a-fA-F]{32}$|^[A-Za-z0-9+/]{40,}={0,2}$")
+_SECRET_ENV = re.compile(r"(PASSWORD|SECRET|KEY|TOKEN|CONNECTION_?STRING)$", re.I)
+
+
+class GenerationError(ValueError):
+    """The template cannot be generated at all (unreadable, not JSON, unknown module folder)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding: where (file and JSON path), what, and how to fix it."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.message}"
+
+
+def _module_json(root: Path, folder: str, template: Path) -> dict[str, Any]:
+    path = root / "modules" / folder / "module.json"
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise GenerationError(f"{template}: ${{MODULES.{folder}}} names modules/{folder}, which has no module.json") from exc
+    except ValueError as exc:
+        raise GenerationError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def image_name(root: Path, folder: str, platform: str, variables: Mapping[str, str], template: Path) -> str:
+    """``<repository lowercased>:<version>-<platform>`` for modules/<folder>, as the tooling tags it."""
+    image = _module_json(root, folder, template)["image"]
+    name = f"{substitute(str(image['repository']), variables)}:{image['tag']['version']}-{platform}"
+    return name if _LEFTOVER.search(name) else name.lower()  # keep an unresolved $NAME readable
+
+
+def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}[{i}]")
+
+
+def _expand(node: Any, variables: Mapping[str, str], platform: str, root: Path, template: Path) -> Any:
+    if isinstance(node, str):
+        match = MODULE_IMAGE.match(node)
+        if match:
+            return image_name(root, match.group(1), match.group(2) or platform, variables, template)
+        return substitute(node, variables)
+    if isinstance(node, list):
+        return [_expand(item, variables, platform, root, template) for item in node]
+    if isinstance(node, dict):
+        return {key: _expand(value, variables, platform, root, template) for key, value in node.items()}
+    return node
+
+
+def _stringify_create_options(settings: dict[str, Any]) -> None:
+    options = settings.get("createOptions")
+    if options is None or isinstance(options, str):
+        return
+    text = json.dumps(options, separators=(",", ":"))
+    for key in [k for k in settings if re.fullmatch(r"createOptions\d+", k)]:
+        del settings[key]
+    chunks = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
+    settings["createOptions"] = chunks[0]
+    for index, chunk in enumerate(chunks[1:], start=1):
+        settings[f"createOptions{index:02d}"] = chunk
+
+
+def _all_modules(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    agent = manifest.get("modulesContent", {}).get("$edgeAgent", {}).get("properties.desired", {})
+    for group in ("systemModules", "modules"):
+        for name, spec in (agent.get(group) or {}).items():
+            yield f"modulesContent.$edgeAgent.properties.desired.{group}.{name}", spec
+
+
+def generate(template: Path, platform: str, variables: Mapping[str, str], root: Path) -> dict[str, Any]:
+    """The deployment manifest for ``platform``; raises GenerationError when it cannot be made."""
+    if platform not in PLATFORMS:
+        raise GenerationError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
+    try:
+        document = json.loads(template.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise GenerationError(f"{template}: cannot read ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise GenerationError(f"{template}: not valid JSON ({exc})") from exc
+    document.pop("$schema-template", None)
+    manifest: dict[str, Any] = _expand(document, variables, platform, root, template)
+    for _, spec in _all_modules(manifest):
+        if isinstance(spec.get("settings"), dict):
+            _stringify_create_options(spec["settings"])
+    return manifest
+
+
+def _schema_problems(manifest: dict[str, Any], schema_dir: Path | None, file: str) -> list[Problem]:
+    from jsonschema import Draft4Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    schemas: dict[str, Any] = {}
+    if schema_dir is not None:
+        for path in schema_dir.glob("*.json"):
+            schemas[path.name] = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        try:
+            with urllib.request.urlopen(SCHEMASTORE + SCHEMA_NAME, timeout=5) as reply:
+                schemas[SCHEMA_NAME] = json.loads(reply.read())
+        except (OSError, ValueError):
+            return [Problem(file, "$", "not checked against the public schema: SchemaStore is out of reach "
+                                       "(pass --schema-dir with the SchemaStore IoT Edge schemas)")]
+    if SCHEMA_NAME not in schemas:
+        return [Problem(file, "$", f"no {SCHEMA_NAME} in the schema folder")]
+    registry = Registry()
+    for name, contents in schemas.items():
+        registry = registry.with_resource(SCHEMASTORE + name, Resource.from_contents(contents, default_specification=DRAFT4))
+    validator = Draft4Validator(schemas[SCHEMA_NAME], registry=registry)
+    return [
+        Problem(file, "$" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
+                f"{error.message} (the public deployment schema)")
+        for error in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def _endpoints(root: Path, template_doc: dict[str, Any]) -> dict[str, tuple[set[str], set[str]] | None]:
+    """Module -> (outputs, inputs) declared in its module.json ``endpoints``; None when not from modules/."""
+    agent = template_doc.get("modulesContent", {}).get("$edgeAgent", {}).get("properties.desired", {})
+    result: dict[str, tuple[set[str], set[str]] | None] = {}
+    for name, spec in (agent.get("modules") or {}).items():
+        match = MODULE_IMAGE.match(str(spec.get("settings", {}).get("image", "")))
+        if not match:
+            result[name] = None
+            continue
+        declared = _module_json(root, match.group(1), Path("?")).get("endpoints", {})
+        result[name] = (set(declared.get("outputs", [])), set(declared.get("inputs", [])))
+    return result
+
+
+def _route_problems(manifest: dict[str, Any], template_doc: dict[str, Any], root: Path, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    endpoints = _endpoints(root, template_doc)
+    routes = manifest.get("modulesContent", {}).get("$edgeHub", {}).get("properties.desired", {}).get("routes", {})
+    for name, value in routes.items():
+        where = f"modulesContent.$edgeHub.properties.desired.routes.{name}"
+        text = value["route"] if isinstance(value, dict) else str(value)
+        try:
+            route = parse_route(name, text)
+        except RouteError as exc:
+            problems.append(Problem(file, where, f"{exc}"))
+            continue
+        for module, endpoint, kind in ((route.module, route.output, "output"), (route.sink_module, route.sink_input, "input")):
+            if module is None:
+                continue
+            if module not in endpoints:
+                known = ", ".join(sorted(endpoints))
+                problems.append(Problem(file, where, f"names module {module!r}, which is not deployed "
+                                                     f"(modules: {known}); fix the name (it is case-sensitive) or add the module"))
+                continue
+            declared = endpoints[module]
+            names = declared[0] if kind == "output" else declared[1] if declared else set()
+            if declared is not None and endpoint is not None and endpoint not in names:
+                problems.append(Problem(file, where, f"{module} has no {kind} {endpoint!r} ({kind}s: "
+                                                     f"{', '.join(sorted(names)) or 'none'}); use one of those"))
+    return problems
+
+
+def _leftovers(manifest: dict[str, Any], file: str) -> list[Problem]:
+    problems = []
+    for path, value in _walk(manifest):
+        if not isinstance(value, str):
+            continue
+        is_route = ".routes." in path
+        for match in _LEFTOVER.finditer(value):
+            token = match.group(0)
+            if is_route and not token.startswith("${") and _ROUTE_SYMBOLS.fullmatch(token):
+                continue
+            name = token.strip("${}")
+            fix = ("build the module folder it names (modules/<Folder>)" if name.startswith("MODULES.")
+                   else f"add {name}=... to .env (see .env.example)")
+            problems.append(Problem(file, path, f"{token} is not resolved; {fix}"))
+    return problems
+
+
+def _image_problems(template_doc: dict[str, Any], platform: str, root: Path, file: str) -> list[Problem]:
+    problems = []
+    for path, value in _walk(template_doc):
+        if not isinstance(value, str) or not path.endswith("settings.image"):
+            continue
+        match = MODULE_IMAGE.match(value)
+        if not match:
+            continue
+        folder, wanted = match.group(1), match.group(2) or platform
+        module_json = root / "modules" / folder / "module.json"
+        platforms = _module_json(root, folder, Path(file))["image"]["tag"].get("platforms", {})
+        if wanted not in platforms:
+            problems.append(Problem(file, path, f"modules/{folder} has no {wanted} image; add Dockerfile.{wanted} and list "
+                                                f"it under image.tag.platforms in {module_json.relative_to(root)}"))
+        elif not (module_json.parent / platforms[wanted]).is_file():
+            problems.append(Problem(file, path, f"{platforms[wanted]} listed for {wanted} in modules/{folder}/module.json does not exist"))
+    return problems
+
+
+def _create_options_problems(manifest: dict[str, Any], file: str) -> list[Problem]:
+    problems = []
+    for path, spec in _all_modules(manifest):
+        settings = spec.get("settings", {})
+        parts = [settings[k] for k in sorted(settings) if re.fullmatch(r"createOptions(\d\d)?", k)]
+        text = "".join(p for p in parts if isinstance(p, str))
+        if len(text) > MAX_CREATE_OPTIONS:
+            problems.append(Problem(file, f"{path}.settings.createOptions", f"{len(text)} characters, over the "
+                                    f"{MAX_CREATE_OPTIONS} IoT Edge accepts; move settings into env or desired properties"))
+        if text:
+            try:
+                json.loads(text)
+            except ValueError as exc:
+                problems.append(Problem(file, f"{path}.settings.createOptions", f"not valid JSON ({exc})"))
+    return problems
+
+
+def _secret_problems(template_doc: dict[str, Any], file: str) -> list[Problem]:
+    """Secrets written literally into the template (a value from .env appears there as ``$NAME``).
+
+    Flagged: a registry password, an env variable named like a secret (KEY, PASSWORD, SECRET, TOKEN,
+    CONNECTION_STRING) with a literal value, and anything shaped like a key or connection string.
+    """
+    problems = []
+    for path, value in _walk(template_doc):
+        if not isinstance(value, str) or not value.strip() or _LEFTOVER.fullmatch(value.strip()):
+            continue
+        env_name = path.split(".env.")[1].split(".")[0] if ".env." in path else ""
+        if (".registryCredentials." in path and path.endswith(".password")) or _SECRET_ENV.search(env_name) \
+                or _SECRET_VALUE.search(value):
+            name = env_name or "NAME"
+            problems.append(Problem(file, path, f"looks like a secret written into the template; put it in .env "
+                                                f"(never committed) and write ${name} here"))
+    return problems
+
+
+def validate(manifest: dict[str, Any], template: Path, platform: str, root: Path, schema_dir: Path | None) -> list[Problem]:
+    """Every problem found in ``manifest`` (generated from ``template``); empty when it can be deployed."""
+    file = str(template)
+    template_doc = json.loads(template.read_text(encoding="utf-8"))
+    return [
+        *_schema_problems(manifest, schema_dir, file),
+        *_route_problems(manifest, template_doc, root, file),
+        *_leftovers(manifest, file),
+        *_image_problems(template_doc, platform, root, file),
+        *_create_options_problems(manifest, file),
+        *_secret_problems(template_doc, file),
+    ]
+
+
+def output_path(config_dir: Path, platform: str) -> Path:
+    """config/deployment.<platform>.json, what ``az iot edge set-modules --content`` deploys."""
+    return config_dir / f"deployment.{platform}.json"

@@ -1,0 +1,159 @@
+"""Manifest generation matches the IoT Edge tooling, and validation finds what would break a deployment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+from localedge.genconfig import generate, validate
+
+SCHEMAS = FIXTURES.parent / "schemas"
+IOTEDGEDEV_VENV = ROOT / ".venv-iotedgedev"
+ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
+       "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\n")
+CASES = [("deployment.arm32v7.template.json", "arm32v7", "deployment.arm32v7.arm32v7.json"),
+         ("deployment.template.json", "arm64v8", "deployment.arm64v8.json"),
+         ("deployment.template.json", "amd64", "deployment.amd64.json")]
+
+
+@pytest.fixture(scope="session")
+def iotedgedev() -> Path:
+    """The real iotedgedev CLI, in its own venv (it pins old Azure packages)."""
+    exe = IOTEDGEDEV_VENV / "bin" / "iotedgedev"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(IOTEDGEDEV_VENV)], check=True)
+        subprocess.run([str(IOTEDGEDEV_VENV / "bin" / "pip"), "install", "--quiet", "iotedgedev==3.3.9"], check=True)
+    return exe
+
+
+@pytest.fixture()
+def solution(tmp_path: Path) -> Path:
+    """A copy of the solution's templates and modules with a filled-in .env."""
+    shutil.copytree(ROOT / "modules", tmp_path / "modules")
+    for template in ("deployment.template.json", "deployment.arm32v7.template.json"):
+        shutil.copy(ROOT / template, tmp_path / template)
+    (tmp_path / ".env").write_text(ENV)
+    return tmp_path
+
+
+def _ours(solution: Path, template: str, platform: str) -> dict:
+    from localedge.manifest import load_variables
+
+    return generate(solution / template, platform, load_variables(solution / ".env", {}), solution)
+
+
+def _theirs(iotedgedev: Path, solution: Path, template: str, platform: str, output: str) -> dict:
+    done = subprocess.run([str(iotedgedev), "solution", "genconfig", "-f", template, "-P", platform],
+                          cwd=solution, capture_output=True, text=True, timeout=300)
+    assert (solution / "config" / output).is_file(), done.stdout + done.stderr
+    return json.loads((solution / "config" / output).read_text())
+
+
+@pytest.mark.parametrize(("template", "platform", "output"), CASES)
+def test_generates_exactly_what_iotedgedev_generates(iotedgedev: Path, solution: Path, template: str, platform: str,
+                                                     output: str) -> None:
+    ours = _ours(solution, template, platform)
+    assert ours == _theirs(iotedgedev, solution, template, platform, output)
+    image = ours["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["CameraCapture"]["settings"]["image"]
+    assert image == f"myregistry.azurecr.io/cameracapture:0.1.0-{platform}"
+    assert validate(ours, solution / template, platform, solution, SCHEMAS) == []
+
+
+def test_long_create_options_are_split_like_iotedgedev(iotedgedev: Path, solution: Path) -> None:
+    path = solution / "deployment.template.json"
+    document = json.loads(path.read_text())
+    camera = document["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["CameraCapture"]
+    camera["settings"]["createOptions"]["Labels"] = {f"org.example.label{i}": "x" * 40 for i in range(25)}
+    path.write_text(json.dumps(document, indent=2))
+    ours = _ours(solution, "deployment.template.json", "amd64")
+    settings = ours["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]["CameraCapture"]["settings"]
+    assert [k for k in settings if k.startswith("createOptions")] == ["createOptions", "createOptions01", "createOptions02", "createOptions03"]
+    assert all(len(settings[k]) == 512 for k in ("createOptions", "createOptions01", "createOptions02"))
+    assert ours == _theirs(iotedgedev, solution, "deployment.template.json", "amd64", "deployment.amd64.json")
+
+
+def _edit(solution: Path, template: str, change) -> Path:  # type: ignore[no-untyped-def]
+    path = solution / template
+    document = json.loads(path.read_text())
+    change(document["modulesContent"])
+    path.write_text(json.dumps(document, indent=2))
+    return path
+
+
+def _problems(solution: Path, template: str = "deployment.arm32v7.template.json", platform: str = "arm32v7") -> list[str]:
+    return [str(p) for p in validate(_ours(solution, template, platform), solution / template, platform, solution, SCHEMAS)]
+
+
+def test_a_route_to_a_module_or_input_that_does_not_exist(solution: Path) -> None:
+    def change(content: dict) -> None:
+        routes = content["$edgeHub"]["properties.desired"]["routes"]
+        routes["CameraToDisplay"]["route"] = routes["CameraToDisplay"]["route"].replace("SenseHatDisplay", "SenseHat")
+        routes["CameraToSpeech"]["route"] = routes["CameraToSpeech"]["route"].replace("inputs/classification", "inputs/input1")
+    _edit(solution, "deployment.arm32v7.template.json", change)
+    problems = _problems(solution)
+    assert any("routes.CameraToDisplay: names module 'SenseHat', which is not deployed" in p and "case-sensitive" in p for p in problems)
+    assert any("routes.CameraToSpeech: TextToSpeech has no input 'input1' (inputs: classification)" in p for p in problems)
+
+
+def test_unresolved_variables_name_the_variable_and_the_fix(solution: Path) -> None:
+    (solution / ".env").write_text("CONTAINER_REGISTRY_ADDRESS=myregistry.azurecr.io\n")
+    problems = _problems(solution)
+    assert any(p.startswith(f"{solution / 'deployment.arm32v7.template.json'}: modulesContent.$edgeAgent.properties.desired."
+                            "runtime.settings.registryCredentials.registry.password: $CONTAINER_REGISTRY_PASSWORD is not "
+                            "resolved; add CONTAINER_REGISTRY_PASSWORD=... to .env") for p in problems)
+
+
+def test_a_module_without_an_image_for_the_platform(solution: Path) -> None:
+    module_json = solution / "modules" / "TextToSpeech" / "module.json"
+    document = json.loads(module_json.read_text())
+    del document["image"]["tag"]["platforms"]["arm32v7"]
+    module_json.write_text(json.dumps(document))
+    assert any("TextToSpeech.settings.image: modules/TextToSpeech has no arm32v7 image; add Dockerfile.arm32v7" in p
+               for p in _problems(solution))
+
+
+def test_create_options_over_4kb_and_schema_errors(solution: Path) -> None:
+    def change(content: dict) -> None:
+        modules = content["$edgeAgent"]["properties.desired"]["modules"]
+        modules["CameraCapture"]["settings"]["createOptions"]["Labels"] = {f"l{i}": "x" * 100 for i in range(45)}
+        modules["TextToSpeech"]["restartPolicy"] = "sometimes"
+    _edit(solution, "deployment.arm32v7.template.json", change)
+    problems = _problems(solution)
+    assert any("CameraCapture.settings.createOptions: " in p and "over the 4096 IoT Edge accepts" in p for p in problems)
+    assert any("TextToSpeech.restartPolicy" in p and "'sometimes' is not one of" in p and "public deployment schema" in p
+               for p in problems)
+
+
+def test_secrets_written_into_the_template_are_refused(solution: Path) -> None:
+    def change(content: dict) -> None:
+        agent = content["$edgeAgent"]["properties.desired"]
+        agent["runtime"]["settings"]["registryCredentials"]["registry"]["password"] = "hunter2hunter2"
+        agent["modules"]["TextToSpeech"]["env"]["SPEECH_KEY"]["value"] = "0123456789abcdef0123456789abcdef"
+    _edit(solution, "deployment.arm32v7.template.json", change)
+    problems = _problems(solution)
+    assert any("registryCredentials.registry.password: looks like a secret written into the template; put it in .env" in p
+               for p in problems)
+    assert any("TextToSpeech.env.SPEECH_KEY.value: looks like a secret" in p and "write $SPEECH_KEY here" in p for p in problems)
+    assert all("westeurope" not in p for p in problems)
+
+
+def test_cli_writes_a_valid_manifest_and_refuses_an_invalid_one(solution: Path, tmp_path: Path) -> None:
+    args = [sys.executable, "-m", "localedge", "genconfig", "-f", str(solution / "deployment.arm32v7.template.json"),
+            "-P", "arm32v7", "--env-file", str(solution / ".env"), "--schema-dir", str(SCHEMAS),
+            "--output-dir", str(tmp_path / "config")]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
+    written = json.loads((tmp_path / "config" / "deployment.arm32v7.json").read_text())
+    assert written["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"]["settings"]["registryCredentials"][
+        "registry"]["password"] == "pa55word"
+    (solution / ".env").write_text("")
+    (tmp_path / "config" / "deployment.arm32v7.json").unlink()
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "problem(s); nothing written" in done.stdout
+    assert not (tmp_path / "config" / "deployment.arm32v7.json").exists()
