@@ -78,3 +78,18 @@ def test_no_engine_logs_one_clear_line_and_keeps_going(tmp_path: Path, monkeypat
     speaker.consume(classification("Apple"))
     assert not (tmp_path / "out").exists()
     assert "would say 'Apple'" in caplog.text
+
+
+def test_rest_engine_posts_ssml_and_falls_back_when_unreachable(tmp_path: Path) -> None:
+    """The arm32v7 path (no SDK wheel): a real HTTP call, refused here, then espeak-ng speaks."""
+    from speech.engines import AzureRestEngine
+
+    engine = AzureRestEngine("0" * 32, "westeurope", "en-US-JennyNeural", 5)
+    assert engine.ssml("Fish & <chips>") == (
+        "<speak version='1.0' xml:lang='en-US'><voice name=\"en-US-JennyNeural\">Fish &amp; &lt;chips&gt;</voice></speak>")
+    with pytest.raises(SynthesisError, match="Azure Speech REST"):
+        engine.synthesize("Apple")
+    speaker = Speaker(SpeechSettings(audio_output_dir=str(tmp_path), synthesis_timeout_s=5))
+    speaker.engines = [engine, *speaker.engines]
+    written = speaker.say("Apple")
+    assert written is not None and _seconds(written) > 0.3

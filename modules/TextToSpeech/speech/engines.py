@@ -110,15 +110,61 @@ class AzureEngine(Engine):
         return bytes(result.audio_data)
 
 
+class AzureRestEngine(Engine):
+    """Azure Speech through its REST API: for platforms without the SDK (arm32v7 has no wheel).
+
+    contract: POST https://<region>.tts.speech.microsoft.com/cognitiveservices/v1 with SSML,
+    ``X-Microsoft-OutputFormat: riff-16khz-16bit-mono-pcm`` (docs/iotedge.md "Speech").
+    """
+
+    name = "azure-rest"
+
+    def __init__(self, key: str, region: str, voice: str, timeout_s: float) -> None:
+        import requests
+
+        self._http = requests.Session()
+        self._url = f"https://{region}.tts.speech.microsoft.com/cognitiveservices/v1"
+        self._key = key
+        self._voice = voice
+        self._timeout_s = timeout_s
+
+    @property
+    def voice(self) -> str:
+        return self._voice
+
+    def ssml(self, text: str) -> str:
+        """The SSML document for ``text`` in this voice (text XML-escaped)."""
+        from xml.sax.saxutils import escape, quoteattr
+
+        return (f"<speak version='1.0' xml:lang='en-US'><voice name={quoteattr(self._voice)}>"
+                f"{escape(text)}</voice></speak>")
+
+    def synthesize(self, text: str) -> bytes:
+        import requests
+
+        headers = {"Ocp-Apim-Subscription-Key": self._key, "Content-Type": "application/ssml+xml",
+                   "X-Microsoft-OutputFormat": "riff-16khz-16bit-mono-pcm", "User-Agent": "TextToSpeech-module"}
+        try:
+            reply = self._http.post(self._url, data=self.ssml(text).encode("utf-8"), headers=headers, timeout=self._timeout_s)
+        except requests.RequestException as exc:
+            raise SynthesisError(f"Azure Speech REST unreachable: {exc.__class__.__name__}") from exc
+        if reply.status_code != 200 or not reply.content.startswith(b"RIFF"):
+            raise SynthesisError(f"Azure Speech REST answered HTTP {reply.status_code}")
+        return reply.content
+
+
 def select_engines(settings: SpeechSettings) -> list[Engine]:
-    """The engines to try in order: Azure (when key and region are set), then espeak-ng (when installed)."""
+    """The engines to try in order: Azure (SDK where installed, else REST) when key and region are set, then espeak-ng."""
     engines: list[Engine] = []
     if settings.azure_configured:
+        key = settings.speech_key.get_secret_value()
         try:
-            engines.append(AzureEngine(settings.speech_key.get_secret_value(), settings.speech_region,
-                                       settings.voice, settings.synthesis_timeout_s))
-        except Exception as exc:  # noqa: BLE001 - a missing or broken SDK must not stop offline speech
-            logger.warning("Azure Speech unavailable (%s); using espeak-ng", exc)
+            engines.append(AzureEngine(key, settings.speech_region, settings.voice, settings.synthesis_timeout_s))
+        except ImportError:
+            engines.append(AzureRestEngine(key, settings.speech_region, settings.voice, settings.synthesis_timeout_s))
+        except Exception as exc:  # noqa: BLE001 - a broken SDK must not stop offline speech
+            logger.warning("Azure Speech SDK unavailable (%s); using its REST API", exc)
+            engines.append(AzureRestEngine(key, settings.speech_region, settings.voice, settings.synthesis_timeout_s))
     if EspeakEngine.available():
         engines.append(EspeakEngine(settings.espeak_voice, settings.synthesis_timeout_s))
     return engines
