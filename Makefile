@@ -34,6 +34,11 @@ test: $(STAMP)
 config: $(STAMP)
 	$(PY) -m localedge genconfig -P $(PLATFORM) -f $(if $(filter arm32v7,$(PLATFORM)),deployment.arm32v7.template.json,deployment.template.json)
 
+# Every module image installs for every platform it lists (pip wheels, Debian packages), with size
+# estimates. Needs the armhf and arm64 package lists: dpkg --add-architecture armhf arm64; apt-get update.
+check-images: $(STAMP)
+	$(PY) -m localedge check-images
+
 demo-assets: $(STAMP)
 	$(PY) demo/make_demo.py
 

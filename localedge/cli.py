@@ -219,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s)")
     gen.add_argument("--output-dir", default="config", help="where the manifest is written (default: %(default)s)")
     gen.add_argument("--schema-dir", help="folder with the SchemaStore IoT Edge schemas (default: fetch from SchemaStore)")
+    commands.add_parser("check-images", help="prove each module image installs for each platform; estimate sizes")
     return parser
 
 
@@ -228,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from localedge.genconfig import GenerationError
 
     try:
+        if args.command == "check-images":
+            from localedge.images import main as check_images
+
+            return check_images(ROOT)
         return genconfig(args) if args.command == "genconfig" else run(args)
     except (ManifestError, RouteError, RunnerError, GenerationError) as exc:
         logger.error("%s", exc)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from PIL import Image
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -77,8 +78,8 @@ def _nchw_model(path: Path, out_name: str, labels: list[str], dtype: int = Tenso
     (path / "labels.txt").write_text("\n".join(labels) + "\n")
 
 
-def _solid(bgr: tuple[int, int, int]) -> np.ndarray:
-    return np.full((48, 64, 3), bgr, dtype=np.uint8)
+def _solid(bgr: tuple[int, int, int]) -> Image.Image:
+    return Image.fromarray(np.full((48, 64, 3), bgr[::-1], dtype=np.uint8))
 
 
 def test_colour_order_and_range_come_from_model_metadata(tmp_path: Path) -> None:
@@ -105,9 +106,9 @@ def test_metadata_properties_json_selects_stretch_and_rgb(tmp_path: Path) -> Non
     # Left half red, right half blue: a stretch keeps both halves, a centre crop would too,
     # but a 64x48 image stretched to 30x30 keeps the 50/50 split exactly.
     image = np.zeros((48, 64, 3), np.uint8)
-    image[:, :32] = (0, 0, 255)
-    image[:, 32:] = (255, 0, 0)
-    scores = dict(model.classify(image))
+    image[:, :32] = (255, 0, 0)  # RGB: red half
+    image[:, 32:] = (0, 0, 255)  # blue half
+    scores = dict(model.classify(Image.fromarray(image)))
     assert scores["r"] == pytest.approx(0.5, abs=0.02) and scores["b"] == pytest.approx(0.5, abs=0.02)
 
 
@@ -169,7 +170,21 @@ def test_decode_refuses_what_is_not_an_image() -> None:
         decode(b"")
     with pytest.raises(ImageDecodeError):
         decode(b"GIF89a-not-really")
-    assert decode((IMAGES / "frame640x480.jpg").read_bytes()).shape == (480, 640, 3)
+    assert decode((IMAGES / "frame640x480.jpg").read_bytes()).size == (640, 480)
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    """A photo stored sideways with EXIF orientation 6 is classified the right way up."""
+    import io
+
+    upright = Image.open(IMAGES / "banana1.jpg")
+    stored = upright.rotate(90, expand=True)  # what the camera wrote
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW to display
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", exif=exif, quality=95)
+    decoded = decode(buffer.getvalue())
+    assert decoded.size == upright.size
 
 
 def test_platform_without_onnx_runtime_gets_one_clear_sentence(monkeypatch: pytest.MonkeyPatch) -> None:

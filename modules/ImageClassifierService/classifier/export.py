@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 try:
     import onnxruntime as ort
@@ -67,8 +68,8 @@ class CustomVisionModel:
         self._output = output
         self.info = info
 
-    def preprocess(self, image: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 BGR -> the network's input tensor."""
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        """RGB Pillow image (from :func:`classifier.preprocess.decode`) -> the network's input tensor."""
         return to_tensor(image, self.spec, self.recipe)
 
     def run(self, tensor: np.ndarray) -> list[tuple[str, float]]:
@@ -80,8 +81,8 @@ class CustomVisionModel:
         values = np.asarray(raw, dtype=np.float32).reshape(-1)
         return [(label, float(values[i])) for i, label in enumerate(self.labels)]
 
-    def classify(self, image: np.ndarray) -> list[tuple[str, float]]:
-        """HxWx3 uint8 BGR image -> (tag, probability 0-1) per label, in label order."""
+    def classify(self, image: Image.Image) -> list[tuple[str, float]]:
+        """RGB Pillow image -> (tag, probability 0-1) per label, in label order."""
         return self.run(self.preprocess(image))
 
 
