@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localedge.manifest import MODULE_IMAGE, substitute
+from localedge.manifest import MODULE_IMAGE, read_template, substitute
 from localedge.routes import RouteError, parse_route
 
 CHUNK = 512
@@ -115,15 +115,11 @@ def _all_modules(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
 
 
 def generate(template: Path, platform: str, variables: Mapping[str, str], root: Path) -> dict[str, Any]:
-    """The deployment manifest for ``platform``; raises GenerationError when it cannot be made."""
+    """The deployment manifest for ``platform``; raises ManifestError (unreadable template) or
+    GenerationError (unknown platform or module folder) when it cannot be made."""
     if platform not in PLATFORMS:
         raise GenerationError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
-    try:
-        document = json.loads(template.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GenerationError(f"{template}: cannot read ({exc.strerror})") from exc
-    except ValueError as exc:
-        raise GenerationError(f"{template}: not valid JSON ({exc})") from exc
+    document = read_template(template)
     document.pop("$schema-template", None)
     manifest: dict[str, Any] = _expand(document, variables, platform, root, template)
     for _, spec in _all_modules(manifest):
@@ -278,7 +274,7 @@ def _secret_problems(template_doc: dict[str, Any], file: str) -> list[Problem]:
 def validate(manifest: dict[str, Any], template: Path, platform: str, root: Path, schema_dir: Path | None) -> list[Problem]:
     """Every problem found in ``manifest`` (generated from ``template``); empty when it can be deployed."""
     file = str(template)
-    template_doc = json.loads(template.read_text(encoding="utf-8"))
+    template_doc = read_template(template)
     return [
         *_schema_problems(manifest, schema_dir, file),
         *_route_problems(manifest, template_doc, root, file),

@@ -92,15 +92,22 @@ def _at(document: dict[str, Any], path: Path, *keys: str) -> Any:
     return node
 
 
-def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
-    """Parse and expand a deployment template; raises ManifestError naming what is wrong."""
+def read_template(path: Path) -> dict[str, Any]:
+    """The template's JSON as written; raises ManifestError when it cannot be read or parsed."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the deployment template ({exc.strerror})") from exc
     except ValueError as exc:
         raise ManifestError(f"{path}: not valid JSON ({exc})") from exc
-    document = _expand(raw, variables)
+    if not isinstance(document, dict):
+        raise ManifestError(f"{path}: a deployment template is a JSON object with modulesContent")
+    return document
+
+
+def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
+    """Parse and expand a deployment template; raises ManifestError naming what is wrong."""
+    document = _expand(read_template(path), variables)
     content = _at(document, path, "modulesContent")
     agent = _at(content, path, "$edgeAgent", "properties.desired")
     hub = _at(content, path, "$edgeHub", "properties.desired")
