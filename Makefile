@@ -28,6 +28,7 @@ demo: $(STAMP)
 	@echo "demo output: $(DEMO_OUT)/upstream.jsonl, $(DEMO_OUT)/audio/*.wav, $(DEMO_OUT)/display/*.png"
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 # config/deployment.$(PLATFORM).json from the matching template, validated (PLATFORM=amd64|arm64v8|arm32v7).

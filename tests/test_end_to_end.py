@@ -6,7 +6,6 @@ import wave
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from conftest import FIXTURES, read_jsonl, run_localedge

@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 from PIL import Image
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from classifier.export import ModelLoadError, load
 from classifier.preprocess import ImageDecodeError, decode

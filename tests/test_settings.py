@@ -6,7 +6,6 @@ The twin travels over the real local transport (the runner's Bus and a module's 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from typing import Any
 
