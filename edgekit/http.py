@@ -23,6 +23,8 @@ class HttpServer:
     def __init__(self, app: Any, host: str, port: int, threads: int, name: str) -> None:
         self._server = create_server(app, host=host, port=port, threads=threads)
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
+        self._closing = threading.Lock()
+        self._closed = False
 
     @property
     def port(self) -> int:
@@ -32,13 +34,23 @@ class HttpServer:
         self._thread.start()
 
     def close(self, timeout_s: float = 5.0) -> None:
-        """Stop serving: finish or cancel requests in progress (up to ``timeout_s``), close every connection."""
-        if not self._thread.is_alive():
-            self._server.close()
-            return
+        """Stop serving: finish or cancel requests in progress (up to ``timeout_s``), close every connection.
+
+        Safe to call more than once, and from any thread.
+        """
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
         server = self._server
+        if not self._thread.is_alive():
+            wasyncore.close_all(server._map, ignore_all=True)
+            return
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout_s)
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+        except OSError:  # the loop's trigger is already gone: close what is left from here
+            wasyncore.close_all(server._map, ignore_all=True)
         self._thread.join(timeout_s)
         if self._thread.is_alive():
             logger.warning("HTTP server on port %d did not stop within %.0f s", self.port, timeout_s)

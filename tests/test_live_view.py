@@ -51,9 +51,11 @@ def test_live_view_shows_the_stream_the_tag_and_the_history(tmp_path: Path, brow
         wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/status", timeout=1).ok if _up(port) else False, 20)
         browser.get(f"http://127.0.0.1:{port}/")
         assert browser.title == "CameraCapture live view"
-        tag = browser.find_element(By.ID, "tag")
-        wait_for(lambda: tag.text.startswith(("Apple ", "Banana ")) and tag.text.endswith("%"), 20)
-        history = lambda: [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#history li")]  # noqa: E731
+        tag_text = lambda: browser.execute_script("return document.getElementById('tag').textContent")  # noqa: E731
+        wait_for(lambda: tag_text().startswith(("Apple ", "Banana ")) and tag_text().endswith("%"), 20)
+        # Read the list in one script call: the page rewrites it every second, so found elements go stale.
+        history = lambda: browser.execute_script(  # noqa: E731
+            "return [...document.querySelectorAll('#history li')].map(li => li.textContent)")
         wait_for(lambda: any("Apple" in h for h in history()) and any("Banana" in h for h in history()), 20)
         assert all(h[2] == ":" and h[5] == ":" for h in history())  # each entry starts with its time
         live = browser.find_element(By.ID, "live")
@@ -63,7 +65,7 @@ def test_live_view_shows_the_stream_the_tag_and_the_history(tmp_path: Path, brow
         # The picture and its banner agree: a banana under "Banana", an apple under "Apple".
         harness.bus.patch_desired("CameraCapture", {"videoPath": str(folder / "2.jpg")})
         wait_for(lambda: harness.pipeline.status()["source"].endswith("2.jpg") and harness.tags()[-1] == "Banana", 20)
-        wait_for(lambda: tag.text.startswith("Banana "), 10)
+        wait_for(lambda: tag_text().startswith("Banana "), 10)
         (picture,) = wait_for(lambda: _banana_under_banana_banner(live), 10)
         banner, scene = picture[: picture.shape[0] // 8], picture[picture.shape[0] // 4 :]
         assert (banner.max(axis=2) > 200).any() and (banner.max(axis=2) < 40).mean() > 0.5  # white text on black
