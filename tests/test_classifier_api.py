@@ -149,3 +149,35 @@ def test_unknown_route_and_wrong_method_answer_json(client: FlaskClient) -> None
     assert missing.status_code == 404 and missing.get_json()["code"]
     wrong = client.get("/image")
     assert wrong.status_code == 405 and wrong.get_json()["code"]
+
+
+def test_health_endpoints_answer_json(client: FlaskClient) -> None:
+    assert client.get("/health/live").get_json() == {"status": "live"}
+    ready = client.get("/health/ready").get_json()
+    assert ready["status"] == "ready" and ready["model"]["labels"] == ["Apple", "Banana"]
+    assert len(ready["model"]["sha256"]) == 64
+
+
+def test_metrics_count_requests_by_route_and_status_and_time_inference(client: FlaskClient) -> None:
+    image = (IMAGES / "apple1.jpg").read_bytes()
+    for _ in range(3):
+        client.post("/image", data=image, content_type="application/octet-stream")
+    client.post("/proj/image", data=b"broken", content_type="application/octet-stream")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'classifier_requests_total{route="/image",status="200"} 3.0' in text
+    assert 'classifier_requests_total{route="/<project>/image",status="400"} 1.0' in text
+    assert "classifier_inference_seconds_count 3.0" in text
+    assert 'classifier_request_seconds_bucket{le="+Inf",route="/image"} 3.0' in text
+    assert 'classifier_model_info{flavour="ONNX (tf2onnx)",input_size="227x227",labels="Apple,Banana"' in text
+
+
+def test_openapi_document_describes_every_route(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    assert document["openapi"].startswith("3.0")
+    described = set(document["paths"])
+    served = {rule.rule.replace("<project>", "{project}").replace("<published_name>", "{publishedName}")
+              for rule in client.application.url_map.iter_rules() if rule.endpoint != "static"}
+    assert served == described
+    image = document["paths"]["/{project}/classify/iterations/{publishedName}/image"]["post"]
+    assert {p["name"] for p in image["parameters"]} == {"project", "publishedName"}
+    assert set(image["responses"]) == {"200", "400", "413", "415"}

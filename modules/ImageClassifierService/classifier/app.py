@@ -21,6 +21,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from classifier.export import CustomVisionModel
+from classifier.observe import Metrics, install, openapi_document
 from classifier.preprocess import ImageDecodeError, decode
 from classifier.settings import ClassifierSettings
 
@@ -103,12 +104,17 @@ def create_app(model: CustomVisionModel, settings: ClassifierSettings) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_image_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the export's key order
 
+    metrics = Metrics(model.info)
+
     def classify(data: bytes) -> Response:
         try:
             image = decode(data)
         except ImageDecodeError as exc:
             raise ApiError(400, "BadRequestImageFormat", str(exc)) from exc
-        return jsonify(prediction_response(model.classify(image)))
+        tensor = model.preprocess(image)
+        with metrics.inference.time():
+            scores = model.run(tensor)
+        return jsonify(prediction_response(scores))
 
     def by_image(**_: str) -> Response:
         return classify(_image_from_request())
@@ -120,12 +126,16 @@ def create_app(model: CustomVisionModel, settings: ClassifierSettings) -> Flask:
             raise ApiError(400, "BadRequestImageUrl", 'send a JSON body {"url": "https://..."}')
         return classify(_fetch(url, settings))
 
+    image_routes, url_routes = [], []
     for prefix in _PREFIXES:
         for suffix in ("", "/nostore"):
             if prefix == "" and suffix:
                 continue
-            app.add_url_rule(f"{prefix}/image{suffix}", f"image:{prefix}{suffix}", by_image, methods=["POST"])
-            app.add_url_rule(f"{prefix}/url{suffix}", f"url:{prefix}{suffix}", by_url, methods=["POST"])
+            image_routes.append(f"{prefix}/image{suffix}")
+            url_routes.append(f"{prefix}/url{suffix}")
+            app.add_url_rule(image_routes[-1], f"image:{prefix}{suffix}", by_image, methods=["POST"])
+            app.add_url_rule(url_routes[-1], f"url:{prefix}{suffix}", by_url, methods=["POST"])
+    install(app, metrics, model.info, openapi_document(image_routes, url_routes))
 
     @app.get("/")
     def banner() -> Response:

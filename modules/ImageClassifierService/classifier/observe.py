@@ -1,0 +1,118 @@
+"""Health, metrics and the API description of the classifier service.
+
+``/health/live``: the process serves HTTP. ``/health/ready``: the model is loaded and warmed up
+(the service only listens once it is). ``/metrics``: Prometheus text format: requests by route
+and status, request latency and inference time histograms (s), and the active model.
+``/openapi.json``: an OpenAPI 3.0 description of every route.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info, generate_latest
+
+from classifier.export import ModelInfo
+
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of its own (one per app)."""
+
+    def __init__(self, info: ModelInfo) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("classifier_requests", "HTTP requests by route and status", ["route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("classifier_request_seconds", "HTTP request latency, s", ["route"],
+                                 buckets=LATENCY_BUCKETS_S, registry=self.registry)
+        self.inference = Histogram("classifier_inference_seconds", "session.run time per image, s",
+                                   buckets=LATENCY_BUCKETS_S, registry=self.registry)
+        self.model = Info("classifier_model", "the model being served", registry=self.registry)
+        self.model.info({"source": info.source, "sha256": info.sha256, "flavour": info.flavour,
+                         "labels": ",".join(info.labels), "input_size": f"{info.input_size[0]}x{info.input_size[1]}"})
+
+
+def install(app: Flask, metrics: Metrics, info: ModelInfo, openapi: dict[str, Any]) -> None:
+    """Add the health, metrics and API-description routes, and time every request."""
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def count(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        if route != "/metrics":
+            metrics.requests.labels(route, str(response.status_code)).inc()
+            metrics.latency.labels(route).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+        return response
+
+    @app.get("/health/live")
+    def live() -> Response:
+        return jsonify({"status": "live"})
+
+    @app.get("/health/ready")
+    def ready() -> Response:
+        return jsonify({"status": "ready", "model": {"sha256": info.sha256, "flavour": info.flavour, "labels": list(info.labels)}})
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/openapi.json")
+    def describe() -> Response:
+        return jsonify(openapi)
+
+
+def openapi_document(image_routes: list[str], url_routes: list[str]) -> dict[str, Any]:
+    """OpenAPI 3.0 for the service; route paths use {project} / {publishedName}."""
+    error = {"description": "a JSON error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    answers = {"200": {"description": "predictions, label order, probabilities rounded to 8 decimals",
+                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImagePrediction"}}}},
+               "400": error, "413": error, "415": error}
+
+    def path(rule: str) -> str:
+        return rule.replace("<project>", "{project}").replace("<published_name>", "{publishedName}")
+
+    def parameters(rule: str) -> list[dict[str, Any]]:
+        names = [n for n in ("project", "publishedName") if "{" + n + "}" in path(rule)]
+        return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+
+    paths: dict[str, Any] = {}
+    for rule in image_routes:
+        paths[path(rule)] = {"post": {"summary": "Classify the image in the request", "parameters": parameters(rule),
+                                      "requestBody": {"required": True, "content": {
+                                          "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                                          "multipart/form-data": {"schema": {"type": "object", "properties": {
+                                              "imageData": {"type": "string", "format": "binary"}}}}}},
+                                      "responses": answers}}
+    for rule in url_routes:
+        paths[path(rule)] = {"post": {"summary": "Classify the image at a URL (http or https)", "parameters": parameters(rule),
+                                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                                          "type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}}}},
+                                      "responses": answers}}
+    plain = {"200": {"description": "OK"}}
+    paths.update({"/": {"get": {"summary": "A text banner", "responses": plain}},
+                  "/health/live": {"get": {"summary": "The process serves HTTP", "responses": plain}},
+                  "/health/ready": {"get": {"summary": "The model is loaded and warmed up", "responses": plain}},
+                  "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
+                  "/openapi.json": {"get": {"summary": "This document", "responses": plain}}})
+    prediction = {"type": "object", "properties": {
+        "tagName": {"type": "string"}, "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "tagId": {"type": "string"}, "boundingBox": {"nullable": True, "type": "object", "properties": {
+            k: {"type": "number"} for k in ("left", "top", "width", "height")}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "ImageClassifierService", "version": "1",
+                 "description": "Custom Vision compatible image classification (the Dockerfile export's contract)."},
+        "paths": paths,
+        "components": {"schemas": {
+            "ImagePrediction": {"type": "object", "properties": {
+                "id": {"type": "string"}, "project": {"type": "string"}, "iteration": {"type": "string"},
+                "created": {"type": "string"}, "predictions": {"type": "array", "items": prediction}}},
+            "Error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}},
+    }
