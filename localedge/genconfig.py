@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localedge.manifest import MODULE_IMAGE, read_template, substitute
+from localedge.manifest import MODULE_IMAGE, expand, read_template, substitute
 from localedge.routes import RouteError, parse_route
 
 CHUNK = 512
@@ -81,19 +81,6 @@ def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
             yield from _walk(value, f"{path}[{i}]")
 
 
-def _expand(node: Any, variables: Mapping[str, str], platform: str, root: Path, template: Path) -> Any:
-    if isinstance(node, str):
-        match = MODULE_IMAGE.match(node)
-        if match:
-            return image_name(root, match.group(1), match.group(2) or platform, variables, template)
-        return substitute(node, variables)
-    if isinstance(node, list):
-        return [_expand(item, variables, platform, root, template) for item in node]
-    if isinstance(node, dict):
-        return {key: _expand(value, variables, platform, root, template) for key, value in node.items()}
-    return node
-
-
 def _stringify_create_options(settings: dict[str, Any]) -> None:
     options = settings.get("createOptions")
     if options is None or isinstance(options, str):
@@ -121,7 +108,8 @@ def generate(template: Path, platform: str, variables: Mapping[str, str], root: 
         raise GenerationError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
     document = read_template(template)
     document.pop("$schema-template", None)
-    manifest: dict[str, Any] = _expand(document, variables, platform, root, template)
+    manifest: dict[str, Any] = expand(
+        document, variables, lambda m: image_name(root, m.group(1), m.group(2) or platform, variables, template))
     for _, spec in _all_modules(manifest):
         if isinstance(spec.get("settings"), dict):
             _stringify_create_options(spec["settings"])

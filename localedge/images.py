@@ -114,6 +114,11 @@ def _apt_show(packages: list[str], arch: str) -> dict[str, dict[str, str]]:
 
 
 def _apt_closure_mb(packages: list[str], arch: str) -> float:
+    return _closure_mb(tuple(sorted(packages)), arch)
+
+
+@functools.lru_cache(maxsize=None)
+def _closure_mb(packages: tuple[str, ...], arch: str) -> float:
     """Installed size of ``packages`` and their dependencies, less what every Debian system has."""
     done = subprocess.run(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
                            "--no-breaks", "--no-replaces", "--no-enhances", *[f"{p}:{arch}" for p in packages]],
@@ -152,14 +157,20 @@ def _stand_in_wheel(folder: Path, name: str, version: str) -> None:
         wheel.writestr(f"{dist}.dist-info/RECORD", "")
 
 
+def _target_args(platform: str) -> list[str]:
+    """pip options selecting wheels for ``platform``'s image: CPython 3.11, glibc up to 2.36."""
+    arch = PIP_ARCH[platform]
+    tags = [f"manylinux_2_{v}_{arch}" for v in GLIBC_MINORS] + [f"manylinux2014_{arch}", f"linux_{arch}"]
+    args = ["--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
+            "--abi", "cp311", "--abi", "abi3", "--abi", "none"]
+    for tag in tags:
+        args += ["--platform", tag]
+    return args
+
+
 def _pip_download(plan: ImagePlan, requirements: Path, links: Path, target: Path) -> tuple[bool, str]:
-    arch = PIP_ARCH[plan.platform]
-    platforms = [f"manylinux_2_{v}_{arch}" for v in GLIBC_MINORS] + [f"manylinux2014_{arch}", f"linux_{arch}"]
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--only-binary=:all:",
-               "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3", "--abi", "none",
-               "--find-links", str(links), "-d", str(target), "-r", str(requirements)]
-    for platform in platforms:
-        command += ["--platform", platform]
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+               *_target_args(plan.platform), "--find-links", str(links), "-d", str(target), "-r", str(requirements)]
     done = subprocess.run(command, capture_output=True, text=True)
     errors = "\n".join(line for line in done.stderr.splitlines() if line.startswith("ERROR"))
     return done.returncode == 0, errors
@@ -205,17 +216,14 @@ def check(plan: ImagePlan, work: Path) -> ImageReport:
 
 
 def _resolution(requirements: Path, links: Path, target: Path, plan: ImagePlan) -> list[Path]:
-    """The wheels pip chose for this image (a report, so only this image's are counted)."""
+    """The wheels pip chose for this image, from the files already downloaded (no network): the
+    download folder is shared by every image of a platform, so only this image's are counted."""
     with tempfile.TemporaryDirectory() as tmp:
         report_file = Path(tmp) / "report.json"
-        arch = PIP_ARCH[plan.platform]
         command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--dry-run",
-                   "--ignore-installed", "--only-binary=:all:", "--target", str(Path(tmp) / "t"),
-                   "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3", "--abi", "none",
-                   "--no-index", "--find-links", str(target), "--find-links", str(links), "--report", str(report_file),
+                   "--ignore-installed", "--target", str(Path(tmp) / "t"), *_target_args(plan.platform), "--no-index",
+                   "--find-links", str(target), "--find-links", str(links), "--report", str(report_file),
                    "-r", str(requirements)]
-        for platform in [f"manylinux_2_{v}_{arch}" for v in GLIBC_MINORS] + [f"manylinux2014_{arch}", f"linux_{arch}"]:
-            command += ["--platform", platform]
         subprocess.run(command, capture_output=True, text=True, check=True)
         report = json.loads(report_file.read_text())
     names = [Path(item["download_info"]["url"].removeprefix("file://")).name for item in report["install"]]

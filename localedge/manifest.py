@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,13 +72,18 @@ def unresolved(text: str) -> list[str]:
     return [m.group(1) or m.group(2) for m in VARIABLE.finditer(text)]
 
 
-def _expand(node: Any, variables: Mapping[str, str]) -> Any:
+def expand(node: Any, variables: Mapping[str, str], image: Callable[[re.Match[str]], str] | None = None) -> Any:
+    """``node`` with variables substituted in every string; a ``${MODULES...}`` placeholder is kept,
+    or replaced by ``image(match)`` when given (the generator names the built image)."""
     if isinstance(node, str):
-        return node if MODULE_IMAGE.match(node) else substitute(node, variables)
+        match = MODULE_IMAGE.match(node)
+        if match:
+            return image(match) if image is not None else node
+        return substitute(node, variables)
     if isinstance(node, list):
-        return [_expand(item, variables) for item in node]
+        return [expand(item, variables, image) for item in node]
     if isinstance(node, dict):
-        return {key: _expand(value, variables) for key, value in node.items()}
+        return {key: expand(value, variables, image) for key, value in node.items()}
     return node
 
 
@@ -107,7 +112,7 @@ def read_template(path: Path) -> dict[str, Any]:
 
 def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
     """Parse and expand a deployment template; raises ManifestError naming what is wrong."""
-    document = _expand(read_template(path), variables)
+    document = expand(read_template(path), variables)
     content = _at(document, path, "modulesContent")
     agent = _at(content, path, "$edgeAgent", "properties.desired")
     hub = _at(content, path, "$edgeHub", "properties.desired")
