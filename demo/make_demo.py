@@ -9,6 +9,10 @@ Run ``python demo/make_demo.py`` (``make demo-assets``) to rebuild; the output i
   (sigmoid) probabilities for Red, Yellow, Green, Blue.
   The network: 1x1 colour-opponent convolution, ReLU, global average pool, then a logistic
   layer trained here with numpy on scenes drawn by the same code as the clip.
+- ``modules/ImageClassifierService/model/model.tflite``: the same network for TensorFlow Lite
+  (the arm32v7 image's runtime), converted by demo/make_tflite.py with TensorFlow's converter in
+  the venv named by TENSORFLOW_PYTHON (default .venv-tensorflow/bin/python, which the tests
+  create). ``--tflite`` rebuilds only this file from the existing model.onnx.
 - ``demo/colours.mp4``: 640x480, 10 fps, mp4v: 2 s each of a red, yellow, (nothing), green,
   blue and red object on a table, so a tag-change pipeline reports Red, Yellow, Green, Blue, Red.
 """
@@ -17,6 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -141,6 +149,19 @@ def write_export(model: onnx.ModelProto) -> None:
 
 
 
+def write_tflite(model: onnx.ModelProto) -> None:
+    """model.tflite beside model.onnx, from the ONNX model's own weights."""
+    python = Path(os.environ.get("TENSORFLOW_PYTHON", ROOT / ".venv-tensorflow" / "bin" / "python"))
+    if not python.exists():
+        raise SystemExit(f"{python} not found: create a venv with tensorflow-cpu (make test does) or set TENSORFLOW_PYTHON")
+    weights = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    with tempfile.TemporaryDirectory() as tmp:
+        npz = Path(tmp) / "weights.npz"
+        np.savez(npz, opponents=weights["opponent_w"].reshape(len(LABELS), 3), w=weights["logistic_w"], b=weights["logistic_b"])
+        subprocess.run([str(python), str(ROOT / "demo" / "make_tflite.py"), str(npz), str(MODEL_DIR / "model.tflite")],
+                       check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
 def write_clip(rng: np.random.Generator) -> None:
     writer = cv2.VideoWriter(str(CLIP), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
     if not writer.isOpened():
@@ -156,9 +177,15 @@ def write_clip(rng: np.random.Generator) -> None:
 
 
 def main() -> None:
+    if "--tflite" in sys.argv[1:]:
+        write_tflite(onnx.load(MODEL_DIR / "model.onnx"))
+        print(f"wrote {MODEL_DIR.relative_to(ROOT)}/model.tflite")
+        return
     rng = np.random.default_rng(20261120)
     w, b = train(rng)
-    write_export(build_model(w, b))
+    model = build_model(w, b)
+    write_export(model)
+    write_tflite(model)
     write_clip(rng)
     print(f"wrote {MODEL_DIR.relative_to(ROOT)}/ and {CLIP.relative_to(ROOT)} ({CLIP.stat().st_size // 1024} KB)")
 

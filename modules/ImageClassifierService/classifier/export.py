@@ -1,11 +1,13 @@
-"""Loading a Custom Vision export and classifying with it (ONNX Runtime).
+"""Loading a Custom Vision export and predicting with it.
 
-contract: docs/customvision.md section 2. Everything the loader needs is read from the model
-and its side files, never assumed: input name, layout (NCHW when dim 1 is 3, NHWC when the last
-dim is 3), size and dtype from the session; colour order and value range from the model's
-metadata or ``metadata_properties.json`` (no range metadata means 0-255); resize and crop from
-``metadata_properties.json``; labels from ``labels.txt`` or the ZipMap's embedded labels; file
-names from ``cvexport.manifest`` when the export has one.
+contract: docs/customvision.md sections 2 and 3. Everything the loader needs is read from the
+model and its side files, never assumed: which runtime from the model file (``model.onnx``,
+``model.tflite``, ``model.pb``, or ``cvexport.manifest``'s ``ModelFileName``); input name, layout
+(NCHW when dim 1 is 3, NHWC when the last dim is 3), size and dtype from the network; colour order
+and value range from the model's metadata or ``metadata_properties.json`` (no range metadata
+means 0-255; TensorFlow flavours without metadata are BGR 0-255, S1 ones RGB); resize and crop
+from ``metadata_properties.json``; labels from ``labels.txt`` or the ZipMap's embedded labels;
+classification or object detection from the outputs.
 """
 
 from __future__ import annotations
@@ -17,16 +19,13 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
 
-try:
-    import onnxruntime as ort
-except ImportError:  # arm32v7: ONNX Runtime publishes no 32-bit ARM wheels
-    ort = None  # type: ignore[assignment]
-
+from classifier.backends import BACKENDS, Backend, RuntimeMissing, TensorInfo
+from classifier.detection import S1_OUTPUTS, Box, decode_grid, grid_channels, non_max_suppression, read_s1
 from classifier.preprocess import InputSpec, Recipe, to_tensor
 
 logger = logging.getLogger(__name__)
@@ -39,50 +38,88 @@ class ModelLoadError(RuntimeError):
     """The export cannot be served; the message is one sentence saying what is wrong and what to do."""
 
 
+class Prediction(NamedTuple):
+    """One prediction: ``tag``, ``probability`` 0-1, and for object detection the ``box``."""
+
+    tag: str
+    probability: float
+    box: Box | None = None
+
+
 @dataclass(frozen=True)
 class ModelInfo:
-    """What is being served, for reported properties and logs."""
+    """What is being served, for reported properties, /metrics and logs."""
 
     source: str
     sha256: str
     flavour: str
+    runtime: str  # "ONNX Runtime", "TensorFlow Lite", "TensorFlow"
+    task: str  # "classification" or "detection"
     labels: tuple[str, ...]
     input_size: tuple[int, int]  # (width, height) px
     layout: str
     colour: str
     value_range: str
 
+    def reported(self) -> dict[str, str]:
+        """The module twin's reported ``model`` property."""
+        return {"source": self.source, "sha256": self.sha256, "flavour": self.flavour, "runtime": self.runtime,
+                "task": self.task, "labels": ",".join(self.labels), "inputSize": f"{self.input_size[0]}x{self.input_size[1]}"}
+
+
+@dataclass(frozen=True)
+class _Head:
+    """How the network's outputs become predictions."""
+
+    kind: str  # "scores" | "zipmap" | "grid" | "s1"
+    outputs: list[str]
+    layout: str = "NCHW"  # grid layout
+
 
 class CustomVisionModel:
-    """A loaded export: ``classify(image)`` returns ``(tag, probability)`` in label order.
+    """A loaded, warmed-up export. ``classify(image)`` returns predictions: for a classifier one
+    per label in label order; for a detector the objects found, most probable first.
 
-    Loaded once, warmed up, and safe to call from several threads (ONNX Runtime sessions are).
+    Safe to call from several threads (each runtime is wrapped so that it is).
     """
 
-    def __init__(self, session: ort.InferenceSession, spec: InputSpec, recipe: Recipe, labels: tuple[str, ...],
-                 output: str, info: ModelInfo) -> None:
-        self.session = session
+    def __init__(self, backend: Backend, spec: InputSpec, recipe: Recipe, labels: tuple[str, ...],
+                 head: _Head, info: ModelInfo) -> None:
+        self.backend = backend
         self.spec = spec
         self.recipe = recipe
         self.labels = labels
-        self._output = output
+        self._head = head
         self.info = info
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         """RGB Pillow image (from :func:`classifier.preprocess.decode`) -> the network's input tensor."""
         return to_tensor(image, self.spec, self.recipe)
 
-    def run(self, tensor: np.ndarray) -> list[tuple[str, float]]:
-        """Run the network on a prepared tensor; returns (tag, probability) per label, label order."""
-        (raw,) = self.session.run([self._output], {self.spec.name: tensor})
-        if isinstance(raw, list):  # ZipMap: [{label: probability}]
-            scores = raw[0]
-            return [(label, float(scores[label])) for label in self.labels]
-        values = np.asarray(raw, dtype=np.float32).reshape(-1)
-        return [(label, float(values[i])) for i, label in enumerate(self.labels)]
+    def raw(self, tensor: np.ndarray) -> list[Any]:
+        """The network's raw outputs for a prepared tensor (what ``run`` decodes)."""
+        return self.backend.run(self._head.outputs, tensor)
 
-    def classify(self, image: Image.Image) -> list[tuple[str, float]]:
-        """RGB Pillow image -> (tag, probability 0-1) per label, in label order."""
+    def run(self, tensor: np.ndarray) -> list[Prediction]:
+        """Run the network on a prepared tensor and decode its outputs into predictions."""
+        return self.decode(self.raw(tensor))
+
+    def decode(self, raw: list[Any]) -> list[Prediction]:
+        head = self._head
+        if head.kind == "zipmap":
+            scores = raw[0][0]
+            return [Prediction(label, float(scores[label])) for label in self.labels]
+        if head.kind == "scores":
+            values = np.asarray(raw[0], dtype=np.float32).reshape(-1)
+            return [Prediction(label, float(values[i])) for i, label in enumerate(self.labels)]
+        if head.kind == "grid":
+            found = non_max_suppression(*decode_grid(raw[0], head.layout, len(self.labels)))
+        else:
+            found = read_s1(*raw, num_labels=len(self.labels))
+        return [Prediction(self.labels[d.label], d.probability, d.box) for d in found]
+
+    def classify(self, image: Image.Image) -> list[Prediction]:
+        """RGB Pillow image -> predictions (see the class docstring)."""
         return self.run(self.preprocess(image))
 
 
@@ -103,53 +140,90 @@ def _unpack(path: Path) -> Path:
         target = Path(tempfile.mkdtemp(prefix="cvexport-"))
         with zipfile.ZipFile(path) as archive:
             archive.extractall(target)
-        inner = [p.parent for p in target.rglob("*.onnx")]
+        inner = sorted({p.parent for suffix in BACKENDS for p in target.rglob(f"*{suffix}")}, key=lambda p: len(p.parts))
         return inner[0] if inner else target
+    if path.is_file():
+        raise ModelLoadError(f"{path} is not a zip: point MODEL_DIR at the export folder or the export's zip")
     raise ModelLoadError(f"model location {path} does not exist: set MODEL_DIR to the folder (or zip) of your export")
 
 
-def _metadata(session: ort.InferenceSession, directory: Path, props_file: str) -> dict[str, str]:
-    meta = dict(session.get_modelmeta().custom_metadata_map)
+def _open_backend(directory: Path, manifest: dict[str, Any], threads: int) -> tuple[Path, Backend]:
+    """The first model file in the export whose runtime is installed, opened."""
+    named = [directory / str(manifest["ModelFileName"])] if manifest.get("ModelFileName") else []
+    candidates = [p for p in dict.fromkeys(named + [directory / f"model{s}" for s in BACKENDS])
+                  if p.is_file() and p.suffix in BACKENDS]
+    if not candidates:
+        raise ModelLoadError(f"no model.onnx, model.tflite or model.pb in {directory}: "
+                             "put your Custom Vision export (the model file and labels.txt) there")
+    missing: list[RuntimeMissing] = []
+    for path in candidates:
+        try:
+            return path, BACKENDS[path.suffix](path, threads)
+        except RuntimeMissing as exc:
+            missing.append(exc)
+        except Exception as exc:  # noqa: BLE001 - each runtime raises its own unrelated types
+            raise _load_failure(path, exc) from exc
+    raise ModelLoadError(str(missing[0]))
+
+
+def _load_failure(path: Path, exc: Exception) -> ModelLoadError:
+    text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+    if path.suffix == ".onnx" and ("INVALID_GRAPH" in str(exc) or "opset" in str(exc).lower()):
+        return ModelLoadError(f"{path} is a legacy ONNX export that current ONNX Runtime cannot run: "
+                              "re-export the model from Custom Vision as ONNX or TensorFlow Lite")
+    kind = {".onnx": "ONNX model", ".tflite": "TensorFlow Lite model", ".pb": "TensorFlow frozen graph"}[path.suffix]
+    return ModelLoadError(f"{path} is not a loadable {kind} ({text}): export it again from Custom Vision")
+
+
+def _metadata(backend: Backend, directory: Path, props_file: str) -> dict[str, str]:
+    meta = dict(backend.metadata)
     props = directory / props_file
     if props.is_file():
         meta.update({k: str(v) for k, v in _read_json(props).items()})
     return meta
 
 
-def _labels(directory: Path, labels_file: str, session: ort.InferenceSession, output: str) -> tuple[str, ...]:
+def _labels(directory: Path, labels_file: str, backend: Backend) -> tuple[str, ...]:
     path = directory / labels_file
     if path.is_file():
         labels = tuple(line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip())
         if labels:
             return labels
         raise ModelLoadError(f"{path} is empty: it must list one tag per line, as exported")
-    if output_is_zipmap(session, output):
+    if any(o.is_zipmap for o in backend.outputs):
         return ()  # read from the ZipMap at warm-up
     raise ModelLoadError(f"{path} is missing: copy labels.txt from your export next to the model")
 
 
-def output_is_zipmap(session: ort.InferenceSession, name: str) -> bool:
-    """True when output ``name`` is a ZipMap (``seq(map(string, float))``)."""
-    return any(o.name == name and o.type.startswith("seq(map") for o in session.get_outputs())
+def _bare(name: str) -> str:
+    return name.split(":")[0]
 
 
-def _probability_output(session: ort.InferenceSession) -> str:
-    outputs = session.get_outputs()
+def _head(backend: Backend, labels: tuple[str, ...]) -> _Head:
+    outputs = backend.outputs
+    by_bare = {_bare(o.name): o.name for o in outputs}
+    if all(n in by_bare for n in S1_OUTPUTS):
+        return _Head("s1", [by_bare[n] for n in S1_OUTPUTS])
     for o in outputs:
-        if o.type.startswith("seq(map(string"):
-            return o.name
-    floats = [o for o in outputs if o.type.startswith("tensor(float")]
-    for preferred in ("loss", "loss:0", "model_output"):
+        if o.is_zipmap:
+            return _Head("zipmap", [o.name])
+    floats = [o for o in outputs if o.dtype is not None and o.dtype.kind == "f"]
+    if labels and len(outputs) == 1 and floats and len(floats[0].shape) == 4:
+        shape = floats[0].shape
+        if shape[1] == grid_channels(len(labels)):
+            return _Head("grid", [floats[0].name], "NCHW")
+        if shape[3] == grid_channels(len(labels)):
+            return _Head("grid", [floats[0].name], "NHWC")
+    for preferred in ("loss", "model_output"):
         for o in floats:
-            if o.name == preferred:
-                return o.name
+            if _bare(o.name) == preferred:
+                return _Head("scores", [o.name])
     if floats:
-        return floats[0].name
-    raise ModelLoadError("the model has no probability output (a float tensor or a ZipMap): is it a Custom Vision classifier export?")
+        return _Head("scores", [floats[0].name])
+    raise ModelLoadError("the model has no probability output (a float tensor or a ZipMap): is it a Custom Vision export?")
 
 
-def _input_spec(session: ort.InferenceSession, meta: dict[str, str]) -> InputSpec:
-    first = session.get_inputs()[0]
+def _input_spec(first: TensorInfo, meta: dict[str, str]) -> InputSpec:
     shape = list(first.shape)
     if len(shape) != 4:
         raise ModelLoadError(f"input {first.name!r} has shape {shape}, not an image batch: is this a Custom Vision image export?")
@@ -160,80 +234,73 @@ def _input_spec(session: ort.InferenceSession, meta: dict[str, str]) -> InputSpe
     else:
         raise ModelLoadError(f"input {first.name!r} with shape {shape} has no 3-channel axis: is this a Custom Vision image export?")
     fallback = int(meta.get("CustomVision.Preprocess.TargetHeight", DEFAULT_SIZE_PX))
-    height, width = (d if isinstance(d, int) and d > 0 else fallback for d in dims)
-    dtype = np.float16 if first.type == "tensor(float16)" else np.float32
+    height, width = (d if d else fallback for d in dims)
+    dtype = np.float16 if first.dtype == np.float16 else np.float32
     return InputSpec(name=first.name, layout=layout, height=height, width=width, dtype=dtype)
 
 
-def _recipe(meta: dict[str, str]) -> Recipe:
-    colour = "RGB" if meta.get("Image.BitmapPixelFormat", "Bgr8").lower().startswith("rgb") else "BGR"
+def _recipe(meta: dict[str, str], backend: Backend, head: _Head) -> Recipe:
+    s1 = head.kind == "s1" or any(_bare(o.name) == "model_output" for o in backend.outputs)
+    # ONNX exports carry their colour order in metadata (none: BGR); TensorFlow flavours carry
+    # none, and are BGR, except S1 models, which take RGB.
+    default = "Rgb8" if s1 and backend.runtime != "ONNX Runtime" else "Bgr8"
+    colour = "RGB" if meta.get("Image.BitmapPixelFormat", default).lower().startswith("rgb") else "BGR"
     scale = 1.0 / 255.0 if meta.get("Image.NominalPixelRange", "") == "Normalized_0_1" else 1.0
-    resize = "stretch" if meta.get("CustomVision.Preprocess.ResizeMethod", "").lower() == "stretch" else "classic"
-    return Recipe(colour=colour, scale=scale, resize=resize)
+    method = meta.get("CustomVision.Preprocess.ResizeMethod", "").lower()
+    stretch = method == "stretch" or (not method and head.kind in ("grid", "s1"))  # detectors see the whole image
+    return Recipe(colour=colour, scale=scale, resize="stretch" if stretch else "classic")
 
 
-def _flavour(session: ort.InferenceSession, manifest: dict[str, Any], output: str) -> str:
+def _flavour(backend: Backend, manifest: dict[str, Any], head: _Head, spec: InputSpec) -> str:
     if manifest.get("Flavor"):
         return str(manifest["Flavor"])
-    if output_is_zipmap(session, output):
+    if head.kind == "zipmap":
         return "ONNX12"
-    producer = session.get_modelmeta().producer_name or "unknown"
-    return f"ONNX ({producer})"
+    if backend.runtime == "TensorFlow Lite":
+        return "TensorFlowLite"
+    if backend.runtime == "TensorFlow":
+        return "TensorFlowNormal"
+    return "ONNXFloat16" if spec.dtype == np.float16 else f"ONNX ({backend.producer})"
 
 
 def load(location: str | Path, threads: int = 0) -> CustomVisionModel:
     """Load and warm up the export at ``location`` (a folder or a zip).
 
-    threads: ONNX Runtime intra-op threads, 0 for its default (one per core).
+    threads: inference threads per call, 0 for the runtime's default (one per core).
     Raises ModelLoadError, with one sentence saying what is wrong and what to do.
     """
-    if ort is None:
-        raise ModelLoadError(
-            "ONNX Runtime is not installed on this platform (it has no 32-bit ARM build): "
-            "use a 64-bit OS and the arm64v8 image, or a TensorFlow Lite export"
-        )
     directory = _unpack(Path(location))
     manifest = _read_json(directory / MANIFEST_FILE) if (directory / MANIFEST_FILE).is_file() else {}
-    model_path = directory / str(manifest.get("ModelFileName") or "model.onnx")
-    if not model_path.is_file():
-        raise ModelLoadError(f"no {model_path.name} in {directory}: put your Custom Vision ONNX export (model.onnx and labels.txt) there")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    try:
-        session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # noqa: BLE001 - ONNX Runtime raises several unrelated types
-        text = str(exc)
-        if "INVALID_GRAPH" in text or "opset" in text.lower():
-            raise ModelLoadError(
-                f"{model_path} is a legacy ONNX export that current ONNX Runtime cannot run: "
-                "re-export the model from Custom Vision as ONNX or TensorFlow Lite"
-            ) from exc
-        raise ModelLoadError(f"{model_path} is not a loadable ONNX model ({text.splitlines()[0][:200]}): export it again") from exc
-    meta = _metadata(session, directory, str(manifest.get("MetadataPropsFileName") or "metadata_properties.json"))
-    output = _probability_output(session)
-    labels = _labels(directory, str(manifest.get("LabelFileName") or "labels.txt"), session, output)
-    spec = _input_spec(session, meta)
-    recipe = _recipe(meta)
+    model_path, backend = _open_backend(directory, manifest, threads)
+    meta = _metadata(backend, directory, str(manifest.get("MetadataPropsFileName") or "metadata_properties.json"))
+    labels = _labels(directory, str(manifest.get("LabelFileName") or "labels.txt"), backend)
+    head = _head(backend, labels)
+    spec = _input_spec(backend.inputs[0], meta)
+    recipe = _recipe(meta, backend, head)
     warm = np.zeros((1, 3, spec.height, spec.width) if spec.layout == "NCHW" else (1, spec.height, spec.width, 3), spec.dtype)
-    (raw,) = session.run([output], {spec.name: warm})
-    if not labels:
-        labels = tuple(raw[0].keys())
-    elif not isinstance(raw, list) and np.asarray(raw).reshape(-1).size != len(labels):
+    try:
+        raw = backend.run(head.outputs, warm)
+    except Exception as exc:  # noqa: BLE001 - a runtime failing on a well-formed input is a broken export
+        raise _load_failure(model_path, exc) from exc
+    if head.kind == "zipmap":
+        labels = labels or tuple(raw[0][0].keys())
+    elif head.kind == "scores" and np.asarray(raw[0]).reshape(-1).size != len(labels):
         raise ModelLoadError(
-            f"labels.txt lists {len(labels)} tags but the model scores {np.asarray(raw).reshape(-1).size}: "
+            f"labels.txt lists {len(labels)} tags but the model scores {np.asarray(raw[0]).reshape(-1).size}: "
             "use the labels.txt that came with this model"
         )
     info = ModelInfo(
         source=str(location),
         sha256=hashlib.sha256(model_path.read_bytes()).hexdigest(),
-        flavour=_flavour(session, manifest, output),
+        flavour=_flavour(backend, manifest, head, spec),
+        runtime=backend.runtime,
+        task="detection" if head.kind in ("grid", "s1") else "classification",
         labels=labels,
         input_size=(spec.width, spec.height),
         layout=spec.layout,
         colour=recipe.colour,
         value_range="0-1" if recipe.scale != 1.0 else "0-255",
     )
-    logger.info("loaded %s model %s: %s, %dx%d %s %s %s", info.flavour, model_path, ", ".join(labels),
-                spec.width, spec.height, spec.layout, recipe.colour, info.value_range)
-    return CustomVisionModel(session, spec, recipe, labels, output, info)
+    logger.info("loaded %s %s model %s (%s): %s, %dx%d %s %s %s", info.flavour, info.task, model_path, info.runtime,
+                ", ".join(labels), spec.width, spec.height, spec.layout, recipe.colour, info.value_range)
+    return CustomVisionModel(backend, spec, recipe, labels, head, info)

@@ -1,0 +1,216 @@
+"""Inference runtimes behind one small interface: ONNX Runtime, TensorFlow Lite, TensorFlow.
+
+contract: docs/customvision.md sections 2 and 3. Which runtime runs an export follows from its
+model file: ``model.onnx`` (ONNX Runtime), ``model.tflite`` (``ai-edge-litert``, else
+``tflite-runtime`` as on arm32v7, else TensorFlow's own ``tf.lite``), ``model.pb`` (a TF1 frozen
+graph, TensorFlow installed as an optional extra). Each runtime is imported only when an export
+needs it, so a service holding an ONNX model never pays for TensorFlow Lite, and the reverse.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class RuntimeMissing(RuntimeError):
+    """No runtime for this model file is installed on this platform."""
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One input or output: ``shape`` with None for a dynamic dimension; ``dtype`` numpy dtype,
+    or None for a ZipMap output (``seq(map(string, float))``, ONNX12 exports)."""
+
+    name: str
+    shape: tuple[int | None, ...]
+    dtype: np.dtype | None
+    zipmap_labels: tuple[str, ...] = field(default=())
+
+    @property
+    def is_zipmap(self) -> bool:
+        return self.dtype is None
+
+
+class Backend(ABC):
+    """A loaded network. ``run`` is safe to call from several threads at once."""
+
+    runtime: str  # "ONNX Runtime", "TensorFlow Lite", "TensorFlow"
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    metadata: dict[str, str]  # model metadata (ONNX metadata_props), empty where the format has none
+    producer: str
+
+    @abstractmethod
+    def run(self, names: list[str], tensor: np.ndarray) -> list[Any]:
+        """Feed ``tensor`` to the first input; return the named outputs (ndarray, or a list of
+        dicts for a ZipMap), in the order asked."""
+
+
+def _dim(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, np.integer)) and int(value) > 0 else None
+
+
+class OnnxBackend(Backend):
+    """ONNX Runtime CPU session; intra-op ``threads`` (0 = one per core)."""
+
+    runtime = "ONNX Runtime"
+
+    _TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int64)": np.int64,
+              "tensor(int32)": np.int32, "tensor(double)": np.float64, "tensor(string)": np.str_}
+
+    def __init__(self, path: Path, threads: int = 0) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise RuntimeMissing(
+                "ONNX Runtime is not installed on this platform (it has no 32-bit ARM build): "
+                "use a 64-bit OS and the arm64v8 image, or export the model from Custom Vision as TensorFlow Lite"
+            ) from exc
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta()
+        self.metadata = dict(meta.custom_metadata_map)
+        self.producer = meta.producer_name or "unknown"
+        self.inputs = [self._info(i) for i in self.session.get_inputs()]
+        self.outputs = [self._info(o) for o in self.session.get_outputs()]
+
+    def _info(self, node: Any) -> TensorInfo:
+        if node.type.startswith("seq(map"):
+            return TensorInfo(node.name, (), None)
+        shape = tuple(_dim(d) for d in (node.shape or []))
+        return TensorInfo(node.name, shape, np.dtype(self._TYPES.get(node.type, np.float32)))
+
+    def run(self, names: list[str], tensor: np.ndarray) -> list[Any]:
+        return self.session.run(names, {self.inputs[0].name: tensor})
+
+
+def tflite_interpreter_class() -> Any:
+    """The TFLite ``Interpreter`` class: ai-edge-litert, tflite-runtime (arm32v7), or tf.lite."""
+    for module in ("ai_edge_litert.interpreter", "tflite_runtime.interpreter"):
+        try:
+            return importlib.import_module(module).Interpreter
+        except ImportError:
+            continue
+    try:
+        return importlib.import_module("tensorflow").lite.Interpreter
+    except ImportError as exc:
+        raise RuntimeMissing(
+            "no TensorFlow Lite runtime is installed: pip install ai-edge-litert (or tflite-runtime on 32-bit ARM)"
+        ) from exc
+
+
+class TfliteBackend(Backend):
+    """TensorFlow Lite interpreter. An interpreter is not thread-safe, so a small pool holds one
+    per concurrent caller (created on demand, at most ``pool`` of them); ``threads`` per interpreter."""
+
+    runtime = "TensorFlow Lite"
+
+    def __init__(self, path: Path, threads: int = 0, pool: int = 2) -> None:
+        self._cls = tflite_interpreter_class()
+        self._content = path.read_bytes()
+        self._threads = threads or None
+        self._free: list[Any] = [self._new()]
+        self._created = 1
+        self._limit = max(1, pool)
+        self._cond = threading.Condition()
+        first = self._free[0]
+        details = first.get_input_details()
+        self._input_index = details[0]["index"]
+        self.inputs = [TensorInfo(d["name"], tuple(_dim(x) for x in d.get("shape_signature", d["shape"])), np.dtype(d["dtype"]))
+                       for d in details]
+        self._outputs = first.get_output_details()
+        self.outputs = [TensorInfo(d["name"], tuple(_dim(x) for x in d.get("shape_signature", d["shape"])), np.dtype(d["dtype"]))
+                        for d in self._outputs]
+        self.metadata = {}
+        self.producer = "TensorFlow Lite"
+
+    def _new(self) -> Any:
+        interpreter = self._cls(model_content=self._content, num_threads=self._threads)
+        interpreter.allocate_tensors()
+        return interpreter
+
+    def _acquire(self) -> Any:
+        with self._cond:
+            while True:
+                if self._free:
+                    return self._free.pop()
+                if self._created < self._limit:
+                    self._created += 1
+                    break
+                self._cond.wait()
+        try:
+            return self._new()
+        except Exception:
+            with self._cond:
+                self._created -= 1
+                self._cond.notify()
+            raise
+
+    def _release(self, interpreter: Any) -> None:
+        with self._cond:
+            self._free.append(interpreter)
+            self._cond.notify()
+
+    def run(self, names: list[str], tensor: np.ndarray) -> list[Any]:
+        interpreter = self._acquire()
+        try:
+            interpreter.set_tensor(self._input_index, tensor)
+            interpreter.invoke()
+            by_name = {d["name"]: d["index"] for d in self._outputs}
+            return [np.array(interpreter.get_tensor(by_name[n])) for n in names]
+        finally:
+            self._release(interpreter)
+
+
+class TensorflowBackend(Backend):
+    """A TF1 frozen graph (``model.pb``) in a TensorFlow session: input the graph's Placeholder,
+    outputs the ops nothing else consumes (Custom Vision: ``loss``)."""
+
+    runtime = "TensorFlow"
+
+    def __init__(self, path: Path, threads: int = 0) -> None:
+        try:
+            tf = importlib.import_module("tensorflow")
+        except ImportError as exc:
+            raise RuntimeMissing(
+                "TensorFlow is not installed, and it is needed for a frozen graph (model.pb): "
+                "pip install tensorflow-cpu, or export the model from Custom Vision as ONNX or TensorFlow Lite"
+            ) from exc
+        v1 = tf.compat.v1
+        graph_def = v1.GraphDef()
+        graph_def.ParseFromString(path.read_bytes())
+        self._graph = tf.Graph()
+        with self._graph.as_default():
+            tf.graph_util.import_graph_def(graph_def, name="")
+        consumed = {i.split(":")[0].lstrip("^") for n in graph_def.node for i in n.input}
+        placeholders = [n for n in graph_def.node if n.op == "Placeholder"]
+        if not placeholders:
+            raise ValueError("the graph has no Placeholder input")
+        leaves = [n.name for n in graph_def.node if n.name not in consumed and n.op not in ("Const", "NoOp", "Placeholder")]
+        self.inputs = [self._info(f"{n.name}:0") for n in placeholders]
+        self.outputs = [self._info(f"{name}:0") for name in leaves]
+        config = v1.ConfigProto(intra_op_parallelism_threads=threads, inter_op_parallelism_threads=1)
+        self._session = v1.Session(graph=self._graph, config=config)
+        self.metadata = {}
+        self.producer = "TensorFlow"
+
+    def _info(self, name: str) -> TensorInfo:
+        tensor = self._graph.get_tensor_by_name(name)
+        dims = tensor.shape.as_list() if tensor.shape.rank is not None else []
+        return TensorInfo(name, tuple(_dim(d) for d in dims), np.dtype(tensor.dtype.as_numpy_dtype))
+
+    def run(self, names: list[str], tensor: np.ndarray) -> list[Any]:
+        return list(self._session.run(names, {self.inputs[0].name: tensor}))
+
+
+# Model file suffix -> backend, in the order an export folder is searched.
+BACKENDS: dict[str, type[Backend]] = {".onnx": OnnxBackend, ".tflite": TfliteBackend, ".pb": TensorflowBackend}
