@@ -180,4 +180,4 @@ def test_openapi_document_describes_every_route(client: FlaskClient) -> None:
     assert served == described
     image = document["paths"]["/{project}/classify/iterations/{publishedName}/image"]["post"]
     assert {p["name"] for p in image["parameters"]} == {"project", "publishedName"}
-    assert set(image["responses"]) == {"200", "400", "413", "415"}
+    assert set(image["responses"]) == {"200", "400", "413", "415", "503"}

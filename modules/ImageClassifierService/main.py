@@ -1,8 +1,9 @@
 """ImageClassifierService: a Custom Vision compatible REST service over the model in MODEL_DIR.
 
-Wiring root: settings -> model (loaded once, warmed up; the process refuses to start when it
-cannot load) -> module twin report (under IoT Edge or the local runner; standalone without)
--> production WSGI server (waitress), until SIGTERM.
+Wiring root: settings -> production WSGI server (waitress; answers 503 while loading) -> model
+(loaded once, warmed up; the process exits with one clear sentence when it cannot load) ->
+module twin (under IoT Edge or the local runner; standalone without): reported ``model``, and
+live model updates from the desired ``modelUrl`` / ``modelSha256`` -> until SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from classifier.app import create_app
 from classifier.export import ModelLoadError, load
+from classifier.heap import limit_heap_growth
+from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
 from edgekit.http import HttpServer
 from edgekit.hub import Hub
@@ -27,21 +30,34 @@ BUNDLED_MODEL = Path(__file__).resolve().parent / "model"
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
+    limit_heap_growth()
     store = SettingsStore(ClassifierSettings, os.environ, hub)
-    store.start()
     settings = store.current
+    slot = ModelSlot()
+    server = HttpServer(create_app(slot, settings), "0.0.0.0", settings.port, threads=settings.threads, name="waitress")
+    server.start()
+    source = settings.model_dir or BUNDLED_MODEL
     try:
-        model = load(settings.model_dir or BUNDLED_MODEL, threads=settings.inference_threads)
+        model = load(source, threads=settings.effective_inference_threads)
     except ModelLoadError as exc:
         logger.error("cannot start: %s", exc)
+        server.close()
         return 2
-    info = model.info
-    store.report(model={"source": info.source, "sha256": info.sha256, "flavour": info.flavour,
-                        "labels": ",".join(info.labels), "inputSize": f"{info.input_size[0]}x{info.input_size[1]}"})
-    server = HttpServer(create_app(model, settings), "0.0.0.0", settings.port, threads=settings.threads, name="waitress")
-    server.start()
-    logger.info("ready: serving %s on port %d", ", ".join(info.labels), settings.port)
+    slot.swap(model)
+    store.report(model=model.info.reported())
+    logger.info("ready: serving %s (%s) on port %d", ", ".join(model.labels), model.info.flavour, settings.port)
+    updater = ModelUpdater(slot, lambda patch: store.report(**patch), source, threads=settings.effective_inference_threads,
+                           timeout_s=max(settings.url_timeout_s, 30.0))
+
+    def follow(_old: ClassifierSettings, new: ClassifierSettings) -> None:
+        updater.request(new.model_url, new.model_sha256)
+
+    store.add_listener(follow)
+    store.start()  # the twin's desired modelUrl, if any, is applied now, while the current model serves
+    if store.current.model_url:
+        updater.request(store.current.model_url, store.current.model_sha256)
     stop.wait()
+    updater.close()
     server.close()
     return 0
 

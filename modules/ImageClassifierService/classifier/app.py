@@ -6,7 +6,9 @@ variants) takes the image from a multipart file field ``imageData``, a form fiel
 ``{"id", "project", "iteration", "created", "predictions": [{"tagName", "probability",
 "tagId", "boundingBox"}]}``, probabilities rounded to 8 decimals, those at or below 1e-8
 dropped, label order kept. Errors are JSON ``{"code", "message"}`` with a real status:
-400 undecodable image or bad request, 413 too large, 415 unsupported media, never 200.
+400 undecodable image or bad request, 413 too large, 415 unsupported media, 503 no model loaded
+yet, never 200. Object detection exports answer with ``boundingBox`` filled in (normalised
+``left``, ``top``, ``width``, ``height``), most probable first.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from classifier.export import CustomVisionModel
+from classifier.export import CustomVisionModel, Prediction
 from classifier.observe import Metrics, install, openapi_document
 from classifier.preprocess import ImageDecodeError, decode
+from classifier.serving import ModelSlot
 from classifier.settings import ClassifierSettings
 
 logger = logging.getLogger(__name__)
@@ -50,17 +53,18 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"code": code, "message": message}), status
 
 
-def prediction_response(scores: list[tuple[str, float]]) -> dict[str, Any]:
-    """(tag, probability) per label -> the Custom Vision response body."""
+def prediction_response(predictions: list[Prediction] | list[tuple[str, float]]) -> dict[str, Any]:
+    """Predictions (or (tag, probability) pairs) -> the Custom Vision response body."""
     return {
         "id": "",
         "project": "",
         "iteration": "",
         "created": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds"),
         "predictions": [
-            {"tagName": tag, "probability": round(p, 8), "tagId": "", "boundingBox": None}
-            for tag, p in scores
-            if p > MIN_PROBABILITY
+            {"tagName": p[0], "probability": round(p[1], 8), "tagId": "",
+             "boundingBox": p[2].as_json() if len(p) > 2 and p[2] is not None else None}
+            for p in predictions
+            if p[1] > MIN_PROBABILITY
         ],
     }
 
@@ -98,28 +102,39 @@ def _fetch(url: str, settings: ClassifierSettings) -> bytes:
         raise ApiError(400, "BadRequestImageUrl", f"could not fetch the url: {exc.__class__.__name__}") from exc
 
 
-def create_app(model: CustomVisionModel, settings: ClassifierSettings) -> Flask:
-    """The Flask app serving ``model``; dependencies passed in so tests use a real small model."""
+def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSettings) -> Flask:
+    """The Flask app serving ``model`` (a loaded model, or a slot whose model can be swapped live
+    and is None while loading: 503); dependencies passed in so tests use a real small model."""
+    slot = model if isinstance(model, ModelSlot) else ModelSlot(model)
     app = Flask("ImageClassifierService")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_image_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the export's key order
 
-    metrics = Metrics(model.info)
+    metrics = Metrics(slot)
 
     def classify(data: bytes) -> Response:
+        active = slot.current  # one model for the whole request, even if a swap happens meanwhile
+        if active is None:
+            raise ApiError(503, "ServiceUnavailable", "the model is still loading: retry in a few seconds")
         try:
             image = decode(data)
         except ImageDecodeError as exc:
             raise ApiError(400, "BadRequestImageFormat", str(exc)) from exc
-        tensor = model.preprocess(image)
+        tensor = active.preprocess(image)
         with metrics.inference.time():
-            scores = model.run(tensor)
-        return jsonify(prediction_response(scores))
+            raw = active.raw(tensor)
+        return jsonify(prediction_response(active.decode(raw)))
+
+    def check_ready() -> None:
+        if slot.current is None:
+            raise ApiError(503, "ServiceUnavailable", "the model is still loading: retry in a few seconds")
 
     def by_image(**_: str) -> Response:
+        check_ready()  # before reading a body the model could not classify anyway
         return classify(_image_from_request())
 
     def by_url(**_: str) -> Response:
+        check_ready()
         body = request.get_json(silent=True)
         url = body.get("url") or body.get("Url") if isinstance(body, dict) else None
         if not isinstance(url, str) or not url:
@@ -135,7 +150,7 @@ def create_app(model: CustomVisionModel, settings: ClassifierSettings) -> Flask:
             url_routes.append(f"{prefix}/url{suffix}")
             app.add_url_rule(image_routes[-1], f"image:{prefix}{suffix}", by_image, methods=["POST"])
             app.add_url_rule(url_routes[-1], f"url:{prefix}{suffix}", by_url, methods=["POST"])
-    install(app, metrics, model.info, openapi_document(image_routes, url_routes))
+    install(app, metrics, slot, openapi_document(image_routes, url_routes))
 
     @app.get("/")
     def banner() -> Response:

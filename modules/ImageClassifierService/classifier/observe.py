@@ -1,7 +1,7 @@
 """Health, metrics and the API description of the classifier service.
 
-``/health/live``: the process serves HTTP. ``/health/ready``: the model is loaded and warmed up
-(the service only listens once it is). ``/metrics``: Prometheus text format: requests by route
+``/health/live``: the process serves HTTP. ``/health/ready``: 200 once a model is loaded and
+warmed up, 503 before. ``/metrics``: Prometheus text format: requests by route
 and status, request latency and inference time histograms (s), and the active model.
 ``/openapi.json``: an OpenAPI 3.0 description of every route.
 """
@@ -14,7 +14,8 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info, generate_latest
 
-from classifier.export import ModelInfo
+from classifier.export import CustomVisionModel
+from classifier.serving import ModelSlot
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -22,7 +23,7 @@ LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 class Metrics:
     """The service's Prometheus metrics, in a registry of its own (one per app)."""
 
-    def __init__(self, info: ModelInfo) -> None:
+    def __init__(self, slot: ModelSlot) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter("classifier_requests", "HTTP requests by route and status", ["route", "status"],
                                 registry=self.registry)
@@ -31,11 +32,19 @@ class Metrics:
         self.inference = Histogram("classifier_inference_seconds", "session.run time per image, s",
                                    buckets=LATENCY_BUCKETS_S, registry=self.registry)
         self.model = Info("classifier_model", "the model being served", registry=self.registry)
-        self.model.info({"source": info.source, "sha256": info.sha256, "flavour": info.flavour,
-                         "labels": ",".join(info.labels), "input_size": f"{info.input_size[0]}x{info.input_size[1]}"})
+        if slot.current is not None:
+            self.show(slot.current)
+        slot.add_listener(self.show)
+
+    def show(self, model: CustomVisionModel) -> None:
+        """Make ``model`` the active model in ``classifier_model_info``."""
+        info = model.info
+        self.model.info({"source": info.source, "sha256": info.sha256, "flavour": info.flavour, "runtime": info.runtime,
+                         "task": info.task, "labels": ",".join(info.labels),
+                         "input_size": f"{info.input_size[0]}x{info.input_size[1]}"})
 
 
-def install(app: Flask, metrics: Metrics, info: ModelInfo, openapi: dict[str, Any]) -> None:
+def install(app: Flask, metrics: Metrics, slot: ModelSlot, openapi: dict[str, Any]) -> None:
     """Add the health, metrics and API-description routes, and time every request."""
 
     @app.before_request
@@ -55,8 +64,13 @@ def install(app: Flask, metrics: Metrics, info: ModelInfo, openapi: dict[str, An
         return jsonify({"status": "live"})
 
     @app.get("/health/ready")
-    def ready() -> Response:
-        return jsonify({"status": "ready", "model": {"sha256": info.sha256, "flavour": info.flavour, "labels": list(info.labels)}})
+    def ready() -> Response | tuple[Response, int]:
+        model = slot.current
+        if model is None:
+            return jsonify({"status": "loading"}), 503
+        info = model.info
+        return jsonify({"status": "ready", "model": {"sha256": info.sha256, "flavour": info.flavour, "task": info.task,
+                                                     "labels": list(info.labels)}})
 
     @app.get("/metrics")
     def prometheus() -> Response:
@@ -72,7 +86,7 @@ def openapi_document(image_routes: list[str], url_routes: list[str]) -> dict[str
     error = {"description": "a JSON error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     answers = {"200": {"description": "predictions, label order, probabilities rounded to 8 decimals",
                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImagePrediction"}}}},
-               "400": error, "413": error, "415": error}
+               "400": error, "413": error, "415": error, "503": error}
 
     def path(rule: str) -> str:
         return rule.replace("<project>", "{project}").replace("<published_name>", "{publishedName}")

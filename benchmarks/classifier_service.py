@@ -1,0 +1,174 @@
+"""ImageClassifierService benchmark: overhead over the bare runtime, scaling, memory and start-up.
+
+In one run, on one model (default: the fixture apples-bananas model):
+1. start-up: the real service process (modules/ImageClassifierService/main.py, waitress) from
+   launch to /health/ready answering 200, in s (target < 2 s);
+2. service latency for the fixtures' 640x480 JPEG: one keep-alive client (http.client) POSTing
+   /image back to back, p50 and p95 in ms;
+3. raw inference: the runtime's own run call (ONNX Runtime ``session.run``) on the same image,
+   already preprocessed, with the same thread settings as the service, p50 in ms
+   (target: service p50 <= 1.25x this); 2 and 3 run in alternating blocks of 10 so that both
+   see the same machine;
+4. throughput with 1 and 2 concurrent clients, requests/s (target: 2 clients >= 1.6x one);
+5. the service's resident memory (VmRSS) after warm-up, MB (target <= 120 MB).
+
+Run: .venv/bin/python benchmarks/classifier_service.py [--model DIR] [--requests 200] [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "modules" / "ImageClassifierService")]
+
+from classifier.export import load  # noqa: E402
+from classifier.preprocess import decode  # noqa: E402
+from classifier.settings import ClassifierSettings  # noqa: E402
+
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def start_service(model: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
+    env = {**os.environ, "PORT": str(port), "MODEL_DIR": str(model), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env)
+    while time.monotonic() - started < 30:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
+                return process, time.monotonic() - started
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"the service exited with {process.returncode}")
+        time.sleep(0.01)
+    raise SystemExit("the service was not ready within 30 s")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def client_loop(url: str, jpeg: bytes, stop: threading.Event, counts: list[int], latencies: list[float] | None) -> None:
+    with requests.Session() as session:
+        while not stop.is_set():
+            begun = time.perf_counter()
+            reply = session.post(url, data=jpeg, headers={"Content-Type": "application/octet-stream"}, timeout=10)
+            reply.raise_for_status()
+            if latencies is not None:
+                latencies.append((time.perf_counter() - begun) * 1000)
+            counts[0] += 1
+
+
+def throughput(url: str, jpeg: bytes, clients: int, seconds: float) -> float:
+    stop = threading.Event()
+    counts = [[0] for _ in range(clients)]
+    threads = [threading.Thread(target=client_loop, args=(url, jpeg, stop, counts[i], None)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # warm every connection and worker
+    before = sum(c[0] for c in counts)
+    began = time.perf_counter()
+    time.sleep(seconds)
+    done = sum(c[0] for c in counts) - before
+    elapsed = time.perf_counter() - began
+    stop.set()
+    for t in threads:
+        t.join()
+    return done / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=FIXTURES / "models" / "apples-bananas")
+    parser.add_argument("--image", type=Path, default=FIXTURES / "images" / "frame640x480.jpg")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    jpeg = args.image.read_bytes()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/image"
+
+    process, startup_s = start_service(args.model, port)
+    try:
+        settings = ClassifierSettings()  # the service's defaults, so the same thread count
+        model = load(args.model, threads=settings.effective_inference_threads)
+        tensor = model.preprocess(decode(jpeg))
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+        def post() -> None:
+            connection.request("POST", "/image", body=jpeg, headers={"Content-Type": "application/octet-stream"})
+            reply = connection.getresponse()
+            reply.read()
+            if reply.status != 200:
+                raise SystemExit(f"/image answered {reply.status}")
+
+        for _ in range(20):  # warm-up of both
+            post()
+            model.raw(tensor)
+        latencies, raw = [], []
+        # Interleaved blocks, so that both figures see the same machine (a shared VM's speed drifts).
+        for _ in range(max(1, args.requests // 10)):
+            for _ in range(10):
+                begun = time.perf_counter()
+                post()
+                latencies.append((time.perf_counter() - begun) * 1000)
+            for _ in range(10):
+                begun = time.perf_counter()
+                model.raw(tensor)
+                raw.append((time.perf_counter() - begun) * 1000)
+        connection.close()
+        memory = rss_mb(process.pid)
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        inside = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+                  if line.startswith("classifier_inference_seconds_")}
+        inside_ms = inside["classifier_inference_seconds_sum"] / inside["classifier_inference_seconds_count"] * 1000
+        del model
+
+        one = throughput(url, jpeg, 1, args.seconds)
+        two = throughput(url, jpeg, 2, args.seconds)
+        peak = rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+    service_p50, raw_p50 = statistics.median(latencies), statistics.median(raw)
+    print(f"model: {args.model} ({os.cpu_count()} cores, inference threads per request: "
+          f"{ClassifierSettings().effective_inference_threads})")
+    print(f"start-up to ready:          {startup_s:.2f} s   (target < 2 s)")
+    print(f"service latency 640x480:    p50 {service_p50:.1f} ms, p95 {percentile(latencies, 0.95):.1f} ms")
+    print(f"raw run (preprocessed):     p50 {raw_p50:.1f} ms, p95 {percentile(raw, 0.95):.1f} ms")
+    print(f"run inside the service:     mean {inside_ms:.1f} ms (its /metrics)")
+    print(f"service / raw p50:          {service_p50 / raw_p50:.2f}x   (target <= 1.25x)")
+    print(f"throughput 1 client:        {one:.1f} req/s")
+    print(f"throughput 2 clients:       {two:.1f} req/s = {two / one:.2f}x   (target >= 1.6x)")
+    print(f"resident memory:            {memory:.0f} MB after warm-up, {peak:.0f} MB after the 2-client run   (target <= 120 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The model being served, and replacing it live through the module twin.
+
+``ModelSlot`` holds the active model; requests take a reference once, so a swap is atomic and an
+answer is never computed by half of one model and half of another. Until the first model is in
+the slot the service answers 503 (not ready).
+
+``ModelUpdater`` follows the desired properties ``modelUrl`` (+ optional ``modelSha256``): it
+downloads the export (a Custom Vision export zip, or a single model file), verifies its SHA-256,
+loads it beside the running model, checks that it predicts on a probe image, then swaps. Reported
+properties: ``model`` (the active model, see ``ModelInfo.reported``) and ``modelUpdate`` (the
+outcome of the last update: ``status`` downloading|loading|applied|failed, ``url``, ``sha256``,
+``reason``, ``at``). A failed update leaves the previous model answering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import requests
+from PIL import Image
+
+from classifier.export import CustomVisionModel, ModelLoadError, load
+
+logger = logging.getLogger(__name__)
+
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
+MODEL_SUFFIXES = (".onnx", ".tflite", ".pb")
+
+
+class ModelSlot:
+    """The active model (None until the first is loaded); ``swap`` replaces it atomically and
+    calls each listener with the new model."""
+
+    def __init__(self, model: CustomVisionModel | None = None) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[CustomVisionModel], None]] = []
+
+    @property
+    def current(self) -> CustomVisionModel | None:
+        return self._model
+
+    def add_listener(self, listener: Callable[[CustomVisionModel], None]) -> None:
+        self._listeners.append(listener)
+
+    def swap(self, model: CustomVisionModel) -> CustomVisionModel | None:
+        """Make ``model`` the active one; returns the one it replaced."""
+        with self._lock:
+            old, self._model = self._model, model
+        for listener in self._listeners:
+            listener(model)
+        return old
+
+
+class UpdateError(RuntimeError):
+    """A model update failed; the message says why and what to do."""
+
+
+def probe_image() -> Image.Image:
+    """A 320x240 RGB test card (colour bars) every image export can be run on."""
+    bars = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0), (255, 0, 255), (255, 0, 0), (0, 0, 255), (0, 0, 0)]
+    image = Image.new("RGB", (320, 240))
+    for i, colour in enumerate(bars):
+        image.paste(colour, (i * 40, 0, (i + 1) * 40, 240))
+    return image
+
+
+def check_predicts(model: CustomVisionModel) -> None:
+    """Raise UpdateError unless ``model`` answers the probe image with valid predictions."""
+    try:
+        predictions = model.classify(probe_image())
+    except Exception as exc:  # noqa: BLE001 - any failure of a new model on the probe is a refusal
+        raise UpdateError(f"the new model fails on a probe image ({exc.__class__.__name__}: {exc})") from exc
+    if model.info.task == "classification" and len(predictions) != len(model.labels):
+        raise UpdateError(f"the new model gave {len(predictions)} scores for {len(model.labels)} tags on a probe image")
+    for p in predictions:
+        if not (math.isfinite(p.probability) and -1e-6 <= p.probability <= 1 + 1e-6):
+            raise UpdateError(f"the new model gave probability {p.probability} for {p.tag} on a probe image: "
+                              "is labels.txt the one exported with it?")
+
+
+class ModelUpdater:
+    """Applies model updates one at a time on a worker thread; the newest request wins.
+
+    slot: where the model is swapped in; report(patch): reported-properties sink;
+    fallback: where the model comes from when ``modelUrl`` is cleared (MODEL_DIR or the bundled
+    model); cache_dir: downloads live here, one folder per SHA-256; threads: inference threads;
+    timeout_s: per-network-operation timeout in s; max_bytes: download cap.
+    """
+
+    def __init__(self, slot: ModelSlot, report: Callable[[dict[str, Any]], None], fallback: str | Path,
+                 cache_dir: Path | None = None, threads: int = 0, timeout_s: float = 30.0,
+                 max_bytes: int = 500 * 1024 * 1024) -> None:
+        self.slot = slot
+        self._report = report
+        self._fallback = str(fallback)
+        self._cache = cache_dir or Path(tempfile.gettempdir()) / "classifier-models"
+        self._threads = threads
+        self._timeout_s = timeout_s
+        self._max_bytes = max_bytes
+        self._cond = threading.Condition()
+        self._pending: tuple[str, str] | None = None
+        self._active: tuple[str, str] = ("", "")
+        self._closed = False
+        self._busy = False
+        self.last: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._work, name="model-updater", daemon=True)
+        self._thread.start()
+
+    def request(self, url: str, sha256: str = "") -> None:
+        """Ask for the model at ``url`` (empty: back to the fallback model); returns at once."""
+        with self._cond:
+            self._pending = (url, sha256.lower())
+            self._cond.notify()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout_s)
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until no update is pending or running (for tests and start-up); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._pending is not None or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                wanted, self._pending = self._pending, None
+                self._busy = True
+            try:
+                if wanted != self._active:
+                    self._apply(*wanted)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _status(self, status: str, url: str, sha256: str = "", reason: str = "") -> None:
+        self.last = {"status": status, "url": url, "sha256": sha256, "reason": reason,
+                     "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self._report({"modelUpdate": dict(self.last)})
+
+    def _apply(self, url: str, sha256: str) -> None:
+        try:
+            if url:
+                self._status("downloading", url, sha256)
+                location, digest = self._download(url, sha256)
+            else:
+                location, digest = self._fallback, ""
+            self._status("loading", url, digest)
+            try:
+                model = load(location, threads=self._threads)
+            except ModelLoadError as exc:
+                raise UpdateError(str(exc)) from exc
+            check_predicts(model)
+        except UpdateError as exc:
+            logger.error("model update from %s failed, the previous model keeps answering: %s", url or self._fallback, exc)
+            self._status("failed", url, sha256, str(exc))
+            self._active = (url, sha256)  # do not retry the same failing request until it changes
+            return
+        old = self.slot.swap(model)
+        self._active = (url, sha256)
+        logger.info("model updated: now serving %s (%s), replacing %s", model.info.source, model.info.flavour,
+                    old.info.source if old else "nothing")
+        self._report({"model": model.info.reported()})
+        self._status("applied", url, model.info.sha256)
+
+    def _download(self, url: str, sha256: str) -> tuple[Path, str]:
+        if not url.lower().startswith(("http://", "https://")):
+            raise UpdateError("modelUrl must be an http:// or https:// URL")
+        self._cache.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkstemp(prefix="download-", dir=self._cache)[1])
+        digest = hashlib.sha256()
+        try:
+            try:
+                with requests.get(url, stream=True, timeout=self._timeout_s) as reply:
+                    if reply.status_code != 200:
+                        raise UpdateError(f"downloading modelUrl answered HTTP {reply.status_code}: check the URL (and its SAS token)")
+                    size = 0
+                    with partial.open("wb") as out:
+                        for chunk in reply.iter_content(DOWNLOAD_CHUNK_BYTES):
+                            size += len(chunk)
+                            if size > self._max_bytes:
+                                raise UpdateError(f"the download is larger than {self._max_bytes} bytes: is modelUrl a model export?")
+                            digest.update(chunk)
+                            out.write(chunk)
+            except requests.RequestException as exc:
+                raise UpdateError(f"could not download modelUrl ({exc.__class__.__name__}): check the URL and the network") from exc
+            got = digest.hexdigest()
+            if sha256 and got != sha256:
+                raise UpdateError(f"the download's SHA-256 is {got}, not modelSha256 {sha256}: the file changed or the URL is wrong")
+            return self._unpack(partial, url, got), got
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def _unpack(self, download: Path, url: str, digest: str) -> Path:
+        target = self._cache / digest
+        if target.is_dir():
+            return target
+        staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=self._cache))
+        try:
+            if zipfile.is_zipfile(download):
+                with zipfile.ZipFile(download) as archive:
+                    archive.extractall(staging)
+            else:
+                name = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+                if not name.endswith(MODEL_SUFFIXES):
+                    raise UpdateError("modelUrl is neither an export zip nor a .onnx, .tflite or .pb model file")
+                shutil.copy(download, staging / name)
+            staging.rename(target)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise UpdateError(f"the download could not be unpacked ({exc}): is modelUrl a Custom Vision export zip?") from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
