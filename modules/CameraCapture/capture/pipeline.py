@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from typing import Any
 
 import cv2
@@ -29,6 +30,8 @@ from edgekit.settings import SettingsStore
 
 logger = logging.getLogger(__name__)
 
+PREPARE_POLL_S = 0.005  # while a request is in flight, how often to look for the frame to send next, s
+
 
 def encode_jpeg(image: np.ndarray, width: int, quality: int) -> bytes:
     """HxWx3 uint8 BGR -> JPEG bytes, scaled to ``width`` px (aspect kept; 0 = unchanged)."""
@@ -45,6 +48,9 @@ class CapturePipeline:
     """Samples the newest frame at ``frameRate``, classifies it, and sends what the send policy says."""
 
     def __init__(self, store: SettingsStore[CaptureSettings], hub: Hub, stop: threading.Event) -> None:
+        # Per-frame OpenCV work here is small; its worker pool would only take CPU from the
+        # classifier sharing the device (on a 2-core machine, measurably so).
+        cv2.setNumThreads(1)
         self.store = store
         self.hub = hub
         self.stop = stop
@@ -115,10 +121,10 @@ class CapturePipeline:
     def _loop(self, client: ClassifierClient) -> None:
         """Sample, classify and send until stopped.
 
-        One request is in flight at a time. When the next sample is already due while it is (the
-        frame rate is above what the classifier can do), that frame is taken and encoded meanwhile,
-        so the camera's work overlaps the classifier's; at lower rates each frame is sampled only
-        when due, the newest at that moment.
+        One request is in flight at a time. When the next sample falls due while it is (the frame
+        rate is above what the classifier can do), the first frame to arrive is taken and encoded
+        meanwhile and sent the moment the answer comes, so the classifier never waits for the
+        camera; at lower rates each frame is sampled only when due, the newest at that moment.
         """
         classify_calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
         in_flight: tuple[Frame, Future[list[Prediction]]] | None = None
@@ -137,31 +143,53 @@ class CapturePipeline:
                 if time.monotonic() - self._reported_at >= settings.report_interval_s:
                     self._report()
                 prepared: tuple[Frame, bytes] | None = None
-                if in_flight is None or time.monotonic() >= next_due:
-                    if in_flight is None and self.stop.wait(max(0.0, next_due - time.monotonic())):
+                if in_flight is None:
+                    if self.stop.wait(max(0.0, next_due - time.monotonic())):
                         break
                     next_due = max(next_due + 1.0 / settings.frame_rate, time.monotonic())
-                    prepared = self._sample(settings, wait_s=0.0 if in_flight else 1.0 / settings.frame_rate)
-                    if prepared is None and in_flight is None:
+                    prepared = self._sample(settings, wait_s=1.0 / settings.frame_rate)
+                    if prepared is None:
                         if self._reader is not None and self._reader.ended.is_set() and not idle_logged:
                             logger.info("source finished; staying up and idle until stopped or reconfigured")
                             idle_logged = True
                         continue
+                else:
+                    prepared, next_due = self._prepare_meanwhile(in_flight[1], settings, next_due)
                 if in_flight is not None:
                     frame, result = in_flight
                     in_flight = None
                     try:
-                        self._handle(frame, result.result(), settings)
-                        errors = backoff(initial_s=0.5, maximum_s=30.0)
+                        predictions = result.result()
                     except ClassifierError as exc:
                         self.counters["errors"] += 1
                         delay = next(errors)
                         logger.warning("classification failed (%s); retrying in %.1f s, capture goes on", exc, delay)
                         next_due, prepared = time.monotonic() + delay, None
+                    else:
+                        errors = backoff(initial_s=0.5, maximum_s=30.0)
+                        if prepared is not None:  # keep the classifier busy while this answer is handled
+                            in_flight = (prepared[0], classify_calls.submit(client.classify, prepared[1]))
+                            prepared = None
+                        self._handle(frame, predictions, settings)
                 if prepared is not None:
                     in_flight = (prepared[0], classify_calls.submit(client.classify, prepared[1]))
         finally:
             classify_calls.shutdown(wait=False, cancel_futures=True)
+
+    def _prepare_meanwhile(self, answer: Future[list[Prediction]], settings: CaptureSettings,
+                           next_due: float) -> tuple[tuple[Frame, bytes] | None, float]:
+        """While a request is in flight: once the next sample is due, take and encode the first
+        frame that arrives, so it is ready to send the moment the answer comes. Returns the
+        prepared frame (None if the answer came first) and the next due time."""
+        while not answer.done() and not self.stop.is_set():
+            now = time.monotonic()
+            if now < next_due:
+                futures_wait([answer], timeout=next_due - now)
+                continue
+            prepared = self._sample(settings, wait_s=PREPARE_POLL_S)
+            if prepared is not None:
+                return prepared, max(next_due + 1.0 / settings.frame_rate, time.monotonic())
+        return None, next_due
 
     def _sample(self, settings: CaptureSettings, wait_s: float) -> tuple[Frame, bytes] | None:
         """The newest frame and its JPEG, or None (no new frame, or too little changed to classify)."""
