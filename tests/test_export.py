@@ -197,3 +197,57 @@ def test_platform_without_onnx_runtime_gets_one_clear_sentence(monkeypatch: pyte
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on arm32v7, where no onnxruntime wheel exists
     with pytest.raises(ModelLoadError, match="ONNX Runtime is not installed on this platform"):
         load(MODELS / "apples-bananas")
+
+
+def _legacy_export(path: Path) -> None:
+    """The legacy "ONNX 1.0" flavour (WinMLTools, 2018): ai.onnx opset 1, BatchNormalization(1)."""
+    from onnx import numpy_helper
+
+    nodes = [helper.make_node("BatchNormalization", ["data", "s", "b", "m", "v"], ["bn"], consumed_inputs=[0, 0, 0, 1, 1],
+                              epsilon=1e-5, is_test=1, spatial=1),
+             helper.make_node("GlobalAveragePool", ["bn"], ["loss"])]
+    inits = [numpy_helper.from_array(np.ones(3, np.float32), n) for n in "sbmv"]
+    graph = helper.make_graph(nodes, "legacy", [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 227, 227])],
+                              [helper.make_tensor_value_info("loss", TensorProto.FLOAT, [1, 3, 1, 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 1)], producer_name="WinMLTools")
+    model.ir_version = 3
+    path.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, path / "model.onnx")
+    (path / "labels.txt").write_text("a\nb\nc\n")
+
+
+def test_legacy_onnx_export_is_one_clear_sentence(tmp_path: Path) -> None:
+    _legacy_export(tmp_path)
+    with pytest.raises(ModelLoadError) as caught:
+        load(tmp_path)
+    assert str(caught.value).endswith("is a legacy ONNX export that current ONNX Runtime cannot run: "
+                                      "re-export the model from Custom Vision as ONNX or TensorFlow Lite")
+
+
+@pytest.mark.parametrize("broken", ["legacy", "corrupt", "no-labels"])
+def test_service_with_an_unusable_export_exits_with_the_reason(tmp_path: Path, broken: str) -> None:
+    """The module process does not start half-working: it exits 2, its log says why in one line."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    export = tmp_path / "export"
+    if broken == "legacy":
+        _legacy_export(export)
+    else:
+        export.mkdir()
+        shutil.copy(MODELS / "apples-bananas" / "model.onnx", export / "model.onnx")
+        if broken == "corrupt":
+            (export / "model.onnx").write_bytes(b"\x08\x07garbage" * 100)
+            (export / "labels.txt").write_text("A\n")
+    env = {**os.environ, "MODEL_DIR": str(export), "PORT": "0", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if "cannot start:" in line]
+    expected = {"legacy": "is a legacy ONNX export", "corrupt": "is not a loadable ONNX model",
+                "no-labels": "labels.txt is missing: copy labels.txt from your export"}[broken]
+    assert len(errors) == 1 and expected in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr

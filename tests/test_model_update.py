@@ -92,6 +92,10 @@ def test_update_downloads_verifies_and_swaps(service: Service, exports: tuple[st
     assert model["labels"] == "Apple,Banana,Lemon,Orange" and model["inputSize"] == "227x227"
     assert model["flavour"] and model["runtime"] == "ONNX Runtime" and len(model["sha256"]) == 64
     assert service.labels() == ["Apple", "Banana", "Lemon", "Orange"]  # fruits scores every tag above 1e-8
+    metrics = service.client.get("/metrics").get_data(as_text=True)
+    assert 'labels="Apple,Banana,Lemon,Orange"' in metrics and f'sha256="{model["sha256"]}"' in metrics
+    ready = service.client.get("/health/ready").get_json()
+    assert ready["model"]["labels"] == ["Apple", "Banana", "Lemon", "Orange"]
 
 
 @pytest.mark.parametrize("case, reason", [

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -168,7 +169,8 @@ def _open_backend(directory: Path, manifest: dict[str, Any], threads: int) -> tu
 
 def _load_failure(path: Path, exc: Exception) -> ModelLoadError:
     text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
-    if path.suffix == ".onnx" and ("INVALID_GRAPH" in str(exc) or "opset" in str(exc).lower()):
+    legacy_op = re.search(r"implementation for \w+\(([1-6])\)", str(exc))  # an operator of opset 1-6
+    if path.suffix == ".onnx" and ("INVALID_GRAPH" in str(exc) or "opset" in str(exc).lower() or legacy_op):
         return ModelLoadError(f"{path} is a legacy ONNX export that current ONNX Runtime cannot run: "
                               "re-export the model from Custom Vision as ONNX or TensorFlow Lite")
     kind = {".onnx": "ONNX model", ".tflite": "TensorFlow Lite model", ".pb": "TensorFlow frozen graph"}[path.suffix]
