@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 CLASSIC_SHORTER_SIDE_PX = 256
+EXIF_ORIENTATION = 0x0112
 
 
 class ImageDecodeError(ValueError):
@@ -58,8 +59,12 @@ def decode(data: bytes) -> Image.Image:
     if not data:
         raise ImageDecodeError("the request contains no image data")
     try:
-        with Image.open(io.BytesIO(data)) as opened:
-            image = ImageOps.exif_transpose(opened).convert("RGB")
+        image = Image.open(io.BytesIO(data))  # in memory: nothing to close
+        image.load()
+        if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+            image = ImageOps.exif_transpose(image)
+        if image.mode != "RGB":
+            image = image.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageDecodeError("the image could not be decoded: send a JPEG, PNG, BMP, WebP or TIFF image") from exc
     return image
@@ -71,7 +76,7 @@ def _resize(image: Image.Image, width: int, height: int) -> Image.Image:
     return image.resize((width, height), Image.Resampling.BILINEAR)
 
 
-def _classic(image: Image.Image, shorter: int, height: int, width: int) -> np.ndarray:
+def _classic(image: Image.Image, shorter: int, height: int, width: int) -> Image.Image:
     w, h = image.size
     ratio = shorter / min(h, w)
     new_w, new_h = max(width, round(w * ratio)), max(height, round(h * ratio))
@@ -80,22 +85,22 @@ def _classic(image: Image.Image, shorter: int, height: int, width: int) -> np.nd
     # resize followed by the crop would (same scale, offset box), for about half the work.
     sx, sy = w / new_w, h / new_h
     box = (left * sx, top * sy, (left + width) * sx, (top + height) * sy)
-    return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR, box=box))
+    return image.resize((width, height), Image.Resampling.BILINEAR, box=box)
 
 
 def to_tensor(image: Image.Image, spec: InputSpec, recipe: Recipe) -> np.ndarray:
     """RGB Pillow image -> network input, shape [1,3,H,W] or [1,H,W,3] of ``spec.dtype``."""
     if recipe.resize == "stretch":
-        fitted = np.asarray(_resize(image, spec.width, spec.height))
+        fitted = _resize(image, spec.width, spec.height)
     else:
         fitted = _classic(image, recipe.shorter_side, spec.height, spec.width)
-    if recipe.colour == "BGR":
-        fitted = fitted[:, :, ::-1]
+    # Pillow writes the channels in the model's order in one C pass (a numpy flip is 8x slower).
+    pixels = np.frombuffer(fitted.tobytes("raw", recipe.colour), dtype=np.uint8).reshape(spec.height, spec.width, 3)
     if spec.layout == "NCHW":
-        fitted = fitted.transpose(2, 0, 1)
-    tensor = np.empty((1, *fitted.shape), dtype=spec.dtype)
+        pixels = pixels.transpose(2, 0, 1)
+    tensor = np.empty((1, *pixels.shape), dtype=spec.dtype)
     if recipe.scale != 1.0:
-        np.multiply(fitted, recipe.scale, out=tensor[0], dtype=np.float32, casting="unsafe")
+        np.multiply(pixels, recipe.scale, out=tensor[0], dtype=np.float32, casting="unsafe")
     else:
-        tensor[0] = fitted  # one pass: reorder, lay out and convert
+        tensor[0] = pixels  # one pass: lay out and convert
     return tensor
