@@ -145,8 +145,10 @@ def test_clearing_model_url_goes_back_to_the_configured_model(service: Service, 
     base, digests = exports
     service.update(f"{base}/fruits.zip", digests["fruits"])
     assert len(service.slot.current.labels) == 4
+    assert [p.name for p in service.updater.cache_dir.iterdir()] == [digests["fruits"]]  # only the serving download kept
     assert service.update("")["status"] == "applied"
     assert service.slot.current.labels == ("Apple", "Banana")
+    assert list(service.updater.cache_dir.iterdir()) == []
 
 
 def test_no_model_yet_is_503_with_a_reason() -> None:

@@ -105,7 +105,7 @@ class ModelUpdater:
         self.slot = slot
         self._report = report
         self._fallback = str(fallback)
-        self._cache = cache_dir or Path(tempfile.gettempdir()) / "classifier-models"
+        self.cache_dir = cache_dir or Path(tempfile.gettempdir()) / "classifier-models"
         self._threads = threads
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
@@ -187,12 +187,21 @@ class ModelUpdater:
                     old.info.source if old else "nothing")
         self._report({"model": model.info.reported()})
         self._status("applied", url, model.info.sha256)
+        self._prune(keep=Path(location) if url else None)
+
+    def _prune(self, keep: Path | None) -> None:
+        """Remove downloaded exports other than the one now serving (a device's disk is small)."""
+        if not self.cache_dir.is_dir():
+            return
+        for entry in self.cache_dir.iterdir():
+            if entry.is_dir() and entry != keep:
+                shutil.rmtree(entry, ignore_errors=True)
 
     def _download(self, url: str, sha256: str) -> tuple[Path, str]:
         if not url.lower().startswith(("http://", "https://")):
             raise UpdateError("modelUrl must be an http:// or https:// URL")
-        self._cache.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkstemp(prefix="download-", dir=self._cache)[1])
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkstemp(prefix="download-", dir=self.cache_dir)[1])
         digest = hashlib.sha256()
         try:
             try:
@@ -217,10 +226,10 @@ class ModelUpdater:
             partial.unlink(missing_ok=True)
 
     def _unpack(self, download: Path, url: str, digest: str) -> Path:
-        target = self._cache / digest
+        target = self.cache_dir / digest
         if target.is_dir():
             return target
-        staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=self._cache))
+        staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=self.cache_dir))
         try:
             if zipfile.is_zipfile(download):
                 with zipfile.ZipFile(download) as archive:
