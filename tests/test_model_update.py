@@ -207,3 +207,32 @@ def test_module_twin_update_in_the_real_module(tmp_path: Path, exports: tuple[st
         output, _ = process.communicate(timeout=15)
         bus.close()
     assert process.returncode == 0, output[-3000:]
+
+
+def test_network_failure_is_retried_with_backoff_until_the_export_is_reachable(tmp_path: Path) -> None:
+    """The export's server is down when the update is asked for: the update is retried with
+    backoff (reported), and applied once the server is up, without a new desired update."""
+    port = _free_port()
+    root = tmp_path / "www"
+    root.mkdir()
+    digest = _zip(MODELS / "fruits", root / "fruits.zip")
+    slot = ModelSlot(load(MODELS / "apples-bananas"))
+    reported: dict[str, Any] = {}
+    updater = ModelUpdater(slot, reported.update, MODELS / "apples-bananas", cache_dir=tmp_path / "cache",
+                           timeout_s=2, retry_s=0.3)
+    try:
+        updater.request(f"http://127.0.0.1:{port}/fruits.zip", digest)
+        failed = wait_for(lambda: reported.get("modelUpdate", {}).get("status") == "failed" and reported["modelUpdate"], 10)
+        assert "could not download modelUrl" in failed["reason"] and "retrying in 0.3 s" in failed["reason"]
+        wait_for(lambda: "retrying in 0.6 s" in reported["modelUpdate"]["reason"], 10)  # backoff doubles
+        assert slot.current.labels == ("Apple", "Banana")  # still serving the previous model
+        server = ThreadingHTTPServer(("127.0.0.1", port), partial(SimpleHTTPRequestHandler, directory=str(root)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            wait_for(lambda: reported["modelUpdate"]["status"] == "applied", 15)
+            assert slot.current.labels == ("Apple", "Banana", "Lemon", "Orange")
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        updater.close()

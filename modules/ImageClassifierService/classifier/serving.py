@@ -9,7 +9,8 @@ downloads the export (a Custom Vision export zip, or a single model file), verif
 loads it beside the running model, checks that it predicts on a probe image, then swaps. Reported
 properties: ``model`` (the active model, see ``ModelInfo.reported``) and ``modelUpdate`` (the
 outcome of the last update: ``status`` downloading|loading|applied|failed, ``url``, ``sha256``,
-``reason``, ``at``). A failed update leaves the previous model answering.
+``reason``, ``at``). A failed update leaves the previous model answering; one that failed on
+the network or a server error is retried with backoff.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 MODEL_SUFFIXES = (".onnx", ".tflite", ".pb")
+MAX_RETRY_S = 900.0
 
 
 class ModelSlot:
@@ -64,7 +66,12 @@ class ModelSlot:
 
 
 class UpdateError(RuntimeError):
-    """A model update failed; the message says why and what to do."""
+    """A model update failed; the message says why and what to do. ``transient``: the network
+    or the server failed, so the same update is retried with backoff."""
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def probe_image() -> Image.Image:
@@ -96,12 +103,14 @@ class ModelUpdater:
     slot: where the model is swapped in; report(patch): reported-properties sink;
     fallback: where the model comes from when ``modelUrl`` is cleared (MODEL_DIR or the bundled
     model); cache_dir: downloads live here, one folder per SHA-256; threads: inference threads;
-    timeout_s: per-network-operation timeout in s; max_bytes: download cap.
+    timeout_s: per-network-operation timeout in s; max_bytes: download cap; retry_s: first
+    delay before retrying an update that failed on the network or a server error (doubling up to
+    ``MAX_RETRY_S``).
     """
 
     def __init__(self, slot: ModelSlot, report: Callable[[dict[str, Any]], None], fallback: str | Path,
                  cache_dir: Path | None = None, threads: int = 0, timeout_s: float = 30.0,
-                 max_bytes: int = 500 * 1024 * 1024) -> None:
+                 max_bytes: int = 500 * 1024 * 1024, retry_s: float = 30.0) -> None:
         self.slot = slot
         self._report = report
         self._fallback = str(fallback)
@@ -114,6 +123,9 @@ class ModelUpdater:
         self._active: tuple[str, str] = ("", "")
         self._closed = False
         self._busy = False
+        self._retry_s = retry_s
+        self._retry: tuple[tuple[str, str], float] | None = None  # (request, when) of the next retry
+        self._delay: float | None = None  # the last retry delay of the failing request
         self.last: dict[str, Any] = {}
         self._thread = threading.Thread(target=self._work, name="model-updater", daemon=True)
         self._thread.start()
@@ -122,6 +134,7 @@ class ModelUpdater:
         """Ask for the model at ``url`` (empty: back to the fallback model); returns at once."""
         with self._cond:
             self._pending = (url, sha256.lower())
+            self._retry, self._delay = None, None
             self._cond.notify()
 
     def close(self, timeout_s: float = 5.0) -> None:
@@ -145,7 +158,10 @@ class ModelUpdater:
         while True:
             with self._cond:
                 while self._pending is None and not self._closed:
-                    self._cond.wait()
+                    if self._retry is not None and time.monotonic() >= self._retry[1]:
+                        self._pending, self._retry = self._retry[0], None
+                        break
+                    self._cond.wait(None if self._retry is None else max(0.0, self._retry[1] - time.monotonic()))
                 if self._closed:
                     return
                 wanted, self._pending = self._pending, None
@@ -153,6 +169,10 @@ class ModelUpdater:
             try:
                 if wanted != self._active:
                     self._apply(*wanted)
+            except Exception as exc:  # noqa: BLE001 - the updater must outlive any one failed update
+                logger.exception("model update failed unexpectedly")
+                self._status("failed", wanted[0], wanted[1], f"unexpected error: {exc.__class__.__name__}: {exc}")
+                self._active = wanted
             finally:
                 with self._cond:
                     self._busy = False
@@ -177,10 +197,19 @@ class ModelUpdater:
                 raise UpdateError(str(exc)) from exc
             check_predicts(model)
         except UpdateError as exc:
-            logger.error("model update from %s failed, the previous model keeps answering: %s", url or self._fallback, exc)
-            self._status("failed", url, sha256, str(exc))
-            self._active = (url, sha256)  # do not retry the same failing request until it changes
+            reason = str(exc)
+            if exc.transient:  # retried with backoff until it works or the desired properties change
+                with self._cond:
+                    delay = self._retry_s if self._delay is None else min(MAX_RETRY_S, self._delay * 2)
+                    self._retry, self._delay = ((url, sha256), time.monotonic() + delay), delay
+                reason += f"; retrying in {delay:g} s"
+            else:  # not retried until the desired properties change
+                self._active, self._delay = (url, sha256), None
+            logger.error("model update from %s failed, the previous model keeps answering: %s", url or self._fallback, reason)
+            self._status("failed", url, sha256, reason)
             return
+        with self._cond:
+            self._delay = None
         old = self.slot.swap(model)
         self._active = (url, sha256)
         logger.info("model updated: now serving %s (%s), replacing %s", model.info.source, model.info.flavour,
@@ -207,7 +236,8 @@ class ModelUpdater:
             try:
                 with requests.get(url, stream=True, timeout=self._timeout_s) as reply:
                     if reply.status_code != 200:
-                        raise UpdateError(f"downloading modelUrl answered HTTP {reply.status_code}: check the URL (and its SAS token)")
+                        raise UpdateError(f"downloading modelUrl answered HTTP {reply.status_code}: check the URL (and its SAS token)",
+                                          transient=reply.status_code >= 500 or reply.status_code == 429)
                     size = 0
                     with partial.open("wb") as out:
                         for chunk in reply.iter_content(DOWNLOAD_CHUNK_BYTES):
@@ -217,7 +247,8 @@ class ModelUpdater:
                             digest.update(chunk)
                             out.write(chunk)
             except requests.RequestException as exc:
-                raise UpdateError(f"could not download modelUrl ({exc.__class__.__name__}): check the URL and the network") from exc
+                raise UpdateError(f"could not download modelUrl ({exc.__class__.__name__}): check the URL and the network",
+                                  transient=True) from exc
             got = digest.hexdigest()
             if sha256 and got != sha256:
                 raise UpdateError(f"the download's SHA-256 is {got}, not modelSha256 {sha256}: the file changed or the URL is wrong")
