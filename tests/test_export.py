@@ -251,3 +251,21 @@ def test_service_with_an_unusable_export_exits_with_the_reason(tmp_path: Path, b
                 "no-labels": "labels.txt is missing: copy labels.txt from your export"}[broken]
     assert len(errors) == 1 and expected in errors[0], done.stderr[-2000:]
     assert "Traceback" not in done.stderr
+
+
+def test_cvexport_manifest_names_the_files_and_the_flavour(tmp_path: Path) -> None:
+    """Current exports (ExporterVersion 2.x): cvexport.manifest says which files hold the model,
+    labels and metadata; the loader follows it instead of the default names."""
+    _nchw_model(tmp_path / "build", "model_output", ["r", "g", "b"], size=16)
+    export = tmp_path / "export"
+    export.mkdir()
+    (tmp_path / "build" / "model.onnx").rename(export / "classifier.onnx")
+    (export / "tags.txt").write_text("r\ng\nb\n")
+    (export / "props.json").write_text(json.dumps({"Image.BitmapPixelFormat": "Rgb8", "Image.NominalPixelRange": "Normalized_0_1"}))
+    (export / "cvexport.manifest").write_text(json.dumps({
+        "DomainType": "Classification", "Platform": "ONNX", "Flavor": "ONNX", "ExporterVersion": "2.0",
+        "ModelFileName": "classifier.onnx", "LabelFileName": "tags.txt", "MetadataPropsFileName": "props.json"}))
+    model = load(export)
+    assert model.labels == ("r", "g", "b") and model.info.flavour == "ONNX"
+    assert model.recipe.colour == "RGB" and model.recipe.scale == 1 / 255
+    assert _tags(model.classify(_solid((0, 0, 255)))) == pytest.approx({"r": 1.0, "g": 0.0, "b": 0.0}, abs=1e-3)
