@@ -26,6 +26,7 @@ class Inbox(Generic[T]):
         self._capacity = capacity
         self._cond = threading.Condition()
         self._stopped = False
+        self._busy = False
         self.dropped = 0
         self.consumed = 0
         self._worker = threading.Thread(target=self._run, name=name, daemon=True)
@@ -47,13 +48,20 @@ class Inbox(Generic[T]):
                 if self._stopped and not self._items:
                     return
                 item = self._items.popleft()
+                self._busy = True
             try:
                 self._consume(item)
             except Exception:  # noqa: BLE001 - one bad item must not stop the module
                 logger.exception("failed to handle a message")
             with self._cond:
                 self.consumed += 1
+                self._busy = False
                 self._cond.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until nothing is queued or being consumed; False after ``timeout_s``."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._items and not self._busy, timeout_s)
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Finish what is queued (up to ``timeout_s``), then stop the worker."""

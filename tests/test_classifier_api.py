@@ -71,7 +71,10 @@ def test_response_has_the_exports_exact_shape(client: FlaskClient) -> None:
 def test_predictions_at_or_below_1e8_are_dropped(model: CustomVisionModel) -> None:
     from classifier.app import prediction_response
 
-    body = prediction_response([("Apple", 0.5), ("Banana", 1e-8), ("Lemon", 1e-9), ("Orange", 0.123456789123)])
+    from classifier.export import Prediction
+
+    body = prediction_response([Prediction("Apple", 0.5), Prediction("Banana", 1e-8), Prediction("Lemon", 1e-9),
+                                Prediction("Orange", 0.123456789123)])
     assert body["predictions"] == [
         {"tagName": "Apple", "probability": 0.5, "tagId": "", "boundingBox": None},
         {"tagName": "Orange", "probability": 0.12345679, "tagId": "", "boundingBox": None},

@@ -18,11 +18,11 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from classifier.export import CustomVisionModel, Prediction
+from classifier.fetch import FetchError, fetch
 from classifier.observe import Metrics, install, openapi_document
 from classifier.preprocess import ImageDecodeError, decode
 from classifier.serving import ModelSlot
@@ -53,18 +53,18 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"code": code, "message": message}), status
 
 
-def prediction_response(predictions: list[Prediction] | list[tuple[str, float]]) -> dict[str, Any]:
-    """Predictions (or (tag, probability) pairs) -> the Custom Vision response body."""
+def prediction_response(predictions: list[Prediction]) -> dict[str, Any]:
+    """Predictions -> the Custom Vision response body."""
     return {
         "id": "",
         "project": "",
         "iteration": "",
         "created": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds"),
         "predictions": [
-            {"tagName": p[0], "probability": round(p[1], 8), "tagId": "",
-             "boundingBox": p[2].as_json() if len(p) > 2 and p[2] is not None else None}
+            {"tagName": p.tag, "probability": round(p.probability, 8), "tagId": "",
+             "boundingBox": p.box.as_json() if p.box is not None else None}
             for p in predictions
-            if p[1] > MIN_PROBABILITY
+            if p.probability > MIN_PROBABILITY
         ],
     }
 
@@ -86,20 +86,14 @@ def _image_from_request() -> bytes:
 
 
 def _fetch(url: str, settings: ClassifierSettings) -> bytes:
-    if not url.lower().startswith(("http://", "https://")):
-        raise ApiError(400, "BadRequestImageUrl", "the url must start with http:// or https://")
+    data = bytearray()
     try:
-        with requests.get(url, timeout=settings.url_timeout_s, stream=True) as reply:
-            if reply.status_code != 200:
-                raise ApiError(400, "BadRequestImageUrl", f"fetching the url answered HTTP {reply.status_code}")
-            data = bytearray()
-            for chunk in reply.iter_content(64 * 1024):
-                data.extend(chunk)
-                if len(data) > settings.max_image_bytes:
-                    raise ApiError(413, "BadRequestImageSizeBytes", f"the image at the url is larger than {settings.max_image_bytes} bytes")
-            return bytes(data)
-    except requests.RequestException as exc:
-        raise ApiError(400, "BadRequestImageUrl", f"could not fetch the url: {exc.__class__.__name__}") from exc
+        fetch(url, settings.url_timeout_s, settings.max_image_bytes, data.extend)
+    except FetchError as exc:
+        if exc.too_large:
+            raise ApiError(413, "BadRequestImageSizeBytes", f"the image at the url is larger than {settings.max_image_bytes} bytes") from exc
+        raise ApiError(400, "BadRequestImageUrl", f"could not fetch the url: {exc}") from exc
+    return bytes(data)
 
 
 def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSettings) -> Flask:
@@ -112,10 +106,14 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
 
     metrics = Metrics(slot)
 
-    def classify(data: bytes) -> Response:
-        active = slot.current  # one model for the whole request, even if a swap happens meanwhile
+    def ready_model() -> CustomVisionModel:
+        """The model that answers this request, even if a swap happens meanwhile; 503 while loading."""
+        active = slot.current
         if active is None:
             raise ApiError(503, "ServiceUnavailable", "the model is still loading: retry in a few seconds")
+        return active
+
+    def classify(active: CustomVisionModel, data: bytes) -> Response:
         try:
             image = decode(data)
         except ImageDecodeError as exc:
@@ -125,21 +123,17 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
             raw = active.raw(tensor)
         return jsonify(prediction_response(active.decode(raw)))
 
-    def check_ready() -> None:
-        if slot.current is None:
-            raise ApiError(503, "ServiceUnavailable", "the model is still loading: retry in a few seconds")
-
     def by_image(**_: str) -> Response:
-        check_ready()  # before reading a body the model could not classify anyway
-        return classify(_image_from_request())
+        active = ready_model()  # before reading a body the model could not classify anyway
+        return classify(active, _image_from_request())
 
     def by_url(**_: str) -> Response:
-        check_ready()
+        active = ready_model()
         body = request.get_json(silent=True)
         url = body.get("url") or body.get("Url") if isinstance(body, dict) else None
         if not isinstance(url, str) or not url:
             raise ApiError(400, "BadRequestImageUrl", 'send a JSON body {"url": "https://..."}')
-        return classify(_fetch(url, settings))
+        return classify(active, _fetch(url, settings))
 
     image_routes, url_routes = [], []
     for prefix in _PREFIXES:

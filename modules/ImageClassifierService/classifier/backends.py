@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ class TensorInfo:
     name: str
     shape: tuple[int | None, ...]
     dtype: np.dtype | None
-    zipmap_labels: tuple[str, ...] = field(default=())
 
     @property
     def is_zipmap(self) -> bool:
@@ -127,9 +126,10 @@ class TfliteBackend(Backend):
         self._input_index = details[0]["index"]
         self.inputs = [TensorInfo(d["name"], tuple(_dim(x) for x in d.get("shape_signature", d["shape"])), np.dtype(d["dtype"]))
                        for d in details]
-        self._outputs = first.get_output_details()
+        outputs = first.get_output_details()
+        self._output_index = {d["name"]: d["index"] for d in outputs}
         self.outputs = [TensorInfo(d["name"], tuple(_dim(x) for x in d.get("shape_signature", d["shape"])), np.dtype(d["dtype"]))
-                        for d in self._outputs]
+                        for d in outputs]
         self.metadata = {}
         self.producer = "TensorFlow Lite"
 
@@ -165,8 +165,7 @@ class TfliteBackend(Backend):
         try:
             interpreter.set_tensor(self._input_index, tensor)
             interpreter.invoke()
-            by_name = {d["name"]: d["index"] for d in self._outputs}
-            return [np.array(interpreter.get_tensor(by_name[n])) for n in names]
+            return [np.array(interpreter.get_tensor(self._output_index[n])) for n in names]
         finally:
             self._release(interpreter)
 

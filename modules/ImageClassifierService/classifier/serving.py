@@ -21,21 +21,20 @@ import math
 import shutil
 import tempfile
 import threading
-import time
 import zipfile
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import requests
 from PIL import Image
 
 from classifier.export import CustomVisionModel, ModelLoadError, load
+from classifier.fetch import FetchError, fetch
+from edgekit.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
-DOWNLOAD_CHUNK_BYTES = 256 * 1024
 MODEL_SUFFIXES = (".onnx", ".tflite", ".pb")
 MAX_RETRY_S = 900.0
 
@@ -118,65 +117,45 @@ class ModelUpdater:
         self._threads = threads
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
-        self._cond = threading.Condition()
-        self._pending: tuple[str, str] | None = None
-        self._active: tuple[str, str] = ("", "")
-        self._closed = False
-        self._busy = False
         self._retry_s = retry_s
-        self._retry: tuple[tuple[str, str], float] | None = None  # (request, when) of the next retry
+        self._active: tuple[str, str] = ("", "")
         self._delay: float | None = None  # the last retry delay of the failing request
+        self._retry: threading.Timer | None = None
+        self._lock = threading.Lock()
         self.last: dict[str, Any] = {}
-        self._thread = threading.Thread(target=self._work, name="model-updater", daemon=True)
-        self._thread.start()
+        # One update at a time on the inbox's worker; only the newest waiting request is kept.
+        self._inbox: Inbox[tuple[str, str]] = Inbox(self._consume, capacity=1, name="model-updater")
 
     def request(self, url: str, sha256: str = "") -> None:
         """Ask for the model at ``url`` (empty: back to the fallback model); returns at once."""
-        with self._cond:
-            self._pending = (url, sha256.lower())
-            self._retry, self._delay = None, None
-            self._cond.notify()
+        with self._lock:
+            self._cancel_retry()
+            self._delay = None
+        self._inbox.put((url, sha256.lower()))
 
     def close(self, timeout_s: float = 5.0) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        self._thread.join(timeout_s)
+        with self._lock:
+            self._cancel_retry()
+        self._inbox.close(timeout_s)
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Block until no update is pending or running (for tests and start-up); False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while self._pending is not None or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
+        return self._inbox.wait_idle(timeout_s)
 
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._closed:
-                    if self._retry is not None and time.monotonic() >= self._retry[1]:
-                        self._pending, self._retry = self._retry[0], None
-                        break
-                    self._cond.wait(None if self._retry is None else max(0.0, self._retry[1] - time.monotonic()))
-                if self._closed:
-                    return
-                wanted, self._pending = self._pending, None
-                self._busy = True
-            try:
-                if wanted != self._active:
-                    self._apply(*wanted)
-            except Exception as exc:  # noqa: BLE001 - the updater must outlive any one failed update
-                logger.exception("model update failed unexpectedly")
-                self._status("failed", wanted[0], wanted[1], f"unexpected error: {exc.__class__.__name__}: {exc}")
-                self._active = wanted
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+
+    def _consume(self, wanted: tuple[str, str]) -> None:
+        if wanted == self._active:
+            return
+        try:
+            self._apply(*wanted)
+        except Exception as exc:  # noqa: BLE001 - the updater must outlive any one failed update
+            logger.exception("model update failed unexpectedly")
+            self._status("failed", wanted[0], wanted[1], f"unexpected error: {exc.__class__.__name__}: {exc}")
+            self._active = wanted
 
     def _status(self, status: str, url: str, sha256: str = "", reason: str = "") -> None:
         self.last = {"status": status, "url": url, "sha256": sha256, "reason": reason,
@@ -199,17 +178,19 @@ class ModelUpdater:
         except UpdateError as exc:
             reason = str(exc)
             if exc.transient:  # retried with backoff until it works or the desired properties change
-                with self._cond:
+                with self._lock:
                     delay = self._retry_s if self._delay is None else min(MAX_RETRY_S, self._delay * 2)
-                    self._retry, self._delay = ((url, sha256), time.monotonic() + delay), delay
+                    self._delay = delay
+                    self._retry = threading.Timer(delay, self._inbox.put, args=[(url, sha256)])
+                    self._retry.daemon = True
+                    self._retry.start()
                 reason += f"; retrying in {delay:g} s"
             else:  # not retried until the desired properties change
                 self._active, self._delay = (url, sha256), None
             logger.error("model update from %s failed, the previous model keeps answering: %s", url or self._fallback, reason)
             self._status("failed", url, sha256, reason)
             return
-        with self._cond:
-            self._delay = None
+        self._delay = None
         old = self.slot.swap(model)
         self._active = (url, sha256)
         logger.info("model updated: now serving %s (%s), replacing %s", model.info.source, model.info.flavour,
@@ -227,28 +208,20 @@ class ModelUpdater:
                 shutil.rmtree(entry, ignore_errors=True)
 
     def _download(self, url: str, sha256: str) -> tuple[Path, str]:
-        if not url.lower().startswith(("http://", "https://")):
-            raise UpdateError("modelUrl must be an http:// or https:// URL")
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkstemp(prefix="download-", dir=self.cache_dir)[1])
         digest = hashlib.sha256()
         try:
-            try:
-                with requests.get(url, stream=True, timeout=self._timeout_s) as reply:
-                    if reply.status_code != 200:
-                        raise UpdateError(f"downloading modelUrl answered HTTP {reply.status_code}: check the URL (and its SAS token)",
-                                          transient=reply.status_code >= 500 or reply.status_code == 429)
-                    size = 0
-                    with partial.open("wb") as out:
-                        for chunk in reply.iter_content(DOWNLOAD_CHUNK_BYTES):
-                            size += len(chunk)
-                            if size > self._max_bytes:
-                                raise UpdateError(f"the download is larger than {self._max_bytes} bytes: is modelUrl a model export?")
-                            digest.update(chunk)
-                            out.write(chunk)
-            except requests.RequestException as exc:
-                raise UpdateError(f"could not download modelUrl ({exc.__class__.__name__}): check the URL and the network",
-                                  transient=True) from exc
+            with partial.open("wb") as out:
+                def write(chunk: bytes) -> None:
+                    digest.update(chunk)
+                    out.write(chunk)
+
+                try:
+                    fetch(url, self._timeout_s, self._max_bytes, write)
+                except FetchError as exc:
+                    hint = "is modelUrl a model export?" if exc.too_large else "check the URL (and its SAS token) and the network"
+                    raise UpdateError(f"could not download modelUrl: {exc}; {hint}", transient=exc.transient) from exc
             got = digest.hexdigest()
             if sha256 and got != sha256:
                 raise UpdateError(f"the download's SHA-256 is {got}, not modelSha256 {sha256}: the file changed or the URL is wrong")
