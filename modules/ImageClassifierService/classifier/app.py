@@ -69,17 +69,21 @@ def prediction_response(predictions: list[Prediction]) -> dict[str, Any]:
     }
 
 
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
 def _image_from_request() -> bytes:
-    upload = request.files.get("imageData")
-    if upload is not None:
-        return upload.read()
-    if "imageData" in request.form:
-        text = request.form["imageData"]
-        try:
-            return base64.b64decode(text, validate=True)
-        except ValueError:
-            return text.encode("utf-8", "surrogateescape")
     content_type = (request.mimetype or "").lower()
+    if content_type in _FORM_TYPES:  # only forms have fields; a raw body skips werkzeug's form parser
+        upload = request.files.get("imageData")
+        if upload is not None:
+            return upload.read()
+        if "imageData" in request.form:
+            text = request.form["imageData"]
+            try:
+                return base64.b64decode(text, validate=True)
+            except ValueError:
+                return text.encode("utf-8", "surrogateescape")
     if content_type.startswith("text/") or content_type == "application/json":
         raise ApiError(415, "UnsupportedMediaType", f"send the image as application/octet-stream or multipart 'imageData', not {content_type}")
     return request.get_data(cache=False)
