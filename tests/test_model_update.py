@@ -34,11 +34,12 @@ from localedge.bus import Bus, UpstreamSink
 BANANA = (IMAGES / "banana1.jpg").read_bytes()
 
 
-def _zip(source: Path, target: Path, labels: str | None = None) -> str:
-    """Zip an export (model.onnx + labels.txt) as Custom Vision does; returns its SHA-256."""
+def _zip(source: Path, target: Path, labels: str | None = None, folder: str = "") -> str:
+    """Zip an export (model.onnx + labels.txt) as Custom Vision does, or inside ``folder`` as a
+    user re-zipping an unpacked export does; returns its SHA-256."""
     with zipfile.ZipFile(target, "w") as archive:
-        archive.write(source / "model.onnx", "model.onnx")
-        archive.writestr("labels.txt", labels if labels is not None else (source / "labels.txt").read_text())
+        archive.write(source / "model.onnx", f"{folder}model.onnx")
+        archive.writestr(f"{folder}labels.txt", labels if labels is not None else (source / "labels.txt").read_text())
     return hashlib.sha256(target.read_bytes()).hexdigest()
 
 
@@ -48,7 +49,8 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     root = tmp_path_factory.mktemp("exports")
     digests = {"fruits": _zip(MODELS / "fruits", root / "fruits.zip"),
                "apples-bananas": _zip(MODELS / "apples-bananas", root / "apples-bananas.zip"),
-               "wrong-labels": _zip(MODELS / "fruits", root / "wrong-labels.zip", "Apple\nBanana\n")}
+               "wrong-labels": _zip(MODELS / "fruits", root / "wrong-labels.zip", "Apple\nBanana\n"),
+               "in-folder": _zip(MODELS / "fruits", root / "in-folder.zip", folder="fruits-export/")}
     (root / "garbage.zip").write_bytes(b"PK\x03\x04 this is not really a zip" * 20)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -96,6 +98,13 @@ def test_update_downloads_verifies_and_swaps(service: Service, exports: tuple[st
     assert 'labels="Apple,Banana,Lemon,Orange"' in metrics and f'sha256="{model["sha256"]}"' in metrics
     ready = service.client.get("/health/ready").get_json()
     assert ready["model"]["labels"] == ["Apple", "Banana", "Lemon", "Orange"]
+
+
+def test_update_from_a_zip_with_the_export_in_a_folder(service: Service, exports: tuple[str, dict[str, str]]) -> None:
+    base, digests = exports
+    outcome = service.update(f"{base}/in-folder.zip", digests["in-folder"])
+    assert outcome["status"] == "applied", outcome
+    assert service.labels() == ["Apple", "Banana", "Lemon", "Orange"]
 
 
 @pytest.mark.parametrize("case, reason", [

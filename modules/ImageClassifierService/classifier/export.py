@@ -134,15 +134,23 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _export_root(directory: Path) -> Path:
+    """The folder holding the export: ``directory`` itself, or else the shallowest folder in it
+    with a model file (an export zip may wrap its files in a folder)."""
+    if (directory / MANIFEST_FILE).is_file() or any((directory / f"model{s}").is_file() for s in BACKENDS):
+        return directory
+    inner = sorted({p.parent for suffix in BACKENDS for p in directory.rglob(f"*{suffix}")}, key=lambda p: len(p.parts))
+    return inner[0] if inner else directory
+
+
 def _unpack(path: Path) -> Path:
     if path.is_dir():
-        return path
+        return _export_root(path)
     if path.is_file() and zipfile.is_zipfile(path):
         target = Path(tempfile.mkdtemp(prefix="cvexport-"))
         with zipfile.ZipFile(path) as archive:
             archive.extractall(target)
-        inner = sorted({p.parent for suffix in BACKENDS for p in target.rglob(f"*{suffix}")}, key=lambda p: len(p.parts))
-        return inner[0] if inner else target
+        return _export_root(target)
     if path.is_file():
         raise ModelLoadError(f"{path} is not a zip: point MODEL_DIR at the export folder or the export's zip")
     raise ModelLoadError(f"model location {path} does not exist: set MODEL_DIR to the folder (or zip) of your export")
