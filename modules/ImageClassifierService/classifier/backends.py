@@ -124,14 +124,17 @@ class TfliteBackend(Backend):
         first = self._free[0]
         details = first.get_input_details()
         self._input_index = details[0]["index"]
-        self.inputs = [TensorInfo(d["name"], tuple(_dim(x) for x in d.get("shape_signature", d["shape"])), np.dtype(d["dtype"]))
-                       for d in details]
+        self.inputs = [self._info(d) for d in details]
         outputs = first.get_output_details()
         self._output_index = {d["name"]: d["index"] for d in outputs}
-        self.outputs = [TensorInfo(d["name"], tuple(_dim(x) for x in d.get("shape_signature", d["shape"])), np.dtype(d["dtype"]))
-                        for d in outputs]
+        self.outputs = [self._info(d) for d in outputs]
         self.metadata = {}
         self.producer = "TensorFlow Lite"
+
+    @staticmethod
+    def _info(details: dict[str, Any]) -> TensorInfo:
+        shape = details.get("shape_signature", details["shape"])
+        return TensorInfo(details["name"], tuple(_dim(x) for x in shape), np.dtype(details["dtype"]))
 
     def _new(self) -> Any:
         interpreter = self._cls(model_content=self._content, num_threads=self._threads)

@@ -8,6 +8,7 @@ and status, request latency and inference time histograms (s), and the active mo
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -38,10 +39,8 @@ class Metrics:
 
     def show(self, model: CustomVisionModel) -> None:
         """Make ``model`` the active model in ``classifier_model_info``."""
-        info = model.info
-        self.model.info({"source": info.source, "sha256": info.sha256, "flavour": info.flavour, "runtime": info.runtime,
-                         "task": info.task, "labels": ",".join(info.labels),
-                         "input_size": f"{info.input_size[0]}x{info.input_size[1]}"})
+        # The reported ``model`` property, with Prometheus' snake_case label names (inputSize -> input_size).
+        self.model.info({re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in model.info.reported().items()})
 
 
 def install(app: Flask, metrics: Metrics, slot: ModelSlot, openapi: dict[str, Any]) -> None:

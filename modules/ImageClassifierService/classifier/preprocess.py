@@ -21,7 +21,7 @@ EXIF_ORIENTATION = 0x0112
 
 
 class ImageDecodeError(ValueError):
-    """The bytes are not an image OpenCV can decode (JPEG, PNG, BMP, WebP, TIFF...)."""
+    """The bytes are not an image Pillow can decode (JPEG, PNG, BMP, WebP, TIFF...)."""
 
 
 @dataclass(frozen=True)

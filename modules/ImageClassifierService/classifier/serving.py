@@ -29,13 +29,13 @@ from typing import Any
 
 from PIL import Image
 
+from classifier.backends import BACKENDS
 from classifier.export import CustomVisionModel, ModelLoadError, load
 from classifier.fetch import FetchError, fetch
 from edgekit.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
-MODEL_SUFFIXES = (".onnx", ".tflite", ".pb")
 MAX_RETRY_S = 900.0
 
 
@@ -240,7 +240,7 @@ class ModelUpdater:
                     archive.extractall(staging)
             else:
                 name = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-                if not name.endswith(MODEL_SUFFIXES):
+                if not name.endswith(tuple(BACKENDS)):
                     raise UpdateError("modelUrl is neither an export zip nor a .onnx, .tflite or .pb model file")
                 shutil.copy(download, staging / name)
             staging.rename(target)
