@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -52,14 +53,18 @@ def test_fruits_fixture_matches_the_readme_table() -> None:
     assert max(_classify(model, "backpod").values()) < 0.01
 
 
-def test_export_zip_loads_without_unpacking(tmp_path: Path) -> None:
+def test_export_zip_loads_without_unpacking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for f in (MODELS / "apples-bananas").iterdir():
             if f.suffix != ".pb":
                 z.write(f, f.name)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     model = load(archive)
     assert model.labels == ("Apple", "Banana")
+    assert list(scratch.iterdir()) == []  # the unpacked copy is gone: a restarting module leaves none behind
     assert max(_classify(model, "banana2"), key=_classify(model, "banana2").get) == "Banana"
 
 

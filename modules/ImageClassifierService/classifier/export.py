@@ -143,14 +143,14 @@ def _export_root(directory: Path) -> Path:
     return inner[0] if inner else directory
 
 
-def _unpack(path: Path) -> Path:
+def _unpack(path: Path, into: Path) -> Path:
+    """The export folder at ``path``, or inside the zip at ``path`` once unpacked into ``into``."""
     if path.is_dir():
         return _export_root(path)
     if path.is_file() and zipfile.is_zipfile(path):
-        target = Path(tempfile.mkdtemp(prefix="cvexport-"))
         with zipfile.ZipFile(path) as archive:
-            archive.extractall(target)
-        return _export_root(target)
+            archive.extractall(into)
+        return _export_root(into)
     if path.is_file():
         raise ModelLoadError(f"{path} is not a zip: point MODEL_DIR at the export folder or the export's zip")
     raise ModelLoadError(f"model location {path} does not exist: set MODEL_DIR to the folder (or zip) of your export")
@@ -279,7 +279,13 @@ def load(location: str | Path, threads: int = 0) -> CustomVisionModel:
     threads: inference threads per call, 0 for the runtime's default (one per core).
     Raises ModelLoadError, with one sentence saying what is wrong and what to do.
     """
-    directory = _unpack(Path(location))
+    # A zip is unpacked for the runtime to read, then removed: every runtime holds the model in
+    # memory once loaded, and a restarting container would otherwise keep a copy per start.
+    with tempfile.TemporaryDirectory(prefix="cvexport-") as unpacked:
+        return _load(location, _unpack(Path(location), Path(unpacked)), threads)
+
+
+def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionModel:
     manifest = _read_json(directory / MANIFEST_FILE) if (directory / MANIFEST_FILE).is_file() else {}
     model_path, backend = _open_backend(directory, manifest, threads)
     meta = _metadata(backend, directory, str(manifest.get("MetadataPropsFileName") or "metadata_properties.json"))
