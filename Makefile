@@ -6,7 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-.PHONY: demo test install demo-assets config check-images clean
+# The type checker: the shared packages and each module's package, then each module's main.py on its own
+# (the four are all named `main`).
+typecheck: $(STAMP)
+	$(PY) -m mypy
+	for m in CameraCapture ImageClassifierService TextToSpeech SenseHatDisplay; do $(PY) -m mypy modules/$$m/main.py || exit 1; done
+
+.PHONY: typecheck demo test install demo-assets config check-images clean
 
 PLATFORM ?= arm32v7
 
@@ -29,6 +35,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
 
 # config/deployment.$(PLATFORM).json from the matching template, validated (PLATFORM=amd64|arm64v8|arm32v7).

@@ -20,8 +20,12 @@ T = TypeVar("T")
 class Inbox(Generic[T]):
     """``put`` from any thread; ``consume`` runs on the inbox's worker, one item at a time, in order."""
 
-    def __init__(self, consume: Callable[[T], None], capacity: int, name: str) -> None:
+    def __init__(self, consume: Callable[[T], None], capacity: int, name: str,
+                 coalesce: Callable[[T, T], T] | None = None) -> None:
+        """capacity: items kept waiting (oldest dropped past it); coalesce(waiting, new): when given,
+        a new item is merged into the newest waiting one instead of queued behind it (newest wins)."""
         self._consume = consume
+        self._coalesce = coalesce
         self._items: deque[T] = deque()
         self._capacity = capacity
         self._cond = threading.Condition()
@@ -34,6 +38,10 @@ class Inbox(Generic[T]):
 
     def put(self, item: T) -> None:
         with self._cond:
+            if self._coalesce is not None and self._items:
+                self._items[-1] = self._coalesce(self._items[-1], item)
+                self._cond.notify()
+                return
             if len(self._items) >= self._capacity:
                 self._items.popleft()
                 self.dropped += 1

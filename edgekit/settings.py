@@ -1,32 +1,82 @@
-"""Module settings: defaults < environment variables < module-twin desired properties.
+"""Module settings: defaults < environment variables < module-twin desired properties (live ones only).
 
-Each module declares one immutable pydantic model derived from :class:`ModuleSettings`. A field
-``frame_rate`` is read from the environment variable ``FRAME_RATE`` and from the desired
-property ``frameRate``. :class:`SettingsStore` owns the current settings: it merges a twin patch
-into the last good desired values, validates the result, swaps it in whole, and acknowledges it
-in reported properties. A value that does not validate is refused with a reason there, and the
+Each module declares one immutable pydantic model derived from :class:`ModuleSettings`, and every
+field says what kind of setting it is:
+
+- :func:`live` fields are read from the environment variable (``FRAME_RATE``) at start and follow
+  the module twin's desired property (``frameRate``) while the module runs;
+- :func:`startup` fields are read once, from the environment (the deployment manifest's ``env``);
+  a desired property for one is refused with a reason that says where to set it;
+- secrets (``SecretStr`` fields) are start-up settings that are never echoed anywhere.
+
+:class:`SettingsStore` owns the current settings. Desired-property patches are handed off the
+transport's thread to the store's own worker (newest patch wins: patches waiting are merged), which
+merges them into the last good desired values, validates them strictly (JSON types: ``true`` is
+not a number), swaps the result in whole, calls the listeners, and acknowledges the outcome in
+reported properties. A value that does not validate is refused with a short reason there, and the
 module keeps its last good value for that setting.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 from edgekit.hub import Hub, HubSendError
+from edgekit.inbox import Inbox
+from edgekit.redact import redact, redact_value
 
 logger = logging.getLogger(__name__)
 
+Scope = Literal["live", "startup"]
+SCOPE_KEY = "x-scope"
+
+MAX_DESIRED_CHARS = 1024  # longest desired value accepted (JSON-encoded), characters
+EXCERPT_CHARS = 40  # longest excerpt of a refused value echoed in a reason
+MAX_REASONS = 12  # refused keys listed one by one in desiredStatus; more are counted
+MAX_REPORT_BYTES = 16 * 1024  # a reported patch is kept under this (IoT Hub's limit is 32 KB for the document)
+
+
+def live(default: Any, **constraints: Any) -> Any:
+    """A setting that follows the module twin: env variable at start, desired property while running.
+
+    constraints: pydantic ``Field`` arguments (``ge``, ``le``, ``max_length``, ...).
+    """
+    return Field(default, json_schema_extra={SCOPE_KEY: "live"}, **constraints)
+
+
+def startup(default: Any, **constraints: Any) -> Any:
+    """A setting read once at start from the environment (the deployment manifest's ``env``)."""
+    return Field(default, json_schema_extra={SCOPE_KEY: "startup"}, **constraints)
+
 
 class ModuleSettings(BaseModel):
-    """Base of every module's settings (frozen; unknown twin keys are refused)."""
+    """Base of every module's settings (frozen; unknown twin keys are refused).
+
+    Every field must be declared with :func:`live` or :func:`startup`; a ``SecretStr`` field must be
+    a start-up setting. Both are checked when the class is defined (TypeError).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    SECRET_MASK: ClassVar[str] = "**********"
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            scope = extra.get(SCOPE_KEY)
+            if scope not in ("live", "startup"):
+                raise TypeError(f"{cls.__name__}.{name}: declare it with live(...) or startup(...)")
+            if cls.is_secret(name) and scope != "startup":
+                raise TypeError(f"{cls.__name__}.{name}: a secret must be a startup(...) setting")
 
     @classmethod
     def env_name(cls, field: str) -> str:
@@ -39,6 +89,27 @@ class ModuleSettings(BaseModel):
         return cls.model_fields[field].alias or field
 
     @classmethod
+    def scope(cls, field: str) -> Scope:
+        """"live" (follows desired properties) or "startup" (environment only, read once)."""
+        extra = cls.model_fields[field].json_schema_extra
+        return "live" if isinstance(extra, dict) and extra.get(SCOPE_KEY) == "live" else "startup"
+
+    @classmethod
+    def is_secret(cls, field: str) -> bool:
+        """True for a key or password (a ``SecretStr`` field): never desired, never echoed."""
+        return cls.model_fields[field].annotation is SecretStr
+
+    @classmethod
+    def live_fields(cls) -> list[str]:
+        """Field names that follow the module twin, in declaration order."""
+        return [f for f in cls.model_fields if cls.scope(f) == "live"]
+
+    @classmethod
+    def startup_fields(cls) -> list[str]:
+        """Field names read once from the environment, in declaration order."""
+        return [f for f in cls.model_fields if cls.scope(f) == "startup"]
+
+    @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> dict[str, str]:
         """The raw values of this model's fields present in ``environ``, keyed by field name.
 
@@ -48,8 +119,17 @@ class ModuleSettings(BaseModel):
         return {name: value for name, value in values.items() if value != ""}
 
     def reported(self) -> dict[str, Any]:
-        """Effective settings for reported properties, keyed by twin name; secrets masked."""
-        return self.model_dump(mode="json", by_alias=True)
+        """Effective settings for reported properties, keyed by twin name; secrets masked, URL credentials masked."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for name in type(self).model_fields:
+            if self.is_secret(name):
+                data[self.twin_name(name)] = self.SECRET_MASK if getattr(self, name).get_secret_value() else ""
+        return redact_value(data)
+
+    def live_desired(self) -> dict[str, Any]:
+        """The live settings as a desired-properties document (JSON types, keyed by twin name)."""
+        data = self.model_dump(mode="json", by_alias=True)
+        return {self.twin_name(f): data[self.twin_name(f)] for f in self.live_fields()}
 
 
 S = TypeVar("S", bound=ModuleSettings)
@@ -63,19 +143,34 @@ class SettingsError(ValueError):
         self.problems = problems
 
 
+def excerpt(value: Any, secret: bool = False) -> str:
+    """A short, credential-free rendering of a refused value for a reason (never a secret)."""
+    if secret:
+        return "a secret (not shown)"
+    text = redact(repr(value))
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return f"{text[:EXCERPT_CHARS - 3]}... ({len(text)} characters)"
+
+
 def _problems(model: type[ModuleSettings], error: ValidationError) -> dict[str, str]:
     problems: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else ""
         key = model.twin_name(field) if field in model.model_fields else field or "settings"
-        problems[key] = f"{item['msg']} (got {item.get('input')!r})" if "input" in item else item["msg"]
+        secret = field in model.model_fields and model.is_secret(field)
+        message = item["msg"]
+        problems[key] = f"{message} (got {excerpt(item['input'], secret)})" if "input" in item else message
     return problems
 
 
-def build(model: type[S], values: Mapping[str, Any]) -> S:
-    """Validate ``values`` (keyed by field name) into ``model``; raises SettingsError naming each bad key."""
+def build(model: type[S], values: Mapping[str, Any], *, strict: bool = False) -> S:
+    """Validate ``values`` (keyed by field name) into ``model``; raises SettingsError naming each bad key.
+
+    strict: JSON types only (desired properties): no string-to-number or number-to-bool coercion.
+    """
     try:
-        return model.model_validate(dict(values))
+        return model.model_validate(dict(values), strict=strict)
     except ValidationError as exc:
         raise SettingsError(_problems(model, exc)) from exc
 
@@ -102,13 +197,22 @@ def build_lenient(model: type[S], values: Mapping[str, Any]) -> tuple[S, dict[st
 
 
 Listener = Callable[[S, S], None]
+_Update = tuple[bool, dict[str, Any]]  # (full document?, desired document or patch)
+
+
+def _coalesce(waiting: _Update, new: _Update) -> _Update:
+    """Newest wins: a full document replaces what waits; a patch is merged over it."""
+    if new[0]:
+        return new
+    return waiting[0], {**waiting[1], **new[1]}
 
 
 class SettingsStore(Generic[S]):
     """Holds a module's current settings and keeps them in step with its module twin.
 
-    ``current`` is always a complete, validated, immutable settings object. Listeners are
-    called with ``(old, new)`` after each change, on the thread that applied it.
+    ``current`` is always a complete, validated, immutable settings object. Listeners are called
+    with ``(old, new)`` after each change on the store's worker thread (never the transport's);
+    an exception in one is logged and counted (``listener_errors``) and the others still run.
     """
 
     def __init__(self, model: type[S], environ: Mapping[str, str], hub: Hub | None = None) -> None:
@@ -116,12 +220,15 @@ class SettingsStore(Generic[S]):
         self._hub = hub
         self._lock = threading.Lock()
         self._listeners: list[Listener[S]] = []
-        self._env, problems = self._valid_environment(model, environ)
+        self.listener_errors = 0
+        env, problems = self._valid_environment(model, environ)
+        self._base: S = build(model, env)  # defaults < environment, typed
         self._desired: dict[str, Any] = {}  # accepted desired values, keyed by field name
-        self.current: S = build(model, self._env)
+        self.current: S = self._base
         self._status: dict[str, Any] = {"version": None, "status": "defaults", "refused": ""}
         if problems:
             self._status["refused"] = _describe(problems)
+        self._updates: Inbox[_Update] = Inbox(self._apply_update, capacity=1, name="settings", coalesce=_coalesce)
 
     @staticmethod
     def _valid_environment(model: type[S], environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -133,23 +240,61 @@ class SettingsStore(Generic[S]):
         return {f: v for f, v in raw.items() if f not in bad}, problems
 
     def add_listener(self, listener: Listener[S]) -> None:
-        """Call ``listener(old, new)`` whenever the settings change."""
+        """Call ``listener(old, new)`` whenever the settings change (on the store's worker thread)."""
         self._listeners.append(listener)
 
-    def start(self) -> None:
-        """Twin handshake: read the full desired document, apply it, report, and follow patches."""
+    def start(self, timeout_s: float = 30.0) -> None:
+        """Twin handshake: follow patches, read the full desired document, apply it and report.
+
+        Returns once the document is applied (or after ``timeout_s``), so ``current`` holds it.
+        """
         if self._hub is None:
             return
+        self._hub.set_desired_handler(self.submit)
         try:
             desired = self._hub.get_desired()
         except HubSendError as exc:
             logger.warning("could not read the module twin, running on environment settings: %s", exc)
             desired = {}
-        self.apply(desired, full=True)
-        self._hub.set_desired_handler(lambda patch: self.apply(patch, full=False))
+        self._updates.put((True, dict(desired)))
+        self.wait_idle(timeout_s)
+
+    def submit(self, patch: Mapping[str, Any]) -> None:
+        """Queue a desired-properties patch for the worker (any thread; returns at once; newest wins)."""
+        self._updates.put((False, dict(patch)))
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """Block until every queued patch is applied; False after ``timeout_s``."""
+        return self._updates.wait_idle(timeout_s)
+
+    def close(self) -> None:
+        """Stop the worker after what is queued."""
+        self._updates.close()
+
+    def _apply_update(self, update: _Update) -> None:
+        full, document = update
+        self.apply(document, full=full)
+
+    def _refusal(self, key: str, value: Any) -> tuple[str | None, str | None]:
+        """(field, None) for a live key with an acceptable value, else (None or field, reason)."""
+        by_twin = {self.model.twin_name(f): f for f in self.model.model_fields}
+        field = by_twin.get(key) or (key if key in self.model.model_fields else None)
+        if field is None:
+            return None, "unknown setting"
+        if self.model.is_secret(field):
+            return field, (f"a secret: set {self.model.env_name(field)} in the module's env (from .env); "
+                           "secrets are never desired properties")
+        if self.model.scope(field) != "live":
+            return field, (f"a start-up setting: set {self.model.env_name(field)} in the module's env in the "
+                           "deployment manifest (read once at start), not as a desired property")
+        if value is not None:
+            size = len(json.dumps(value))
+            if size > MAX_DESIRED_CHARS:
+                return field, f"too long: {size} characters (at most {MAX_DESIRED_CHARS})"
+        return field, None
 
     def apply(self, document: Mapping[str, Any], *, full: bool) -> dict[str, str]:
-        """Apply a desired-properties document (``full``) or patch; returns the refused keys.
+        """Apply a desired-properties document (``full``) or patch now, on this thread; returns the refused keys.
 
         Keys starting with ``$`` are metadata; ``None`` removes an override (back to the
         environment or default value). Good keys are applied even when others are refused.
@@ -157,22 +302,23 @@ class SettingsStore(Generic[S]):
         version = document.get("$version")
         with self._lock:
             candidate = {} if full else dict(self._desired)
-            unknown: dict[str, str] = {}
-            by_twin = {self.model.twin_name(f): f for f in self.model.model_fields}
+            refused: dict[str, str] = {}
             for key, value in document.items():
                 if key.startswith("$"):
                     continue
-                field = by_twin.get(key) or (key if key in self.model.model_fields else None)
-                if field is None:
-                    unknown[key] = "unknown setting"
-                elif value is None:
+                field, why = self._refusal(key, value)
+                if why is not None:
+                    if not (full and field is not None and value is None):
+                        refused[_short_key(key)] = why
+                    continue
+                assert field is not None
+                if value is None:
                     candidate.pop(field, None)
                 else:
                     candidate[field] = value
-            refused = dict(unknown)
-            merged = {**self._env, **candidate}
+            base = {f: getattr(self._base, f) for f in self.model.model_fields}
             try:
-                new = build(self.model, merged)
+                new = build(self.model, {**base, **candidate}, strict=True)
             except SettingsError as exc:
                 refused.update(exc.problems)
                 bad = {f for f in self.model.model_fields if self.model.twin_name(f) in exc.problems}
@@ -182,7 +328,7 @@ class SettingsStore(Generic[S]):
                     else:
                         candidate.pop(f, None)
                 try:
-                    new = build(self.model, {**self._env, **candidate})
+                    new = build(self.model, {**base, **candidate}, strict=True)
                 except SettingsError as again:
                     refused.update(again.problems)
                     new, candidate = self.current, dict(self._desired)
@@ -193,20 +339,55 @@ class SettingsStore(Generic[S]):
             logger.warning("desired properties refused (version %s): %s", version, self._status["refused"])
         if new != old:
             logger.info("settings changed: %s", _diff(old, new))
-            for listener in self._listeners:
-                listener(old, new)
+            for listener in list(self._listeners):
+                try:
+                    listener(old, new)
+                except Exception:  # noqa: BLE001 - one failing listener must not stop the others or the store
+                    self.listener_errors += 1
+                    logger.exception("applying the new settings failed in %s", getattr(listener, "__qualname__", listener))
         self.report()
         return refused
 
     def report(self, **extra: Any) -> None:
-        """Report the effective settings and the outcome of the last desired update, plus ``extra``."""
+        """Report the effective settings and the outcome of the last desired update, plus ``extra``.
+
+        Every string is passed through :func:`edgekit.redact.redact`, and the patch is kept under
+        ``MAX_REPORT_BYTES`` (long strings are cut to an excerpt).
+        """
         if self._hub is None:
             return
-        patch = {"settings": self.current.reported(), "desiredStatus": dict(self._status), **extra}
+        patch = {"settings": self.current.reported(), "desiredStatus": dict(self._status), **redact_value(extra)}
         try:
-            self._hub.report(patch)
+            self._hub.report(bounded(patch, MAX_REPORT_BYTES))
         except HubSendError as exc:
             logger.warning("could not report properties: %s", exc)
+
+
+def bounded(document: dict[str, Any], limit_bytes: int) -> dict[str, Any]:
+    """``document`` as it is when its JSON fits ``limit_bytes``; else with every string over 200
+    characters cut to an excerpt (and, if still too large, lists cut to their first 10 items)."""
+    if len(json.dumps(document)) <= limit_bytes:
+        return document
+
+    def cut(value: Any, keep_items: int | None) -> Any:
+        if isinstance(value, str) and len(value) > 200:
+            return value[:197] + "..."
+        if isinstance(value, dict):
+            return {k: cut(v, keep_items) for k, v in value.items()}
+        if isinstance(value, list):
+            return [cut(v, keep_items) for v in (value if keep_items is None else value[:keep_items])]
+        return value
+
+    smaller = cut(document, None)
+    if len(json.dumps(smaller)) > limit_bytes:
+        smaller = cut(document, 10)
+    logger.warning("a reported properties patch of %d bytes was cut to %d", len(json.dumps(document)),
+                   len(json.dumps(smaller)))
+    return smaller
+
+
+def _short_key(key: str) -> str:
+    return key if len(key) <= 64 else key[:61] + "..."
 
 
 def _env_of(model: type[ModuleSettings], twin_key: str) -> str:
@@ -217,10 +398,16 @@ def _env_of(model: type[ModuleSettings], twin_key: str) -> str:
 
 
 def _describe(problems: Mapping[str, str]) -> str:
-    return "; ".join(f"{key}: {why}" for key, why in problems.items()) if problems else ""
+    if not problems:
+        return ""
+    items = list(problems.items())
+    text = "; ".join(f"{key}: {why}" for key, why in items[:MAX_REASONS])
+    if len(items) > MAX_REASONS:
+        text += f"; and {len(items) - MAX_REASONS} more refused keys"
+    return text
 
 
 def _diff(old: ModuleSettings, new: ModuleSettings) -> str:
     a, b = old.reported(), new.reported()
-    changed: Iterable[str] = (f"{k}={b[k]!r}" for k in b if a.get(k) != b[k])
+    changed: Iterable[str] = (f"{k}={excerpt(b[k])}" for k in b if a.get(k) != b[k])
     return ", ".join(changed)

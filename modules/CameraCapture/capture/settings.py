@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
-from edgekit.settings import ModuleSettings
+from edgekit.settings import ModuleSettings, live
 
 
 class CaptureSettings(ModuleSettings):
-    """Every field is an env variable (``FRAME_RATE``) and a desired property (``frameRate``).
+    """Every field is live: an env variable at start (``FRAME_RATE``) and a desired property (``frameRate``).
 
     video_path: camera index ("0"), device path, stream URL, video file, image folder or glob;
     loop_video: replay a file or image folder from the start at its end;
@@ -29,22 +29,22 @@ class CaptureSettings(ModuleSettings):
     show_video / live_view_port: the live web view and its TCP port;
     report_interval_s: how often rates and counters go to reported properties, s."""
 
-    video_path: str = "0"
-    loop_video: bool = False
-    slideshow_interval_s: float = Field(2.0, gt=0.0, le=3600.0)
-    image_processing_endpoint: str = "http://ImageClassifierService:80/image"
-    classifier_timeout_s: float = Field(5.0, gt=0.0, le=60.0)
-    frame_rate: float = Field(2.0, gt=0.0, le=100.0)
-    threshold: float = Field(0.5, ge=0.0, le=1.0)
-    scene_change_threshold: float = Field(0.0, ge=0.0, le=255.0)
-    resize_width: int = Field(0, ge=0, le=4096)
-    jpeg_quality: int = Field(90, ge=1, le=100)
-    send_on: Literal["change", "every"] = "change"
-    heartbeat_s: float = Field(0.0, ge=0.0, le=86400.0)
-    min_interval_s: float = Field(0.0, ge=0.0, le=3600.0)
-    show_video: bool = False
-    live_view_port: int = Field(5012, ge=1, le=65535)
-    report_interval_s: float = Field(30.0, ge=1.0, le=3600.0)
+    video_path: str = live("0")
+    loop_video: bool = live(False)
+    slideshow_interval_s: float = live(2.0, gt=0.0, le=3600.0)
+    image_processing_endpoint: str = live("http://ImageClassifierService:80/image")
+    classifier_timeout_s: float = live(5.0, gt=0.0, le=60.0)
+    frame_rate: float = live(2.0, gt=0.0, le=100.0)
+    threshold: float = live(0.5, ge=0.0, le=1.0)
+    scene_change_threshold: float = live(0.0, ge=0.0, le=255.0)
+    resize_width: int = live(0, ge=0, le=4096)
+    jpeg_quality: int = live(90, ge=1, le=100)
+    send_on: Literal["change", "every"] = live("change")
+    heartbeat_s: float = live(0.0, ge=0.0, le=86400.0)
+    min_interval_s: float = live(0.0, ge=0.0, le=3600.0)
+    show_video: bool = live(False)
+    live_view_port: int = live(5012, ge=1, le=65535)
+    report_interval_s: float = live(30.0, ge=1.0, le=3600.0)
 
     @field_validator("video_path")
     @classmethod

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-
-from edgekit.settings import ModuleSettings
+from edgekit.settings import ModuleSettings, live, startup
 
 
 class DisplaySettings(ModuleSettings):
-    """display_snapshot_dir: folder for a PNG of each new matrix state ("" = none);
+    """Start-up settings (env only): display_snapshot_dir: folder for a PNG of each new matrix state ("" = none);
     backend: "auto" (the SenseHat on a Pi, else the sense-emu virtual matrix), "sensehat" or
-    "emulator"; rotation: degrees (0, 90, 180, 270); low_light: dim the LEDs."""
+    "emulator". Live settings: rotation: degrees (0, 90, 180, 270); low_light: dim the LEDs."""
 
-    display_snapshot_dir: str = ""
-    backend: Literal["auto", "sensehat", "emulator"] = "auto"
-    rotation: Literal[0, 90, 180, 270] = 0
-    low_light: bool = False
+    display_snapshot_dir: str = startup("")
+    backend: Literal["auto", "sensehat", "emulator"] = startup("auto")
+    rotation: Literal[0, 90, 180, 270] = live(0)
+    low_light: bool = live(False)

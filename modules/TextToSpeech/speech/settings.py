@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 
-from edgekit.settings import ModuleSettings
+from edgekit.settings import ModuleSettings, live, startup
 
 
 class SpeechSettings(ModuleSettings):
-    """speech_key / speech_region: Azure Speech resource (both set: Azure voice; else espeak-ng);
+    """Start-up settings (env only): speech_key / speech_region, audio_output_dir, cache_dir. Live: voice,
+    espeak_voice, phrase, synthesis_timeout_s.
+
+    speech_key / speech_region: Azure Speech resource (both set: Azure voice; else espeak-ng);
     voice: Azure voice name; espeak_voice: espeak-ng voice; phrase: what is said, ``{tagName}``
     replaced by the tag; audio_output_dir: folder for a WAV of each phrase ("" = only when
     there is no sound device); cache_dir: folder caching synthesised phrases ("" = memory);
     synthesis_timeout_s: longest wait for one phrase, in s."""
 
-    speech_key: SecretStr = SecretStr("")
-    speech_region: str = ""
-    voice: str = "en-US-JennyNeural"
-    espeak_voice: str = "en-us"
-    phrase: str = "{tagName}"
-    audio_output_dir: str = ""
-    cache_dir: str = ""
-    synthesis_timeout_s: float = Field(10.0, gt=0.0, le=120.0)
+    speech_key: SecretStr = startup(SecretStr(""))
+    speech_region: str = startup("")
+    voice: str = live("en-US-JennyNeural", max_length=128)
+    espeak_voice: str = live("en-us", max_length=64)
+    phrase: str = live("{tagName}", max_length=256)
+    audio_output_dir: str = startup("")
+    cache_dir: str = startup("")
+    synthesis_timeout_s: float = live(10.0, gt=0.0, le=120.0)
 
     def phrase_for(self, tag: str) -> str:
         """The sentence to speak for ``tag``."""
