@@ -16,20 +16,18 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 
 from edgekit.hub import Hub, HubUnavailableError, connect
+from edgekit.redact import RedactingFormatter
 
 logger = logging.getLogger(__name__)
 
 
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:
-    """Configure root logging once, level from ``LOG_LEVEL`` (default INFO), to stderr."""
+    """Configure root logging once, level from ``LOG_LEVEL`` (default INFO), to stderr, credentials masked."""
     env = os.environ if environ is None else environ
     level = env.get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), handlers=[handler], force=True)
     for noisy in ("azure.iot.device", "paho", "urllib3", "waitress.queue"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 

@@ -103,3 +103,148 @@ def test_secrets_are_masked_in_reported_properties() -> None:
     s = SpeechSettings(speech_key="0123456789abcdef", speech_region="westeurope")
     assert s.reported()["speechKey"] == "**********"
     assert s.azure_configured
+
+
+# --- live vs start-up settings, strict types, bounded and credential-free reasons ------------------------
+
+
+def test_every_field_is_declared_live_or_startup_and_secrets_are_startup() -> None:
+    from pydantic import SecretStr
+
+    from classifier.settings import ClassifierSettings
+    from display.settings import DisplaySettings
+    from edgekit.settings import ModuleSettings, live, startup
+
+    for model in (CaptureSettings, ClassifierSettings, SpeechSettings, DisplaySettings):
+        assert set(model.live_fields()) | set(model.startup_fields()) == set(model.model_fields)
+    assert ClassifierSettings.live_fields() == ["model_url", "model_sha256"]
+    assert SpeechSettings.is_secret("speech_key") and "speech_key" in SpeechSettings.startup_fields()
+    assert DisplaySettings.scope("backend") == "startup"
+    with pytest.raises(TypeError, match="declare it with live"):
+        type("Undeclared", (ModuleSettings,), {"__annotations__": {"x": int}, "x": 1})
+    with pytest.raises(TypeError, match="secret must be a startup"):
+        type("LiveSecret", (ModuleSettings,), {"__annotations__": {"key": SecretStr}, "key": live(SecretStr(""))})
+    assert type("Fine", (ModuleSettings,), {"__annotations__": {"x": int}, "x": startup(1)})().x == 1
+
+
+def test_a_startup_setting_sent_as_desired_is_refused_with_where_to_set_it() -> None:
+    from classifier.settings import ClassifierSettings
+
+    store = SettingsStore(ClassifierSettings, {"PORT": "8080"})
+    refused = store.apply({"port": 9090, "threads": 8, "modelSha256": "ab" * 32, "$version": 3}, full=False)
+    assert set(refused) == {"port", "threads"}
+    assert "set PORT in the module's env in the deployment manifest" in refused["port"]
+    assert store.current.port == 8080 and store.current.threads == 4  # start-up values stay as started
+    assert store.current.model_sha256 == "ab" * 32  # the live key in the same patch is applied
+
+
+def test_a_secret_is_never_a_desired_property_and_never_echoed(caplog: pytest.LogCaptureFixture) -> None:
+    store = SettingsStore(SpeechSettings, {"SPEECH_KEY": "env-key-0123", "SPEECH_REGION": "westeurope"})
+    refused = store.apply({"speechKey": "desired-key-4567"}, full=False)
+    assert "SPEECH_KEY" in refused["speechKey"] and "never desired properties" in refused["speechKey"]
+    assert store.current.speech_key.get_secret_value() == "env-key-0123"
+    assert "desired-key-4567" not in caplog.text and "env-key-0123" not in caplog.text
+    assert store.current.reported()["speechKey"] == "**********"
+
+
+@pytest.mark.parametrize("key, value", [("threshold", True), ("frameRate", "5"), ("loopVideo", 1), ("jpegQuality", 90.5),
+                                        ("resizeWidth", None.__class__.__name__), ("sendOn", ["change"]),
+                                        ("videoPath", {"path": "clip.mp4"})])
+def test_desired_values_are_strictly_typed(key: str, value: Any) -> None:
+    store = SettingsStore(CaptureSettings, {})
+    before = store.current
+    refused = store.apply({key: value}, full=False)
+    assert key in refused and store.current == before
+
+
+def test_numbers_in_json_are_accepted_for_float_settings() -> None:
+    store = SettingsStore(CaptureSettings, {})
+    assert store.apply({"frameRate": 5, "threshold": 1, "jpegQuality": 80}, full=False) == {}
+    assert store.current.frame_rate == 5.0 and isinstance(store.current.frame_rate, float)
+
+
+def test_a_huge_desired_value_is_refused_with_a_short_reason_and_a_small_report(bus: Bus, hub: LocalHub) -> None:
+    import json
+
+    store = SettingsStore(CaptureSettings, {}, hub)
+    store.start()
+    huge = "x" * 100_000
+    bus.patch_desired("CameraCapture", {"videoPath": huge, "phrase": huge, **{f"k{i:04d}{huge[:900]}": i for i in range(200)}})
+    status = desired_status(bus, 2)
+    assert status["status"] == "refused" and store.current.video_path == "0"
+    assert "videoPath: too long: 100002 characters" in status["refused"]
+    assert "and 190 more refused keys" in status["refused"]
+    reported = json.dumps(bus.reported["CameraCapture"])
+    assert len(reported) < 8 * 1024, len(reported)
+    assert "x" * 100 not in reported
+
+
+def test_a_long_value_that_fails_validation_is_echoed_as_a_short_excerpt() -> None:
+    store = SettingsStore(CaptureSettings, {})
+    refused = store.apply({"sendOn": "y" * 900}, full=False)
+    assert "(902 characters)" in refused["sendOn"] and "y" * 41 not in refused["sendOn"]
+
+
+def test_credentials_in_settings_are_masked_in_reports_and_log_lines() -> None:
+    import logging
+
+    from edgekit.redact import RedactingFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(RedactingFormatter("%(message)s"))
+    logger = logging.getLogger("edgekit.settings")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        store = SettingsStore(CaptureSettings, {})
+        store.apply({"videoPath": "rtsp://admin:hunter2@cam.local:554/live",
+                     "imageProcessingEndpoint": "https://cls.example/image?sv=2024&sig=c2VjcmV0"}, full=False)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    reported = store.current.reported()
+    assert reported["videoPath"] == "rtsp://admin:***@cam.local:554/live"
+    assert "sig=***" in reported["imageProcessingEndpoint"] and "c2VjcmV0" not in reported["imageProcessingEndpoint"]
+    assert "settings changed" in out.getvalue()
+    assert "hunter2" not in out.getvalue() and "c2VjcmV0" not in out.getvalue()
+    assert store.current.video_path.endswith("hunter2@cam.local:554/live")  # the module itself still has it
+
+
+def test_patches_are_applied_off_the_transport_thread_newest_wins() -> None:
+    import threading
+
+    store = SettingsStore(CaptureSettings, {})
+    release, entered = threading.Event(), threading.Event()
+    seen: list[tuple[str, float]] = []
+
+    def slow_listener(_old: CaptureSettings, new: CaptureSettings) -> None:
+        seen.append((threading.current_thread().name, new.frame_rate))
+        entered.set()
+        release.wait(10)
+
+    store.add_listener(slow_listener)
+    store.submit({"frameRate": 3, "$version": 2})
+    assert entered.wait(5)  # the listener is busy with the first patch...
+    for rate in (4, 5, 6):
+        store.submit({"frameRate": rate, "$version": rate})  # ...and the transport's thread is not held
+    store.submit({"threshold": 0.9, "$version": 7})
+    release.set()
+    assert store.wait_idle(10)
+    assert store.current.frame_rate == 6 and store.current.threshold == 0.9
+    assert seen == [("settings", 3), ("settings", 6)]  # the waiting patches were merged: newest wins
+    store.close()
+
+
+def test_a_failing_listener_is_counted_and_the_others_still_run() -> None:
+    store = SettingsStore(CaptureSettings, {})
+    calls: list[float] = []
+
+    def broken(_old: CaptureSettings, _new: CaptureSettings) -> None:
+        raise RuntimeError("boom")
+
+    store.add_listener(broken)
+    store.add_listener(lambda _old, new: calls.append(new.threshold))
+    store.apply({"threshold": 0.7}, full=False)
+    assert calls == [0.7] and store.listener_errors == 1 and store.current.threshold == 0.7
