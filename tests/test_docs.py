@@ -1,6 +1,13 @@
-"""The documentation lists every setting the modules read, so users can find each one."""
+"""The README's settings tables, .env.example, the templates' desired properties and the settings models agree.
+
+Each model declares every field live (a desired property) or start-up (the manifest's env); the
+documents a user reads and the manifests they deploy must say the same, and this keeps them in step.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 import pytest
 
@@ -8,13 +15,102 @@ from capture.settings import CaptureSettings
 from classifier.settings import ClassifierSettings
 from conftest import ROOT
 from display.settings import DisplaySettings
+from edgekit.settings import ModuleSettings
+from localedge.manifest import load_manifest
 from speech.settings import SpeechSettings
 
+MODELS: dict[str, type[ModuleSettings]] = {
+    "CameraCapture": CaptureSettings,
+    "ImageClassifierService": ClassifierSettings,
+    "TextToSpeech": SpeechSettings,
+    "SenseHatDisplay": DisplaySettings,
+}
+TEMPLATES = ["deployment.template.json", "deployment.arm32v7.template.json"]
 
-@pytest.mark.parametrize("model", [CaptureSettings, ClassifierSettings, SpeechSettings, DisplaySettings])
-def test_every_setting_is_in_env_example_and_readme(model) -> None:
-    example = (ROOT / ".env.example").read_text()
-    readme = (ROOT / "README.md").read_text()
-    for field in model.model_fields:
-        assert model.env_name(field) in example, f"{model.env_name(field)} missing from .env.example"
-        assert f"`{model.env_name(field)}" in readme, f"{model.env_name(field)} missing from the README"
+
+def documented_default(model: type[ModuleSettings], field: str) -> str:
+    """A field's default as the documents write it: ``false``, ``2`` for 2.0, empty for ""."""
+    value: Any = model.model_fields[field].default
+    if hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def readme_tables() -> dict[str, list[list[str]]]:
+    """{"live": rows, "startup": rows} of the README's two settings tables; a row: [module, env, (twin,) default, meaning]."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    tables: dict[str, list[list[str]]] = {}
+    for kind, heading in (("live", "### Live settings"), ("startup", "### Start-up settings")):
+        section = text[text.index(heading):]
+        lines = section.splitlines()[1:]
+        rows, module = [], ""
+        for line in lines:
+            if line.startswith("#"):
+                break
+            if not line.startswith("| ") or "`" not in line.split("|")[2]:
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            module = cells[0] or module
+            rows.append([module, *cells[1:]])
+        tables[kind] = rows
+    return tables
+
+
+@pytest.mark.parametrize("kind", ["live", "startup"])
+def test_readme_tables_list_each_setting_once_in_the_table_of_its_kind(kind: str) -> None:
+    rows = readme_tables()[kind]
+    documented = [(row[0], row[1].strip("`")) for row in rows]
+    expected = [(module, model.env_name(f)) for module, model in MODELS.items()
+                for f in (model.live_fields() if kind == "live" else model.startup_fields())]
+    assert sorted(documented) == sorted(expected)
+    for row in rows:
+        model = MODELS[row[0]]
+        field = row[1].strip("`").lower()
+        default = row[3] if kind == "live" else row[2]
+        if kind == "live":
+            assert row[2] == f"`{model.twin_name(field)}`", row
+        want = documented_default(model, field)
+        if want:
+            assert default == f"`{want}`", (row, want)
+        else:
+            assert default.startswith("empty") or "bundled" in default or "in the image" in default, row
+
+
+def test_env_example_lists_each_setting_under_its_module_and_kind() -> None:
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    key: tuple[str, str] | None = None
+    for line in text.splitlines():
+        header = re.match(r"# (\w+) \((live|start-up)\):(.*)", line)
+        if header:
+            key = (header.group(1), "startup" if header.group(2) == "start-up" else "live")
+            rest = header.group(3)
+        elif key and re.match(r"#\s{20,}\S", line):
+            rest = line[1:]
+        else:
+            key = None
+            continue
+        found.setdefault(key, {}).update(dict(item.split("=", 1) for item in rest.split()))
+    for module, model in MODELS.items():
+        for kind, fields in (("live", model.live_fields()), ("startup", model.startup_fields())):
+            listed = found.get((module, kind), {})
+            assert sorted(listed) == sorted(model.env_name(f) for f in fields), (module, kind)
+            for f in fields:
+                if not model.is_secret(f):
+                    assert listed[model.env_name(f)] == documented_default(model, f), (module, f)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_templates_desire_every_live_setting_and_put_start_up_ones_in_env(template: str) -> None:
+    manifest = load_manifest(ROOT / template, {})
+    for module, model in MODELS.items():
+        spec = manifest.modules[module]
+        assert spec.desired == model().live_desired(), module  # every live setting, at its default
+        live_env = {model.env_name(f) for f in model.live_fields()}
+        assert not live_env & set(spec.env), f"{module}: a live setting in env hides the twin's value"
+        startup_env = {model.env_name(f) for f in model.startup_fields()} | {"LOG_LEVEL"}
+        assert set(spec.env) <= startup_env, module
