@@ -11,7 +11,6 @@ resolve only on the IoT Edge network.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -28,7 +27,7 @@ from pydantic.alias_generators import to_camel
 
 from localedge.bus import Bus, UpstreamSink
 from localedge.manifest import VARIABLE, Manifest, ManifestError, ModuleSpec, load_manifest, load_variables, unresolved
-from localedge.routes import RouteError, parse_route
+from localedge.routes import Route, RouteError, parse_route
 from localedge.supervisor import Supervisor
 
 logger = logging.getLogger("localedge")
@@ -122,17 +121,23 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
         if "PORT" not in envs[name]:
             continue
         declared = spec.env.get("PORT", envs[name]["PORT"])
-        local_port = int(sets[name]["PORT"]) if "PORT" in sets.get(name, {}) else _free_port()
+        wanted = sets.get(name, {}).get("PORT")
+        if wanted is not None and not (wanted.isdecimal() and 1 <= int(wanted) <= 65535):
+            raise RunnerError(f"--set {name}.PORT={wanted}: write a TCP port, a number from 1 to 65535 (or leave it to the runner)")
+        local_port = int(wanted) if wanted is not None else _free_port()
         envs[name]["PORT"] = str(local_port)
         for other in [*envs.values(), *(spec.desired for spec in manifest.modules.values())]:
             _point_at_loopback(other, name, declared, local_port)
     return envs
 
 
-def _routes(manifest: Manifest) -> list:
+def _routes(manifest: Manifest) -> list[Route]:
     routes = []
     for name, text in manifest.routes.items():
-        route = parse_route(name, text)
+        try:
+            route = parse_route(name, text)
+        except RouteError as exc:
+            raise RunnerError(f"{manifest.path}: modulesContent.$edgeHub.properties.desired.routes.{name}: {exc}") from None
         for module in (route.module, route.sink_module):
             if module is not None and module not in manifest.modules:
                 raise RunnerError(
@@ -186,20 +191,22 @@ def run(args: argparse.Namespace) -> int:
 
 def genconfig(args: argparse.Namespace) -> int:
     """Generate config/deployment.<platform>.json and validate it; 0 when it can be deployed."""
-    from localedge.genconfig import generate, output_path, validate
+    from localedge.genconfig import generate, output_path, validate, write
 
     template = Path(args.file)
     variables = load_variables(Path(args.env_file), os.environ)
     manifest = generate(template, args.platform, variables, ROOT)
     problems = validate(manifest, template, args.platform, ROOT, Path(args.schema_dir) if args.schema_dir else None)
-    if problems:
+    if len(problems) == 1:
+        logger.error("%s; nothing written", problems[0])
+    elif problems:
         for problem in problems:
             logger.error("%s", problem)
         logger.error("%d problem(s); nothing written", len(problems))
+    if problems:
         return 1
     target = output_path(Path(args.output_dir), args.platform)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write(manifest, target)
     logger.info("wrote %s (valid): deploy it with az iot edge set-modules --content %s", target, target)
     return 0
 

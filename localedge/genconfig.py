@@ -7,6 +7,8 @@ genconfig`` and the VS Code extension): ``$VAR`` / ``${VAR}`` from ``.env`` and 
 objects become compact JSON strings split into 512-character ``createOptions``,
 ``createOptions01``... chunks; ``$schema-template`` is dropped.
 
+Before generating, the template passes the runner's own checks (:func:`localedge.manifest.check`: the
+types and values it reads, module ports), so a malformed one is refused in one line, as ``run`` does.
 Validation, each problem naming the file, the JSON path and the fix: the public deployment schema
 (``--schema-dir``, or SchemaStore when online); every route joins an existing module's output to
 an existing module's input; nothing unresolved; each image exists for the platform; createOptions
@@ -16,14 +18,16 @@ within 4 KB; no secret written into the template instead of ``.env``.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import urllib.request
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localedge.manifest import MODULE_IMAGE, expand, read_template, substitute
+from localedge.checks import Problem, schema_problems
+from localedge.manifest import MODULE_IMAGE, check, expand, read_template, substitute
 from localedge.routes import RouteError, parse_route
 
 CHUNK = 512
@@ -40,18 +44,6 @@ _SECRET_ENV = re.compile(r"(PASSWORD|SECRET|KEY|TOKEN|CONNECTION_?STRING)$", re.
 
 class GenerationError(ValueError):
     """The template cannot be generated at all (unreadable, not JSON, unknown module folder)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation finding: where (file and JSON path), what, and how to fix it."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.message}"
 
 
 def _module_json(root: Path, folder: str, template: Path) -> dict[str, Any]:
@@ -95,18 +87,22 @@ def _stringify_create_options(settings: dict[str, Any]) -> None:
 
 
 def _all_modules(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    agent = manifest.get("modulesContent", {}).get("$edgeAgent", {}).get("properties.desired", {})
+    """(JSON path, spec) of each system and custom module that is an object (the schema reports the others)."""
+    agent = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]
     for group in ("systemModules", "modules"):
-        for name, spec in (agent.get(group) or {}).items():
-            yield f"modulesContent.$edgeAgent.properties.desired.{group}.{name}", spec
+        specs = agent.get(group)
+        for name, spec in (specs.items() if isinstance(specs, dict) else ()):
+            if isinstance(spec, dict):
+                yield f"modulesContent.$edgeAgent.properties.desired.{group}.{name}", spec
 
 
 def generate(template: Path, platform: str, variables: Mapping[str, str], root: Path) -> dict[str, Any]:
-    """The deployment manifest for ``platform``; raises ManifestError (unreadable template) or
-    GenerationError (unknown platform or module folder) when it cannot be made."""
+    """The deployment manifest for ``platform``; raises ManifestError (unreadable template, or one the runner's
+    checks refuse: :func:`localedge.manifest.check`) or GenerationError (unknown platform or module folder)."""
     if platform not in PLATFORMS:
         raise GenerationError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
     document = read_template(template)
+    check(expand(document, variables), template)
     document.pop("$schema-template", None)
     manifest: dict[str, Any] = expand(
         document, variables, lambda m: image_name(root, m.group(1), m.group(2) or platform, variables, template))
@@ -137,35 +133,43 @@ def _schema_problems(manifest: dict[str, Any], schema_dir: Path | None, file: st
     registry = Registry()
     for name, contents in schemas.items():
         registry = registry.with_resource(SCHEMASTORE + name, Resource.from_contents(contents, default_specification=DRAFT4))
-    validator = Draft4Validator(schemas[SCHEMA_NAME], registry=registry)
-    return [
-        Problem(file, "$" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
-                f"{error.message} (the public deployment schema)")
-        for error in sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
-    ]
+    return schema_problems(Draft4Validator(schemas[SCHEMA_NAME], registry=registry), manifest, file, "the public deployment schema")
 
 
-def _endpoints(root: Path, template_doc: dict[str, Any]) -> dict[str, tuple[set[str], set[str]] | None]:
-    """Module -> (outputs, inputs) declared in its module.json ``endpoints``; None when not from modules/."""
+def _own_modules(template_doc: dict[str, Any]) -> dict[str, str]:
+    """Module name -> its folder under modules/, for the modules built from this solution (``${MODULES.<Folder>}``)."""
     agent = template_doc.get("modulesContent", {}).get("$edgeAgent", {}).get("properties.desired", {})
-    result: dict[str, tuple[set[str], set[str]] | None] = {}
+    own = {}
     for name, spec in (agent.get("modules") or {}).items():
-        match = MODULE_IMAGE.match(str(spec.get("settings", {}).get("image", "")))
-        if not match:
-            result[name] = None
-            continue
-        declared = _module_json(root, match.group(1), Path("?")).get("endpoints", {})
-        result[name] = (set(declared.get("outputs", [])), set(declared.get("inputs", [])))
+        match = MODULE_IMAGE.match(str((spec.get("settings") or {}).get("image", ""))) if isinstance(spec, dict) else None
+        if match:
+            own[name] = match.group(1)
+    return own
+
+
+def _endpoints(root: Path, template: Path, template_doc: dict[str, Any]) -> dict[str, tuple[set[str], set[str]] | None]:
+    """Deployed module -> (outputs, inputs) declared in its module.json ``endpoints``; None when unknown: a module
+    not built from modules/ (e.g. from the marketplace) or a module.json without ``endpoints``."""
+    agent = template_doc.get("modulesContent", {}).get("$edgeAgent", {}).get("properties.desired", {})
+    own = _own_modules(template_doc)
+    result: dict[str, tuple[set[str], set[str]] | None] = {name: None for name in agent.get("modules") or {}}
+    for name, folder in own.items():
+        declared = _module_json(root, folder, template).get("endpoints")
+        if isinstance(declared, dict):
+            result[name] = (set(declared.get("outputs", [])), set(declared.get("inputs", [])))
     return result
 
 
-def _route_problems(manifest: dict[str, Any], template_doc: dict[str, Any], root: Path, file: str) -> list[Problem]:
+def _route_problems(manifest: dict[str, Any], template: Path, template_doc: dict[str, Any], root: Path) -> list[Problem]:
+    file = str(template)
     problems: list[Problem] = []
-    endpoints = _endpoints(root, template_doc)
+    endpoints = _endpoints(root, template, template_doc)
     routes = manifest.get("modulesContent", {}).get("$edgeHub", {}).get("properties.desired", {}).get("routes", {})
     for name, value in routes.items():
         where = f"modulesContent.$edgeHub.properties.desired.routes.{name}"
-        text = value["route"] if isinstance(value, dict) else str(value)
+        text = value.get("route") if isinstance(value, dict) else value
+        if not isinstance(text, str):
+            continue  # the schema says what is wrong with it
         try:
             route = parse_route(name, text)
         except RouteError as exc:
@@ -180,8 +184,10 @@ def _route_problems(manifest: dict[str, Any], template_doc: dict[str, Any], root
                                                      f"(modules: {known}); fix the name (it is case-sensitive) or add the module"))
                 continue
             declared = endpoints[module]
-            names = declared[0] if kind == "output" else declared[1] if declared else set()
-            if declared is not None and endpoint is not None and endpoint not in names:
+            if declared is None or endpoint is None:
+                continue  # any name is accepted for a module whose endpoints are unknown
+            names = declared[0] if kind == "output" else declared[1]
+            if endpoint not in names:
                 problems.append(Problem(file, where, f"{module} has no {kind} {endpoint!r} ({kind}s: "
                                                      f"{', '.join(sorted(names)) or 'none'}); use one of those"))
     return problems
@@ -226,7 +232,9 @@ def _image_problems(template_doc: dict[str, Any], platform: str, root: Path, fil
 def _create_options_problems(manifest: dict[str, Any], file: str) -> list[Problem]:
     problems = []
     for path, spec in _all_modules(manifest):
-        settings = spec.get("settings", {})
+        settings = spec.get("settings")
+        if not isinstance(settings, dict):
+            continue
         parts = [settings[k] for k in sorted(settings) if re.fullmatch(r"createOptions(\d\d)?", k)]
         text = "".join(p for p in parts if isinstance(p, str))
         if len(text) > MAX_CREATE_OPTIONS:
@@ -265,7 +273,7 @@ def validate(manifest: dict[str, Any], template: Path, platform: str, root: Path
     template_doc = read_template(template)
     return [
         *_schema_problems(manifest, schema_dir, file),
-        *_route_problems(manifest, template_doc, root, file),
+        *_route_problems(manifest, template, template_doc, root),
         *_leftovers(manifest, file),
         *_image_problems(template_doc, platform, root, file),
         *_create_options_problems(manifest, file),
@@ -276,3 +284,18 @@ def validate(manifest: dict[str, Any], template: Path, platform: str, root: Path
 def output_path(config_dir: Path, platform: str) -> Path:
     """config/deployment.<platform>.json, what ``az iot edge set-modules --content`` deploys."""
     return config_dir / f"deployment.{platform}.json"
+
+
+def write(manifest: dict[str, Any], target: Path) -> None:
+    """Write ``manifest`` as indented JSON to ``target``, readable by its owner only (mode 0600: it holds the
+    registry credentials). The file is created with that mode next to ``target`` and renamed over it, so an
+    older, wider-open file is replaced whole and a reader never sees half a manifest."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(json.dumps(manifest, indent=2) + "\n")
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
+from jsonschema import Draft4Validator
+
+from localedge.checks import RUNNER_SCHEMA, port_problems, schema_problems
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 MODULE_IMAGE = re.compile(r"^\$\{MODULES\.([^.}]+)(?:\.([^}]+))?\}$")
@@ -87,16 +90,6 @@ def expand(node: Any, variables: Mapping[str, str], image: Callable[[re.Match[st
     return node
 
 
-def _at(document: dict[str, Any], path: Path, *keys: str) -> Any:
-    node: Any = document
-    for i, key in enumerate(keys):
-        if not isinstance(node, dict) or key not in node:
-            where = ".".join(keys[: i + 1])
-            raise ManifestError(f"{path}: {where} is missing; start from the project's deployment.template.json")
-        node = node[key]
-    return node
-
-
 def read_template(path: Path) -> dict[str, Any]:
     """The template's JSON as written; raises ManifestError when it cannot be read or parsed."""
     try:
@@ -110,17 +103,29 @@ def read_template(path: Path) -> dict[str, Any]:
     return document
 
 
+def check(document: dict[str, Any], path: Path) -> None:
+    """Raise ManifestError with the first problem the runner would meet in an expanded template:
+    :data:`~localedge.checks.RUNNER_SCHEMA` (types and values of what it reads) and the modules' ports."""
+    problems = schema_problems(Draft4Validator(RUNNER_SCHEMA), document, str(path))
+    if not problems:
+        agent = document["modulesContent"]["$edgeAgent"]["properties.desired"]
+        own = [name for name, spec in agent["modules"].items() if MODULE_IMAGE.match(spec.get("settings", {}).get("image", ""))]
+        problems = port_problems(document["modulesContent"], str(path), own)
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise ManifestError(f"{problems[0]}{more}")
+
+
 def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
-    """Parse and expand a deployment template; raises ManifestError naming what is wrong."""
+    """Parse, expand and check a deployment template; raises ManifestError naming the file, the JSON path and the fix."""
     document = expand(read_template(path), variables)
-    content = _at(document, path, "modulesContent")
-    agent = _at(content, path, "$edgeAgent", "properties.desired")
-    hub = _at(content, path, "$edgeHub", "properties.desired")
+    check(document, path)
+    content = document["modulesContent"]
     modules: dict[str, ModuleSpec] = {}
-    for name, spec in _at(agent, path, "modules").items():
+    for name, spec in content["$edgeAgent"]["properties.desired"]["modules"].items():
         image = str(spec.get("settings", {}).get("image", ""))
         folder_match = MODULE_IMAGE.match(image)
-        env = {key: str(value.get("value", "")) for key, value in (spec.get("env") or {}).items()}
+        env = {key: str(value["value"]) for key, value in (spec.get("env") or {}).items()}
         modules[name] = ModuleSpec(
             name=name,
             folder=folder_match.group(1) if folder_match else None,
@@ -131,6 +136,6 @@ def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
             startup_order=int(spec.get("startupOrder", 200)),
             desired=dict(content.get(name, {}).get("properties.desired", {})),
         )
-    routes_node = hub.get("routes", {})
+    routes_node = content["$edgeHub"]["properties.desired"].get("routes", {})
     routes = {name: (r["route"] if isinstance(r, dict) else str(r)) for name, r in routes_node.items()}
     return Manifest(path=path, modules=modules, routes=routes)

@@ -146,15 +146,13 @@ class _Parser:
     def _or(self) -> Expr:
         left = self._and()
         while self._keyword("OR"):
-            right, first = self._and(), left
-            left = lambda v, a=first, b=right: _or(a(v), b(v))  # noqa: E731
+            left = _joined(_or, left, self._and())
         return left
 
     def _and(self) -> Expr:
         left = self._not()
         while self._keyword("AND"):
-            right, first = self._not(), left
-            left = lambda v, a=first, b=right: _and(a(v), b(v))  # noqa: E731
+            left = _joined(_and, left, self._not())
         return left
 
     def _not(self) -> Expr:
@@ -193,7 +191,8 @@ class _Parser:
             if self._peek()[1] == "(":
                 return self._call(upper)
             return _lookup(value)
-        raise RouteError(f"unexpected {value or 'end'!r} in the condition {self.text!r}")
+        raise RouteError(f"unexpected {value!r} in the condition {self.text!r}" if value else
+                         f"the condition {self.text!r} ends where a value is expected")
 
     def _call(self, name: str) -> Expr:
         if name not in _FUNCTIONS:
@@ -218,6 +217,10 @@ class _Parser:
                 return UNDEFINED
 
         return call
+
+
+def _joined(logic: Callable[[Any, Any], Any], a: Expr, b: Expr) -> Expr:
+    return lambda view: logic(a(view), b(view))
 
 
 def _and(a: Any, b: Any) -> Any:
@@ -279,5 +282,8 @@ def parse_route(name: str, text: str) -> Route:
         if not dst:
             raise RouteError(f'route {name!r}: sink {sink!r} is not $upstream or BrokeredEndpoint("/modules/<module>/inputs/<input>")')
         sink_module, sink_input = dst["module"], dst["input"]
-    condition = _Parser(match["where"]).parse() if match["where"] else None
+    try:
+        condition = _Parser(match["where"]).parse() if match["where"] else None
+    except RouteError as exc:
+        raise RouteError(f"route {name!r}: {exc}; write a condition like tagName = 'Apple' AND $body.probability > 0.5") from None
     return Route(name, text, module, output, sink_module, sink_input, condition)

@@ -2,10 +2,14 @@
 
 Like edgeAgent: a module that exits is restarted per its ``restartPolicy`` with a growing delay;
 stopping sends SIGTERM (IoT Edge's stop signal) and kills what has not exited after a grace period.
+On Linux each module also gets SIGTERM when the runner dies, however it dies (``kill -9`` included),
+so no module outlives it re-parented to init.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import os
 import signal
@@ -22,6 +26,22 @@ logger = logging.getLogger(__name__)
 
 STOP_GRACE_S = 10.0
 MAX_RESTART_DELAY_S = 60.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _terminate_with(parent: int) -> None:
+    """Runs in the forked child before exec: SIGTERM this process when the thread that forked it ends.
+
+    The kernel ties the death signal to the forking *thread*, so modules must be started from a thread
+    that lives as long as the runner (its main thread). Survives exec; re-checks the parent in case the
+    runner died between fork and prctl. Nothing more here: the runner has other threads, whose locks a
+    forked child must not wait on.
+    """
+    assert _LIBC is not None
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 @dataclass
@@ -39,7 +59,11 @@ class ModuleProcess:
 
 
 class Supervisor:
-    """Runs module processes with their output prefixed by the module name on ``out``."""
+    """Runs module processes with their output prefixed by the module name on ``out``.
+
+    Call ``start_all`` and ``watch`` (which restarts modules) from one long-lived thread, the runner's main
+    thread: a module gets SIGTERM when the thread that started it ends (see :func:`_terminate_with`).
+    """
 
     def __init__(self, out: TextIO, cwd: Path) -> None:
         self.out = out
@@ -57,6 +81,7 @@ class Supervisor:
         module.process = subprocess.Popen(
             module.command, env=module.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=functools.partial(_terminate_with, os.getpid()) if _LIBC is not None else None,
         )
         threading.Thread(target=self._pump, args=(module, module.process), daemon=True).start()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,25 @@ def test_a_route_to_a_module_or_input_that_does_not_exist(solution: Path) -> Non
     assert any("routes.CameraToSpeech: TextToSpeech has no input 'input1' (inputs: classification)" in p for p in problems)
 
 
+def test_routes_to_and_from_a_marketplace_module_are_validated_without_its_module_json(solution: Path) -> None:
+    def change(content: dict) -> None:
+        content["$edgeAgent"]["properties.desired"]["modules"]["SimulatedTemperatureSensor"] = {
+            "version": "1.0", "type": "docker", "status": "running", "restartPolicy": "always",
+            "settings": {"image": "mcr.microsoft.com/azureiotedge-simulated-temperature-sensor:1.5", "createOptions": {}}}
+        routes = content["$edgeHub"]["properties.desired"]["routes"]
+        routes["SensorToUpstream"] = {"route": "FROM /messages/modules/SimulatedTemperatureSensor/outputs/temperatureOutput "
+                                               "INTO $upstream", "priority": 0, "timeToLiveSecs": 60}
+        routes["CameraToSensor"] = {"route": "FROM /messages/modules/CameraCapture/outputs/classification INTO "
+                                             'BrokeredEndpoint("/modules/SimulatedTemperatureSensor/inputs/control")'}
+        routes["SensorToSpeech"] = {"route": "FROM /messages/modules/SimulatedTemperatureSensor/outputs/temperatureOutput "
+                                             'INTO BrokeredEndpoint("/modules/TextToSpeech/inputs/temperature")'}
+    _edit(solution, "deployment.template.json", change)
+    # its outputs and inputs are unknown (no module.json), so any names pass; this solution's modules are still checked
+    assert _problems(solution, "deployment.template.json", "amd64") == [
+        f"{solution / 'deployment.template.json'}: modulesContent.$edgeHub.properties.desired.routes.SensorToSpeech: "
+        "TextToSpeech has no input 'temperature' (inputs: classification); use one of those"]
+
+
 def test_unresolved_variables_name_the_variable_and_the_fix(solution: Path) -> None:
     (solution / ".env").write_text("CONTAINER_REGISTRY_ADDRESS=myregistry.azurecr.io\n")
     problems = _problems(solution)
@@ -122,11 +142,11 @@ def test_create_options_over_4kb_and_schema_errors(solution: Path) -> None:
     def change(content: dict) -> None:
         modules = content["$edgeAgent"]["properties.desired"]["modules"]
         modules["CameraCapture"]["settings"]["createOptions"]["Labels"] = {f"l{i}": "x" * 100 for i in range(45)}
-        modules["TextToSpeech"]["restartPolicy"] = "sometimes"
+        modules["TextToSpeech"]["type"] = "podman"
     _edit(solution, "deployment.arm32v7.template.json", change)
     problems = _problems(solution)
     assert any("CameraCapture.settings.createOptions: " in p and "over the 4096 IoT Edge accepts" in p for p in problems)
-    assert any("TextToSpeech.restartPolicy" in p and "'sometimes' is not one of" in p and "public deployment schema" in p
+    assert any("TextToSpeech.type: 'podman' is not one of ['docker'] (the public deployment schema); use one of those" in p
                for p in problems)
 
 
@@ -149,6 +169,7 @@ def test_cli_writes_a_valid_manifest_and_refuses_an_invalid_one(solution: Path, 
             "--output-dir", str(tmp_path / "config")]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout
+    assert stat.S_IMODE((tmp_path / "config" / "deployment.arm32v7.json").stat().st_mode) == 0o600  # it holds a password
     written = json.loads((tmp_path / "config" / "deployment.arm32v7.json").read_text())
     assert written["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"]["settings"]["registryCredentials"][
         "registry"]["password"] == "pa55word"
@@ -157,3 +178,16 @@ def test_cli_writes_a_valid_manifest_and_refuses_an_invalid_one(solution: Path, 
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "problem(s); nothing written" in done.stdout
     assert not (tmp_path / "config" / "deployment.arm32v7.json").exists()
+
+
+def test_a_manifest_written_over_an_older_readable_one_is_readable_by_its_owner_only(solution: Path, tmp_path: Path) -> None:
+    target = tmp_path / "config" / "deployment.amd64.json"
+    target.parent.mkdir()
+    target.write_text("{}")
+    target.chmod(0o644)
+    done = subprocess.run([sys.executable, "-m", "localedge", "genconfig", "-f", str(solution / "deployment.template.json"),
+                           "-P", "amd64", "--env-file", str(solution / ".env"), "--schema-dir", str(SCHEMAS),
+                           "--output-dir", str(target.parent)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "pa55word" in target.read_text() and [p.name for p in target.parent.iterdir()] == [target.name]

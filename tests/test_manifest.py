@@ -11,7 +11,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from conftest import FIXTURES, ROOT
-from localedge.manifest import load_manifest, substitute
+from localedge.manifest import ManifestError, load_manifest, substitute
 from localedge.routes import parse_route
 
 SCHEMAS = FIXTURES.parent / "schemas"
@@ -101,3 +101,14 @@ def test_desired_properties_are_every_live_setting_at_its_default(template: str)
         assert store.current == model(), module  # the defaults, so the twin shows what is in force
     camera = manifest.modules["CameraCapture"].desired
     assert set(camera) == {CaptureSettings.twin_name(f) for f in CaptureSettings.model_fields}
+
+
+def test_a_url_naming_another_port_than_the_module_serves_on_is_refused(tmp_path: Path) -> None:
+    document = json.loads((ROOT / "deployment.template.json").read_text())
+    document["modulesContent"]["CameraCapture"]["properties.desired"]["imageProcessingEndpoint"] = "http://ImageClassifierService:8080/image"
+    (tmp_path / "t.json").write_text(json.dumps(document))
+    with pytest.raises(ManifestError) as refused:
+        load_manifest(tmp_path / "t.json", {})
+    assert str(refused.value) == (
+        f"{tmp_path / 't.json'}: modulesContent.CameraCapture.properties.desired.imageProcessingEndpoint: "
+        "http://ImageClassifierService:8080 names port 8080, but ImageClassifierService serves on its PORT 80; make them agree")

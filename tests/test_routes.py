@@ -57,7 +57,9 @@ def test_where_conditions(condition: str, properties: dict, body: object, expect
         ("SELECT * INTO $upstream", "is not 'FROM <source>"),
         ("FROM /messages/modules/A/outputs/o INTO somewhere", r"is not \$upstream or BrokeredEndpoint"),
         ("FROM /devices/x INTO $upstream", "is not /messages/modules"),
-        ("FROM /messages/* WHERE tagName = INTO $upstream", "unexpected"),
+        ("FROM /messages/* WHERE tagName = INTO $upstream", "route 'bad': the condition 'tagName =' ends where a value is "
+                                                            "expected; write a condition like tagName = 'Apple'"),
+        ("FROM /messages/* WHERE tagName = 'a' 'b' INTO $upstream", "unexpected \"'b'\""),
         ("FROM /messages/* WHERE FOO(tagName) INTO $upstream", "FOO is not supported"),
     ],
 )

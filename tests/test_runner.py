@@ -45,6 +45,11 @@ def test_module_names_in_urls_resolve_to_the_local_port() -> None:
     assert envs["TextToSpeech"]["SPEECH_KEY"] == ""  # $SPEECH_KEY unset: empty, so espeak-ng is used
 
 
+def test_a_set_port_that_is_not_a_port_is_refused(manifest) -> None:
+    with pytest.raises(RunnerError, match="--set ImageClassifierService.PORT=80a: write a TCP port, a number from 1 to 65535"):
+        module_environments(manifest, {"ImageClassifierService": {"PORT": "80a"}}, {})
+
+
 def test_route_to_a_missing_module_is_refused_with_the_fix(tmp_path: Path) -> None:
     document = json.loads((ROOT / "deployment.template.json").read_text())
     routes = document["modulesContent"]["$edgeHub"]["properties.desired"]["routes"]
