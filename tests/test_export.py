@@ -128,22 +128,75 @@ def test_float16_input_is_fed_float16(tmp_path: Path) -> None:
     assert _tags(model.classify(_solid((100, 50, 25))))["b"] == pytest.approx(100, abs=0.5)
 
 
-def test_zipmap_output_reads_embedded_labels(tmp_path: Path) -> None:
-    """ONNX12 flavour: a ZipMap with classlabels_strings, no labels.txt needed."""
+def _zipmap_export(path: Path, labels: list[str], labels_txt: str | None = None) -> None:
+    """An ONNX12-flavour export: channel means -> a ZipMap with ``labels`` embedded (one per channel
+    when three, all reading the first channel's mean otherwise), and ``labels.txt`` when given."""
+    count = len(labels)
+    nodes = [helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["means"], axis=1)]
+    if count != 3:
+        nodes.append(helper.make_node("Slice", ["means", "zero", "one", "axis"], ["first"]))
+        nodes.append(helper.make_node("Tile", ["first", "repeats"], ["means_n"]))
+    nodes.append(helper.make_node("ZipMap", ["means" if count == 3 else "means_n"], ["loss"], domain="ai.onnx.ml",
+                                  classlabels_strings=labels))
+    constants = [helper.make_tensor(n, TensorProto.INT64, [len(v)], v)
+                 for n, v in {"zero": [0], "one": [1], "axis": [1], "repeats": [1, count]}.items()] if count != 3 else []
     graph = helper.make_graph(
-        [helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
-         helper.make_node("Flatten", ["pooled"], ["scores"], axis=1),
-         helper.make_node("ZipMap", ["scores"], ["loss"], domain="ai.onnx.ml", classlabels_strings=["x", "y", "z"])],
-        "onnx12", [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", 3, 16, 16])],
+        nodes, "onnx12", [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", 3, 16, 16])],
         [helper.make_value_info("loss", helper.make_sequence_type_proto(
             helper.make_map_type_proto(TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, []))))],
+        constants,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 1)])
     model.ir_version = 8
-    (tmp_path / "z").mkdir()
-    onnx.save(model, tmp_path / "z" / "model.onnx")
+    path.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, path / "model.onnx")
+    if labels_txt is not None:
+        (path / "labels.txt").write_text(labels_txt)
+
+
+def test_zipmap_output_reads_embedded_labels(tmp_path: Path) -> None:
+    """ONNX12 flavour: a ZipMap with classlabels_strings, no labels.txt needed."""
+    _zipmap_export(tmp_path / "z", ["x", "y", "z"])
     loaded = load(tmp_path / "z")
     assert loaded.labels == ("x", "y", "z") and loaded.info.flavour == "ONNX12"
+    assert _tags(loaded.classify(_solid((1, 2, 3)))) == pytest.approx({"x": 1, "y": 2, "z": 3}, abs=0.01)
+
+
+def test_embedded_labels_keep_the_models_declared_order(tmp_path: Path) -> None:
+    """ONNX Runtime answers a ZipMap as a dict sorted by label; the model's own order is kept."""
+    _zipmap_export(tmp_path / "z", ["zebra", "apple", "mango"])
+    loaded = load(tmp_path / "z")
+    assert loaded.labels == ("zebra", "apple", "mango")
+    assert [p.tag for p in loaded.classify(_solid((1, 2, 3)))] == ["zebra", "apple", "mango"]
+    assert _tags(loaded.classify(_solid((1, 2, 3)))) == pytest.approx({"zebra": 1, "apple": 2, "mango": 3}, abs=0.01)
+
+
+def test_labels_txt_that_differs_from_the_embedded_labels_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    """Today such an export starts "ready" and answers 500 to every image (a KeyError per request)."""
+    _zipmap_export(tmp_path / "z", ["x", "y", "z"], "Apple\nBanana\nCherry\n")
+    with pytest.raises(ModelLoadError) as caught:
+        load(tmp_path / "z")
+    message = str(caught.value)
+    assert message == ("labels.txt lists Apple, Banana, Cherry but the model's own labels are x, y, z: "
+                       "use the labels.txt exported with this model, or remove it to use the model's own")
+
+
+def test_label_lists_in_the_refusal_are_shortened(tmp_path: Path) -> None:
+    embedded = [f"embedded-tag-number-{i:03d}-with-a-very-long-name-indeed" for i in range(40)]
+    _zipmap_export(tmp_path / "z", embedded, "".join(f"other-{i}\n" for i in range(50)))
+    with pytest.raises(ModelLoadError) as caught:
+        load(tmp_path / "z")
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 500, message
+    assert "other-0, other-1" in message and "and 44 more" in message and "and 34 more" in message
+    assert "embedded-tag-number-000-with-a" in message and "very-long-name-indeed" not in message
+
+
+def test_labels_txt_with_the_embedded_labels_in_another_order_is_served_in_its_order(tmp_path: Path) -> None:
+    _zipmap_export(tmp_path / "z", ["x", "y", "z"], "z\nx\ny\n")
+    loaded = load(tmp_path / "z")
+    assert loaded.labels == ("z", "x", "y")
     assert _tags(loaded.classify(_solid((1, 2, 3)))) == pytest.approx({"x": 1, "y": 2, "z": 3}, abs=0.01)
 
 

@@ -127,6 +127,8 @@ def test_failed_update_keeps_the_previous_model_answering(service: Service, expo
     assert outcome["status"] == "failed" and reason in outcome["reason"], outcome
     assert service.slot.current is before
     assert service.labels() == ["Banana"]
+    cache = service.updater.cache_dir
+    assert not cache.exists() or list(cache.iterdir()) == []  # nothing of a failed update stays
 
 
 def test_requests_keep_being_answered_during_an_update(service: Service, exports: tuple[str, dict[str, str]]) -> None:

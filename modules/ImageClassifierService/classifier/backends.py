@@ -9,9 +9,11 @@ needs it, so a service holding an ONNX model never pays for TensorFlow Lite, and
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ class Backend(ABC):
     outputs: list[TensorInfo]
     metadata: dict[str, str]  # model metadata (ONNX metadata_props), empty where the format has none
     producer: str
+    embedded_labels: tuple[str, ...] = ()  # a ZipMap's labels, in the model's order (ONNX12 exports)
 
     @abstractmethod
     def run(self, names: list[str], tensor: np.ndarray) -> list[Any]:
@@ -81,6 +84,8 @@ class OnnxBackend(Backend):
         self.producer = meta.producer_name or "unknown"
         self.inputs = [self._info(i) for i in self.session.get_inputs()]
         self.outputs = [self._info(o) for o in self.session.get_outputs()]
+        if any(o.is_zipmap for o in self.outputs):
+            self.embedded_labels = zipmap_labels(path.read_bytes())
 
     def _info(self, node: Any) -> TensorInfo:
         if node.type.startswith("seq(map"):
@@ -90,6 +95,50 @@ class OnnxBackend(Backend):
 
     def run(self, names: list[str], tensor: np.ndarray) -> list[Any]:
         return self.session.run(names, {self.inputs[0].name: tensor})
+
+
+@functools.cache
+def _onnx_model_subset() -> Any:
+    """A protobuf message class for the few ONNX fields :func:`zipmap_labels` reads (field numbers
+    from onnx.proto): ModelProto.graph 7; GraphProto.node 1; NodeProto.op_type 4, attribute 5;
+    AttributeProto.name 1, strings 9. Other fields are skipped as unknown."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    field = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(name="onnx_subset.proto", package="onnx_subset")
+    for name, fields in {"ModelProto": [("graph", 7, field.TYPE_MESSAGE, field.LABEL_OPTIONAL, "GraphProto")],
+                         "GraphProto": [("node", 1, field.TYPE_MESSAGE, field.LABEL_REPEATED, "NodeProto")],
+                         "NodeProto": [("op_type", 4, field.TYPE_STRING, field.LABEL_OPTIONAL, ""),
+                                       ("attribute", 5, field.TYPE_MESSAGE, field.LABEL_REPEATED, "AttributeProto")],
+                         "AttributeProto": [("name", 1, field.TYPE_STRING, field.LABEL_OPTIONAL, ""),
+                                            ("strings", 9, field.TYPE_BYTES, field.LABEL_REPEATED, "")]}.items():
+        message = file.message_type.add(name=name)
+        for field_name, number, kind, label, type_name in fields:
+            message.field.add(name=field_name, number=number, type=kind, label=label,
+                              type_name=f".onnx_subset.{type_name}" if type_name else None)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("onnx_subset.ModelProto"))
+
+
+def zipmap_labels(model: bytes) -> tuple[str, ...]:
+    """The ``classlabels_strings`` of the first ZipMap node of an ONNX model (its bytes), in the
+    model's order; empty when there is none or the model cannot be parsed. ONNX Runtime answers a
+    ZipMap with a dict sorted by label, so the declared order is read from the model itself, with
+    protobuf (a dependency of ONNX Runtime; the ``onnx`` package is not needed)."""
+    from google.protobuf.message import DecodeError
+
+    parsed = _onnx_model_subset()()
+    try:
+        parsed.ParseFromString(model)
+    except DecodeError:
+        return ()
+    for node in parsed.graph.node:
+        if node.op_type == "ZipMap":
+            for attribute in node.attribute:
+                if attribute.name == "classlabels_strings":
+                    return tuple(label.decode("utf-8", "replace") for label in attribute.strings)
+    return ()
 
 
 def tflite_interpreter_class() -> Any:
@@ -215,4 +264,4 @@ class TensorflowBackend(Backend):
 
 
 # Model file suffix -> backend, in the order an export folder is searched.
-BACKENDS: dict[str, type[Backend]] = {".onnx": OnnxBackend, ".tflite": TfliteBackend, ".pb": TensorflowBackend}
+BACKENDS: dict[str, Callable[[Path, int], Backend]] = {".onnx": OnnxBackend, ".tflite": TfliteBackend, ".pb": TensorflowBackend}

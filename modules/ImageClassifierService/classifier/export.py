@@ -6,8 +6,13 @@ model and its side files, never assumed: which runtime from the model file (``mo
 (NCHW when dim 1 is 3, NHWC when the last dim is 3), size and dtype from the network; colour order
 and value range from the model's metadata or ``metadata_properties.json`` (no range metadata
 means 0-255; TensorFlow flavours without metadata are BGR 0-255, S1 ones RGB); resize and crop
-from ``metadata_properties.json``; labels from ``labels.txt`` or the ZipMap's embedded labels;
-classification or object detection from the outputs.
+from ``metadata_properties.json``; labels from ``labels.txt`` or the ZipMap's embedded labels
+(in the model's order; a ``labels.txt`` naming other tags is refused); classification or object
+detection from the outputs.
+
+An export is untrusted input: a zip is unpacked within :class:`UnpackLimits` (a zip bomb is
+refused) and no file may lie outside the export folder (absolute names, ``..``, symbolic links
+pointing out; in the zip or in ``cvexport.manifest``).
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import hashlib
 import json
 import logging
 import re
+import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -32,11 +39,30 @@ from classifier.preprocess import InputSpec, Recipe, to_tensor
 logger = logging.getLogger(__name__)
 
 DEFAULT_SIZE_PX = 224
+MAX_INPUT_PX = 4096  # largest network input side accepted (Custom Vision's are 224-512)
 MANIFEST_FILE = "cvexport.manifest"
+MIB = 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
 
 
 class ModelLoadError(RuntimeError):
     """The export cannot be served; the message is one sentence saying what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """Caps on what an export zip may unpack to, so that a zip bomb cannot fill the disk.
+
+    total_bytes: all files together, bytes; file_bytes: any one file, bytes; files: entries.
+    The defaults are far above real exports (a compact export is 3-5 files of 5-50 MB).
+    """
+
+    total_bytes: int = 300 * MIB
+    file_bytes: int = 200 * MIB
+    files: int = 1000
+
+
+DEFAULT_LIMITS = UnpackLimits()
 
 
 class Prediction(NamedTuple):
@@ -116,7 +142,7 @@ class CustomVisionModel:
         if head.kind == "grid":
             found = non_max_suppression(*decode_grid(raw[0], head.layout, len(self.labels)))
         else:
-            found = read_s1(*raw, num_labels=len(self.labels))
+            found = read_s1(raw[0], raw[1], raw[2], num_labels=len(self.labels))
         return [Prediction(self.labels[d.label], d.probability, d.box) for d in found]
 
     def classify(self, image: Image.Image) -> list[Prediction]:
@@ -143,24 +169,103 @@ def _export_root(directory: Path) -> Path:
     return inner[0] if inner else directory
 
 
-def _unpack(path: Path, into: Path) -> Path:
+def _in_export(directory: Path, name: str) -> Path:
+    """``directory / name``, refused (ModelLoadError) when it leaves the export folder: an absolute
+    path, ``..``, or a symbolic link pointing out (a manifest must not serve a model from elsewhere)."""
+    path = directory / name
+    try:
+        inside = path.resolve().is_relative_to(directory.resolve())
+    except (OSError, ValueError):  # a loop of links, a NUL in the name
+        inside = False
+    if not inside:
+        raise ModelLoadError(f"{name[:80]!r} in {directory} points outside the export folder: "
+                             "an export names only its own files; use the files exactly as exported")
+    return path
+
+
+def _check_entries(entries: list[zipfile.ZipInfo], into: Path, limits: UnpackLimits) -> None:
+    """Refuse a zip from its directory, before anything is written (see :func:`unpack_zip`)."""
+    if len(entries) > limits.files:
+        raise ModelLoadError(f"the export zip holds {len(entries)} files, more than {limits.files}: "
+                             "it is not a Custom Vision export")
+    root, declared = into.resolve(), 0
+    for entry in entries:
+        name = entry.filename[:80]
+        if stat.S_ISLNK(entry.external_attr >> 16) or not (root / entry.filename).resolve().is_relative_to(root):
+            raise ModelLoadError(f"the export zip holds {name!r}, a path or link leading outside its folder: "
+                                 "zip the export's own files")
+        if entry.flag_bits & 0x1:
+            raise ModelLoadError(f"the export zip's {name!r} is encrypted: zip the export without a password")
+        declared += entry.file_size
+        _check_size(entry.file_size, declared, limits)
+
+
+def _check_size(file_bytes: int, total_bytes: int, limits: UnpackLimits) -> None:
+    if file_bytes > limits.file_bytes:
+        raise ModelLoadError(f"the export zip holds a file of more than {limits.file_bytes // MIB} MiB unpacked: "
+                             "it is not a Custom Vision export (a zip bomb?)")
+    if total_bytes > limits.total_bytes:
+        raise ModelLoadError(f"the export zip unpacks to more than {limits.total_bytes // MIB} MiB: "
+                             "it is not a Custom Vision export (a zip bomb?)")
+
+
+def unpack_zip(path: Path, into: Path, limits: UnpackLimits = DEFAULT_LIMITS) -> None:
+    """Unpack the export zip at ``path`` into the existing folder ``into``, within ``limits``.
+
+    Entries whose names leave ``into`` (absolute, ``..``: a zip slip), symbolic links and encrypted
+    entries are refused; the entry count and declared sizes are checked before anything is
+    written, and the bytes actually written are counted while unpacking (a zip's sizes may lie).
+    Raises ModelLoadError; what was written by then stays in ``into``, for the caller to remove.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            _check_entries(entries, into, limits)
+            total = 0
+            for entry in entries:
+                target = into / entry.filename
+                if entry.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                size = 0
+                with archive.open(entry) as source, target.open("wb") as out:
+                    while chunk := source.read(CHUNK_BYTES):
+                        size, total = size + len(chunk), total + len(chunk)
+                        _check_size(size, total, limits)
+                        out.write(chunk)
+    except ModelLoadError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+        raise ModelLoadError(f"the export zip cannot be unpacked ({exc.__class__.__name__}: {str(exc)[:120]}): "
+                             "download the export from Custom Vision again") from exc
+
+
+def _unpack(path: Path, into: Path, limits: UnpackLimits) -> Path:
     """The export folder at ``path``, or inside the zip at ``path`` once unpacked into ``into``."""
     if path.is_dir():
         return _export_root(path)
     if path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            archive.extractall(into)
+        unpack_zip(path, into, limits)
         return _export_root(into)
     if path.is_file():
         raise ModelLoadError(f"{path} is not a zip: point MODEL_DIR at the export folder or the export's zip")
     raise ModelLoadError(f"model location {path} does not exist: set MODEL_DIR to the folder (or zip) of your export")
 
 
+def _manifest_name(manifest: dict[str, Any], key: str, default: str) -> str:
+    """The file name ``cvexport.manifest`` gives under ``key`` (``default`` when absent or empty)."""
+    value = manifest.get(key) or default
+    if not isinstance(value, str) or len(value) > 255 or "\0" in value:
+        raise ModelLoadError(f"{MANIFEST_FILE}'s {key} is not a file name: restore the manifest from the original export")
+    return value
+
+
 def _open_backend(directory: Path, manifest: dict[str, Any], threads: int) -> tuple[Path, Backend]:
     """The first model file in the export whose runtime is installed, opened."""
-    named = [directory / str(manifest["ModelFileName"])] if manifest.get("ModelFileName") else []
-    candidates = [p for p in dict.fromkeys(named + [directory / f"model{s}" for s in BACKENDS])
-                  if p.is_file() and p.suffix in BACKENDS]
+    named = [_manifest_name(manifest, "ModelFileName", "")] if manifest.get("ModelFileName") else []
+    candidates = [_in_export(directory, name) for name in dict.fromkeys(named + [f"model{s}" for s in BACKENDS])
+                  if (directory / name).is_file() and Path(name).suffix in BACKENDS]
     if not candidates:
         raise ModelLoadError(f"no model.onnx, model.tflite or model.pb in {directory}: "
                              "put your Custom Vision export (the model file and labels.txt) there")
@@ -176,7 +281,7 @@ def _open_backend(directory: Path, manifest: dict[str, Any], threads: int) -> tu
 
 
 def _load_failure(path: Path, exc: Exception) -> ModelLoadError:
-    text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+    text = (str(exc).replace(str(path), path.name).strip().splitlines() or [exc.__class__.__name__])[0][:200]
     legacy_op = re.search(r"implementation for \w+\(([1-6])\)", str(exc))  # an operator of opset 1-6
     if path.suffix == ".onnx" and ("INVALID_GRAPH" in str(exc) or "opset" in str(exc).lower() or legacy_op):
         return ModelLoadError(f"{path} is a legacy ONNX export that current ONNX Runtime cannot run: "
@@ -187,22 +292,40 @@ def _load_failure(path: Path, exc: Exception) -> ModelLoadError:
 
 def _metadata(backend: Backend, directory: Path, props_file: str) -> dict[str, str]:
     meta = dict(backend.metadata)
-    props = directory / props_file
-    if props.is_file():
-        meta.update({k: str(v) for k, v in _read_json(props).items()})
+    if (directory / props_file).is_file():
+        meta.update({k: str(v) for k, v in _read_json(_in_export(directory, props_file)).items()})
     return meta
 
 
 def _labels(directory: Path, labels_file: str, backend: Backend) -> tuple[str, ...]:
     path = directory / labels_file
     if path.is_file():
-        labels = tuple(line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip())
+        try:
+            text = _in_export(directory, labels_file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"{path} cannot be read as UTF-8 text ({exc.__class__.__name__}): "
+                                 "use the labels.txt exported with the model") from exc
+        labels = tuple(line.strip() for line in text.splitlines() if line.strip())
         if labels:
             return labels
         raise ModelLoadError(f"{path} is empty: it must list one tag per line, as exported")
     if any(o.is_zipmap for o in backend.outputs):
         return ()  # read from the ZipMap at warm-up
     raise ModelLoadError(f"{path} is missing: copy labels.txt from your export next to the model")
+
+
+def _listed(labels: tuple[str, ...], most: int = 6) -> str:
+    """``labels`` for a message: at most ``most`` of them, each cut to 30 characters."""
+    shown = ", ".join(label[:30] for label in labels[:most])
+    return shown + (f" and {len(labels) - most} more" if len(labels) > most else "")
+
+
+def _embedded_labels(backend: Backend, scores: dict[Any, Any]) -> tuple[str, ...]:
+    """The ZipMap's labels in the model's declared order; the warm-up answer's keys (which ONNX
+    Runtime sorts) when the declared ones cannot be read."""
+    keys = tuple(str(k) for k in scores)
+    declared = backend.embedded_labels
+    return declared if sorted(declared) == sorted(keys) else keys
 
 
 def _bare(name: str) -> str:
@@ -233,18 +356,26 @@ def _head(backend: Backend, labels: tuple[str, ...]) -> _Head:
     raise ModelLoadError("the model has no probability output (a float tensor or a ZipMap): is it a Custom Vision export?")
 
 
-def _input_spec(first: TensorInfo, meta: dict[str, str]) -> InputSpec:
+def _input_spec(inputs: list[TensorInfo], meta: dict[str, str]) -> InputSpec:
+    if not inputs:
+        raise ModelLoadError("the model has no input: is this a Custom Vision image export?")
+    first = inputs[0]
     shape = list(first.shape)
     if len(shape) != 4:
         raise ModelLoadError(f"input {first.name!r} has shape {shape}, not an image batch: is this a Custom Vision image export?")
+    layout: Literal["NCHW", "NHWC"]
     if shape[1] == 3:
         layout, dims = "NCHW", shape[2:4]
     elif shape[3] == 3:
         layout, dims = "NHWC", shape[1:3]
     else:
         raise ModelLoadError(f"input {first.name!r} with shape {shape} has no 3-channel axis: is this a Custom Vision image export?")
-    fallback = int(meta.get("CustomVision.Preprocess.TargetHeight", DEFAULT_SIZE_PX))
+    target = meta.get("CustomVision.Preprocess.TargetHeight", "")
+    fallback = int(target) if target.isdigit() else DEFAULT_SIZE_PX
     height, width = (d if d else fallback for d in dims)
+    if not (0 < height <= MAX_INPUT_PX and 0 < width <= MAX_INPUT_PX):
+        raise ModelLoadError(f"input {first.name!r} of {width}x{height} px is over {MAX_INPUT_PX} px a side: "
+                             "is this a Custom Vision image export?")
     dtype = np.float16 if first.dtype == np.float16 else np.float32
     return InputSpec(name=first.name, layout=layout, height=height, width=width, dtype=dtype)
 
@@ -254,7 +385,7 @@ def _recipe(meta: dict[str, str], backend: Backend, head: _Head) -> Recipe:
     # ONNX exports carry their colour order in metadata (none: BGR); TensorFlow flavours carry
     # none, and are BGR, except S1 models, which take RGB.
     default = "Rgb8" if s1 and backend.runtime != "ONNX Runtime" else "Bgr8"
-    colour = "RGB" if meta.get("Image.BitmapPixelFormat", default).lower().startswith("rgb") else "BGR"
+    colour: Literal["BGR", "RGB"] = "RGB" if meta.get("Image.BitmapPixelFormat", default).lower().startswith("rgb") else "BGR"
     scale = 1.0 / 255.0 if meta.get("Image.NominalPixelRange", "") == "Normalized_0_1" else 1.0
     method = meta.get("CustomVision.Preprocess.ResizeMethod", "").lower()
     stretch = method == "stretch" or (not method and head.kind in ("grid", "s1"))  # detectors see the whole image
@@ -273,25 +404,27 @@ def _flavour(backend: Backend, manifest: dict[str, Any], head: _Head, spec: Inpu
     return "ONNXFloat16" if spec.dtype == np.float16 else f"ONNX ({backend.producer})"
 
 
-def load(location: str | Path, threads: int = 0) -> CustomVisionModel:
+def load(location: str | Path, threads: int = 0, limits: UnpackLimits = DEFAULT_LIMITS) -> CustomVisionModel:
     """Load and warm up the export at ``location`` (a folder or a zip).
 
-    threads: inference threads per call, 0 for the runtime's default (one per core).
+    threads: inference threads per call, 0 for the runtime's default (one per core); limits:
+    caps on unpacking a zip (see :func:`unpack_zip`).
     Raises ModelLoadError, with one sentence saying what is wrong and what to do.
     """
-    # A zip is unpacked for the runtime to read, then removed: every runtime holds the model in
-    # memory once loaded, and a restarting container would otherwise keep a copy per start.
+    # A zip is unpacked for the runtime to read, then removed, loaded or not: every runtime holds
+    # the model in memory once loaded, and a restarting container would otherwise keep a copy per start.
     with tempfile.TemporaryDirectory(prefix="cvexport-") as unpacked:
-        return _load(location, _unpack(Path(location), Path(unpacked)), threads)
+        return _load(location, _unpack(Path(location), Path(unpacked), limits), threads)
 
 
 def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionModel:
-    manifest = _read_json(directory / MANIFEST_FILE) if (directory / MANIFEST_FILE).is_file() else {}
+    manifest = _read_json(_in_export(directory, MANIFEST_FILE)) if (directory / MANIFEST_FILE).is_file() else {}
     model_path, backend = _open_backend(directory, manifest, threads)
-    meta = _metadata(backend, directory, str(manifest.get("MetadataPropsFileName") or "metadata_properties.json"))
-    labels = _labels(directory, str(manifest.get("LabelFileName") or "labels.txt"), backend)
+    meta = _metadata(backend, directory, _manifest_name(manifest, "MetadataPropsFileName", "metadata_properties.json"))
+    labels_file = _manifest_name(manifest, "LabelFileName", "labels.txt")
+    labels = _labels(directory, labels_file, backend)
     head = _head(backend, labels)
-    spec = _input_spec(backend.inputs[0], meta)
+    spec = _input_spec(backend.inputs, meta)
     recipe = _recipe(meta, backend, head)
     warm = np.zeros((1, 3, spec.height, spec.width) if spec.layout == "NCHW" else (1, spec.height, spec.width, 3), spec.dtype)
     try:
@@ -299,7 +432,11 @@ def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionMo
     except Exception as exc:  # noqa: BLE001 - a runtime failing on a well-formed input is a broken export
         raise _load_failure(model_path, exc) from exc
     if head.kind == "zipmap":
-        labels = labels or tuple(raw[0][0].keys())
+        embedded = _embedded_labels(backend, raw[0][0])
+        if labels and sorted(labels) != sorted(embedded):  # every answer would fail on a tag the model lacks
+            raise ModelLoadError(f"{labels_file} lists {_listed(labels)} but the model's own labels are {_listed(embedded)}: "
+                                 f"use the {labels_file} exported with this model, or remove it to use the model's own")
+        labels = labels or embedded
     elif head.kind == "scores" and np.asarray(raw[0]).reshape(-1).size != len(labels):
         raise ModelLoadError(
             f"labels.txt lists {len(labels)} tags but the model scores {np.asarray(raw[0]).reshape(-1).size}: "

@@ -9,8 +9,9 @@ downloads the export (a Custom Vision export zip, or a single model file), verif
 loads it beside the running model, checks that it predicts on a probe image, then swaps. Reported
 properties: ``model`` (the active model, see ``ModelInfo.reported``) and ``modelUpdate`` (the
 outcome of the last update: ``status`` downloading|loading|applied|failed, ``url``, ``sha256``,
-``reason``, ``at``). A failed update leaves the previous model answering; one that failed on
-the network or a server error is retried with backoff.
+``reason``, ``at``; a password or SAS signature in the URL masked). A failed update leaves the
+previous model answering, and nothing of it in the cache folder; one that failed on the network
+or a server error is retried with backoff.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from typing import Any
 from PIL import Image
 
 from classifier.backends import BACKENDS
-from classifier.export import CustomVisionModel, ModelLoadError, load
+from classifier.export import DEFAULT_LIMITS, CustomVisionModel, ModelLoadError, UnpackLimits, load, unpack_zip
 from classifier.fetch import FetchError, fetch
 from edgekit.inbox import Inbox
+from edgekit.redact import redact, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def check_predicts(model: CustomVisionModel) -> None:
     try:
         predictions = model.classify(probe_image())
     except Exception as exc:  # noqa: BLE001 - any failure of a new model on the probe is a refusal
-        raise UpdateError(f"the new model fails on a probe image ({exc.__class__.__name__}: {exc})") from exc
+        raise UpdateError(f"the new model fails on a probe image ({exc.__class__.__name__}: {str(exc)[:200]})") from exc
     if model.info.task == "classification" and len(predictions) != len(model.labels):
         raise UpdateError(f"the new model gave {len(predictions)} scores for {len(model.labels)} tags on a probe image")
     for p in predictions:
@@ -101,15 +103,17 @@ class ModelUpdater:
 
     slot: where the model is swapped in; report(patch): reported-properties sink;
     fallback: where the model comes from when ``modelUrl`` is cleared (MODEL_DIR or the bundled
-    model); cache_dir: downloads live here, one folder per SHA-256; threads: inference threads;
-    timeout_s: per-network-operation timeout in s; max_bytes: download cap; retry_s: first
-    delay before retrying an update that failed on the network or a server error (doubling up to
-    ``MAX_RETRY_S``).
+    model); cache_dir: downloads live here, one folder per SHA-256, only the serving one kept;
+    threads: inference threads; timeout_s: per-network-operation timeout in s; max_bytes: download
+    cap in bytes; limits: caps on unpacking an export zip; retry_s: first delay before retrying an
+    update that failed on the network or a server error (doubling up to ``MAX_RETRY_S``).
+    Any exception of an update is logged and reported as ``failed``; the previous model keeps answering.
     """
 
     def __init__(self, slot: ModelSlot, report: Callable[[dict[str, Any]], None], fallback: str | Path,
                  cache_dir: Path | None = None, threads: int = 0, timeout_s: float = 30.0,
-                 max_bytes: int = 500 * 1024 * 1024, retry_s: float = 30.0) -> None:
+                 max_bytes: int = DEFAULT_LIMITS.total_bytes, limits: UnpackLimits = DEFAULT_LIMITS,
+                 retry_s: float = 30.0) -> None:
         self.slot = slot
         self._report = report
         self._fallback = str(fallback)
@@ -117,8 +121,10 @@ class ModelUpdater:
         self._threads = threads
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
+        self._limits = limits
         self._retry_s = retry_s
         self._active: tuple[str, str] = ("", "")
+        self._serving: Path | None = None  # the cache folder of the model serving, None for the fallback
         self._delay: float | None = None  # the last retry delay of the failing request
         self._retry: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -153,16 +159,20 @@ class ModelUpdater:
         try:
             self._apply(*wanted)
         except Exception as exc:  # noqa: BLE001 - the updater must outlive any one failed update
-            logger.exception("model update failed unexpectedly")
-            self._status("failed", wanted[0], wanted[1], f"unexpected error: {exc.__class__.__name__}: {exc}")
+            logger.exception("model update from %s failed unexpectedly", redact_url(wanted[0]))
+            self._status("failed", wanted[0], wanted[1], f"unexpected error: {exc.__class__.__name__}: {str(exc)[:200]}")
             self._active = wanted
+        finally:
+            self._prune()
 
     def _status(self, status: str, url: str, sha256: str = "", reason: str = "") -> None:
-        self.last = {"status": status, "url": url, "sha256": sha256, "reason": reason,
+        """Report the outcome, credentials in ``url`` and ``reason`` masked."""
+        self.last = {"status": status, "url": redact_url(url), "sha256": sha256, "reason": redact(reason),
                      "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         self._report({"modelUpdate": dict(self.last)})
 
     def _apply(self, url: str, sha256: str) -> None:
+        location: str | Path
         try:
             if url:
                 self._status("downloading", url, sha256)
@@ -171,7 +181,7 @@ class ModelUpdater:
                 location, digest = self._fallback, ""
             self._status("loading", url, digest)
             try:
-                model = load(location, threads=self._threads)
+                model = load(location, threads=self._threads, limits=self._limits)
             except ModelLoadError as exc:
                 raise UpdateError(str(exc)) from exc
             check_predicts(model)
@@ -187,25 +197,30 @@ class ModelUpdater:
                 reason += f"; retrying in {delay:g} s"
             else:  # not retried until the desired properties change
                 self._active, self._delay = (url, sha256), None
-            logger.error("model update from %s failed, the previous model keeps answering: %s", url or self._fallback, reason)
+            logger.error("model update from %s failed, the previous model keeps answering: %s",
+                         redact_url(url) or self._fallback, redact(reason))
             self._status("failed", url, sha256, reason)
             return
         self._delay = None
         old = self.slot.swap(model)
-        self._active = (url, sha256)
+        self._active, self._serving = (url, sha256), Path(location) if url else None
         logger.info("model updated: now serving %s (%s), replacing %s", model.info.source, model.info.flavour,
                     old.info.source if old else "nothing")
         self._report({"model": model.info.reported()})
         self._status("applied", url, model.info.sha256)
-        self._prune(keep=Path(location) if url else None)
 
-    def _prune(self, keep: Path | None) -> None:
-        """Remove downloaded exports other than the one now serving (a device's disk is small)."""
+    def _prune(self) -> None:
+        """Remove everything in the cache but the export now serving: the other downloads, and
+        what a failed update unpacked (a device's disk is small)."""
         if not self.cache_dir.is_dir():
             return
         for entry in self.cache_dir.iterdir():
-            if entry.is_dir() and entry != keep:
+            if entry == self._serving:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
     def _download(self, url: str, sha256: str) -> tuple[Path, str]:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -236,16 +251,19 @@ class ModelUpdater:
         staging = Path(tempfile.mkdtemp(prefix="unpack-", dir=self.cache_dir))
         try:
             if zipfile.is_zipfile(download):
-                with zipfile.ZipFile(download) as archive:
-                    archive.extractall(staging)
+                unpack_zip(download, staging, self._limits)
             else:
-                name = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-                if not name.endswith(tuple(BACKENDS)):
+                name = url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+                suffixes = [s for s in BACKENDS if name.endswith(s)]
+                if not suffixes:
                     raise UpdateError("modelUrl is neither an export zip nor a .onnx, .tflite or .pb model file")
-                shutil.copy(download, staging / name)
+                shutil.copy(download, staging / f"model{suffixes[0]}")  # the name the loader looks for
             staging.rename(target)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise UpdateError(f"the download could not be unpacked ({exc}): is modelUrl a Custom Vision export zip?") from exc
+        except ModelLoadError as exc:
+            raise UpdateError(str(exc)) from exc
+        except OSError as exc:
+            raise UpdateError(f"the download could not be unpacked ({exc.__class__.__name__}): "
+                              "is there room in the cache folder?") from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return target
