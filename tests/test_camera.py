@@ -7,14 +7,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from capture.pipeline import encode_jpeg
 from capture.gate import SceneGate
 from capture.images import list_images
 from capture.policy import SendPolicy, top_prediction
-from capture.source import FrameReader, LatestFrame, describe, is_file, kind, open_target
-from conftest import FIXTURES
+from capture.source import FrameReader, LatestFrame, SourceError, capture_of, describe, is_file, kind, open_target
+from conftest import FIXTURES, wait_for
 from edgekit.messages import Prediction
+from edgekit.workers import worker_errors
 
 
 def _clip(path: Path, frames: int, fps: float = 20.0) -> Path:
@@ -30,6 +32,7 @@ def test_video_path_forms() -> None:
     assert is_file("clip.mp4") and not is_file("0") and not is_file("/dev/video1") and not is_file("rtsp://cam/stream")
     assert describe("rtsp://admin:secret@10.0.0.5:554/live") == "rtsp://admin:***@10.0.0.5:554/live"
     assert describe("http://cam.local/stream") == "http://cam.local/stream"
+    assert describe("http://cam.local/stream?token=abc123") == "http://cam.local/stream?token=***"
 
 
 def test_file_played_once_reaches_its_end_at_its_own_frame_rate(tmp_path: Path) -> None:
@@ -160,3 +163,44 @@ def test_frames_nobody_wants_are_grabbed_but_not_decoded(tmp_path: Path) -> None
     assert latest.read >= 80  # every frame grabbed, none left to go stale
     assert latest.decoded <= len(taken) + 3  # but only the sampled ones decoded
     assert latest.dropped == latest.read - len(taken) - (1 if latest.take(0) else 0)
+
+
+def test_names_the_filesystem_or_opencv_refuse_are_source_errors_not_crashes(tmp_path: Path) -> None:
+    """A 300-character file name crashed the reader (OSError: File name too long); a lone surrogate crashes OpenCV itself."""
+    long_name = str(tmp_path / ("a" * 300 + ".mp4"))
+    for path in (long_name, str(tmp_path / ("b" * 300)), "clip\0.mp4", "\ud800.mp4", "99999999999999999999", "²"):
+        assert kind(path) in ("file", "camera", "images")  # never raises
+        with pytest.raises(SourceError):
+            capture_of(path)
+    assert kind("²") == "file" and open_target("²") == "²"  # a Unicode digit is not a camera index
+    errors_before = worker_errors().get("frame-reader", 0)
+    reader = FrameReader(long_name, loop=False, latest=LatestFrame())
+    reader.start()
+    wait_for(lambda: "File name too long" in reader.error)
+    assert reader.is_alive() and not reader.ended.is_set()
+    assert reader.error.startswith("video file ") and "(3" in reader.error and len(reader.error) < 160  # cut, with its length
+    assert worker_errors().get("frame-reader", 0) == errors_before  # an expected failure, not a bug
+    reader.close()
+    assert not reader.is_alive()
+
+
+def test_a_reader_that_raises_is_restarted_and_counted(tmp_path: Path) -> None:
+    """An exception on the reader thread (here from the live view's observer) is counted, and reading goes on."""
+    latest = LatestFrame()
+    seen: list[int] = []
+
+    def observer(frame) -> None:
+        seen.append(frame.number)
+        if len(seen) == 1:
+            raise RuntimeError("the observer failed once")
+
+    latest.observer = observer
+    before = worker_errors().get("frame-reader", 0)
+    reader = FrameReader(str(_clip(tmp_path / "c.mp4", 5, fps=50)), loop=True, latest=latest)
+    reader.start()
+    try:
+        wait_for(lambda: worker_errors().get("frame-reader", 0) == before + 1, 5)
+        wait_for(lambda: latest.take(0.5) is not None and len(seen) >= 2, 10)  # restarted after backoff, frames again
+        assert reader.is_alive() and reader.error == ""
+    finally:
+        reader.close()

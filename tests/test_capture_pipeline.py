@@ -176,3 +176,33 @@ def test_sigterm_stops_the_module_within_seconds_even_while_waiting(tmp_path: Pa
         if process.poll() is None:
             process.kill()
         bus.close()
+
+
+def test_a_source_that_cannot_be_opened_is_reported_and_the_next_good_one_taken(
+        tmp_path: Path, classifier: ClassifierServer, harness_factory) -> None:
+    """A 300-character videoPath passed validation and crash-looped the module; now it is a reported source error."""
+    apples = _folder(tmp_path, "apple1")
+    bananas = tmp_path / "bananas"
+    bananas.mkdir()
+    shutil.copy(IMAGES / "banana1.jpg", bananas / "b.jpg")
+    harness = harness_factory({"VIDEO_PATH": str(apples), "LOOP_VIDEO": "true", "SLIDESHOW_INTERVAL_S": "0.3",
+                               "FRAME_RATE": "5", "IMAGE_PROCESSING_ENDPOINT": classifier.url})
+    wait_for(lambda: harness.tags() == ["Apple"], 20)
+    long_name = str(tmp_path / ("a" * 300 + ".mp4"))
+    harness.bus.patch_desired("CameraCapture", {"videoPath": long_name, "frameRate": 5e-324})
+    capture = wait_for(lambda: "File name too long" in (c := harness.reported("capture")).get("sourceError", "") and c, 10)
+    assert harness.reported("desiredStatus")["status"] == "applied"  # valid, and now it is also honest
+    assert capture["sourceKind"] == "file" and len(capture["sourceError"]) < 160
+    assert harness.thread.is_alive()
+
+    secret = "rtsp://admin:hunter2@127.0.0.1:1/live"
+    harness.bus.patch_desired("CameraCapture", {"videoPath": secret})
+    capture = wait_for(lambda: (c := harness.reported("capture")).get("source", "").startswith("rtsp") and c.get("sourceError") and c, 20)
+    reported = str(harness.bus.reported["CameraCapture"])
+    assert "hunter2" not in reported and "rtsp://admin:***@127.0.0.1:1/live" in capture["sourceError"]
+
+    # The next good source, at a normal rate again: taken at once (a tiny frameRate meant a wait of years before).
+    harness.bus.patch_desired("CameraCapture", {"videoPath": str(bananas), "frameRate": 5})
+    wait_for(lambda: harness.tags()[-1:] == ["Banana"], 20)
+    wait_for(lambda: harness.reported("capture").get("sourceError") == "", 10)
+    assert harness.thread.is_alive()

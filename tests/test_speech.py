@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import wave
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,7 +52,7 @@ def test_cache_survives_a_restart(tmp_path: Path) -> None:
     cached = next((tmp_path / "cache").glob("*.wav"))
     cached.write_bytes(cached.read_bytes())  # unchanged content, new mtime
     again = Speaker(settings)
-    again.engines = [e for e in again.engines if e.name == "espeak-ng"]
+    again.configure(settings, [e for e in again.engines if e.name == "espeak-ng"])
     stamp = cached.stat().st_mtime_ns
     assert again.say("Lemon") is not None
     assert cached.stat().st_mtime_ns == stamp  # read from the cache, not re-synthesised
@@ -90,6 +91,42 @@ def test_rest_engine_posts_ssml_and_falls_back_when_unreachable(tmp_path: Path) 
     with pytest.raises(SynthesisError, match="Azure Speech REST"):
         engine.synthesize("Apple")
     speaker = Speaker(SpeechSettings(audio_output_dir=str(tmp_path), synthesis_timeout_s=5))
-    speaker.engines = [engine, *speaker.engines]
+    speaker.configure(speaker.settings, [engine, *speaker.engines])
     written = speaker.say("Apple")
     assert written is not None and _seconds(written) > 0.3
+
+
+class _HeldEspeak(EspeakEngine):
+    """espeak-ng that signals when a phrase starts and finishes it only once ``release`` is set."""
+
+    def __init__(self, voice: str) -> None:
+        super().__init__(voice, 30)
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def synthesize(self, text: str) -> bytes:
+        self.started.set()
+        assert self.release.wait(30)
+        return super().synthesize(text)
+
+
+def test_configure_never_waits_for_the_phrase_in_progress(tmp_path: Path) -> None:
+    """A twin patch used to block ~40 s behind a phrase; now it swaps the settings for the next phrase at once."""
+    old = SpeechSettings(audio_output_dir=str(tmp_path), phrase="{tagName} is here")
+    held = _HeldEspeak("en-us")
+    speaker = Speaker(old, [held])
+    events: list[str] = []
+    speaking = threading.Thread(target=lambda: (speaker.consume(classification("Apple")), events.append("phrase done")))
+    speaking.start()
+    assert held.started.wait(10)  # the phrase is being spoken and cannot finish yet
+    new = SpeechSettings(audio_output_dir=str(tmp_path), phrase="now {tagName}", espeak_voice="en-gb")
+    configuring = threading.Thread(target=lambda: (speaker.configure(new), events.append("configured")))
+    configuring.start()
+    configuring.join(10)
+    events.append("released")
+    held.release.set()
+    speaking.join(30)
+    assert events == ["configured", "released", "phrase done"]
+    assert [e.voice for e in speaker.engines] == ["en-gb"] and speaker.settings.phrase == "now {tagName}"
+    speaker.consume(classification("Banana"))
+    assert sorted(p.name for p in tmp_path.glob("*.wav")) == ["0001-Apple_is_here.wav", "0002-now_Banana.wav"]

@@ -1,6 +1,7 @@
 """CameraCapture: reads frames from VIDEO_PATH, has them classified, sends tag changes on its output.
 
-Wiring root: settings (env < module twin) -> capture pipeline, until SIGTERM.
+Wiring root: settings (env < module twin) -> capture pipeline, until SIGTERM. Worker failures are
+counted and reported as ``workerErrors`` (thread name -> count).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from capture.settings import CaptureSettings
 from edgekit.hub import Hub
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
+from edgekit.workers import add_error_listener, install_excepthook, worker_errors
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
+    install_excepthook()
     store = SettingsStore(CaptureSettings, os.environ, hub)
     store.start()
+    add_error_listener(lambda counts: store.report(workerErrors=counts))
+    store.report(workerErrors=worker_errors())
     CapturePipeline(store, hub, stop).run()
     return 0
 

@@ -1,7 +1,8 @@
 """SenseHatDisplay: shows the tag of each classification message on the 8x8 LED matrix.
 
 Wiring root: settings (env < module twin) -> matrix backend (Sense HAT on a Pi, the sense-emu
-virtual matrix elsewhere) -> display worker fed by the input, until SIGTERM.
+virtual matrix elsewhere) -> display worker fed by the input, until SIGTERM. Worker failures are
+counted and reported as ``workerErrors`` (thread name -> count).
 """
 
 from __future__ import annotations
@@ -18,27 +19,30 @@ from edgekit.hub import Hub
 from edgekit.messages import classification_inbox
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
+from edgekit.workers import add_error_listener, counted, install_excepthook, worker_errors
 
 logger = logging.getLogger("SenseHatDisplay")
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
+    install_excepthook()
     store = SettingsStore(DisplaySettings, os.environ, hub)
     store.start()
+    add_error_listener(lambda counts: store.report(workerErrors=counts))
     try:
         backend, matrix = open_matrix(store.current.backend)
     except MatrixUnavailableError as exc:
         logger.error("no LED matrix: %s; set BACKEND=emulator (or auto) to use the virtual one", exc)
-        store.report(display={"backend": "", "error": str(exc)})
+        store.report(display={"backend": "", "error": str(exc)}, workerErrors=worker_errors())
         stop.wait()
         return 0
     try:
         display = Display(matrix, store.current)
         store.add_listener(lambda _old, new: display.apply_settings(new))
-        store.report(display={"backend": backend, "error": ""})
+        store.report(display={"backend": backend, "error": ""}, workerErrors=worker_errors())
         logger.info("showing tags on the %s matrix", backend)
-        inbox = classification_inbox(hub, lambda c: display.show(c.tagName), 1, "display")
+        inbox = classification_inbox(hub, counted("display", lambda c: display.show(c.tagName)), 1, "display")
         stop.wait()
         inbox.close()
         return 0

@@ -1,7 +1,8 @@
 """TextToSpeech: speaks the tag of each classification message that changes the tag.
 
 Wiring root: settings (env < module twin) -> speaker (Azure Speech or espeak-ng, sound device or
-WAV files) behind an inbox worker so speaking never blocks the transport, until SIGTERM.
+WAV files) behind an inbox worker so speaking never blocks the transport, until SIGTERM. Worker
+failures are counted and reported as ``workerErrors`` (thread name -> count).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from edgekit.hub import Hub
 from edgekit.messages import classification_inbox
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
+from edgekit.workers import add_error_listener, counted, install_excepthook, worker_errors
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
 
@@ -22,12 +24,14 @@ QUEUE_CAPACITY = 8
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
+    install_excepthook()
     store = SettingsStore(SpeechSettings, os.environ, hub)
     store.start()
     speaker = Speaker(store.current)
-    store.add_listener(lambda _old, new: speaker.configure(new))
-    store.report(speech={"engines": ",".join(e.name for e in speaker.engines)})
-    inbox = classification_inbox(hub, speaker.consume, QUEUE_CAPACITY, "speaker")
+    store.add_listener(lambda _old, new: speaker.configure(new))  # applies to the next phrase, never waits for one
+    add_error_listener(lambda counts: store.report(workerErrors=counts))
+    store.report(speech={"engines": ",".join(e.name for e in speaker.engines)}, workerErrors=worker_errors())
+    inbox = classification_inbox(hub, counted("speaker", speaker.consume), QUEUE_CAPACITY, "speaker")
     stop.wait()
     inbox.close()
     return 0

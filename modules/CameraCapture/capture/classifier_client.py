@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -11,6 +12,7 @@ import urllib3
 from pydantic import TypeAdapter, ValidationError
 
 from edgekit.messages import Prediction
+from edgekit.redact import redact
 from edgekit.runtime import backoff
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ class ClassifierClient:
     def __init__(self, endpoint: str, timeout_s: float) -> None:
         self.endpoint = endpoint
         self.timeout_s = timeout_s
+        shown = redact(endpoint)
+        self._shown = shown if len(shown) <= 80 else f"{shown[:77]}... ({len(shown)} characters)"
         # urllib3 directly: half the per-request CPU of requests, which matters at tens of frames a second.
         self._http = urllib3.PoolManager(maxsize=1, retries=False)
 
@@ -36,29 +40,30 @@ class ClassifierClient:
         try:
             reply = self._http.request("POST", self.endpoint, body=jpeg, timeout=self.timeout_s,
                                        headers={"Content-Type": "application/octet-stream"})
-        except urllib3.exceptions.HTTPError as exc:
-            raise ClassifierError(f"{self.endpoint} unreachable: {exc.__class__.__name__}") from exc
+        except (urllib3.exceptions.HTTPError, ValueError) as exc:  # ValueError: a URL that cannot be encoded
+            raise ClassifierError(f"{self._shown} unreachable: {exc.__class__.__name__}") from exc
         if reply.status != 200:
-            raise ClassifierError(f"{self.endpoint} answered HTTP {reply.status}: {reply.data[:200].decode(errors='replace')}")
+            raise ClassifierError(f"{self._shown} answered HTTP {reply.status}: {reply.data[:200].decode(errors='replace')}")
         try:
             return _PREDICTIONS.validate_python(reply.json().get("predictions"))
         except (ValueError, AttributeError, ValidationError) as exc:
-            raise ClassifierError(f"{self.endpoint} answered without Custom Vision predictions: {exc}") from exc
+            raise ClassifierError(f"{self._shown} answered without Custom Vision predictions: {exc}") from exc
 
-    def wait_until_ready(self, stop: threading.Event) -> bool:
-        """Block until the classifier classifies a probe image; False if ``stop`` was set first."""
+    def wait_until_ready(self, stop: threading.Event, wanted: Callable[[], bool] = lambda: True) -> bool:
+        """Block until the classifier classifies a probe image; False if ``stop`` was set or ``wanted()``
+        turned False first (the endpoint was changed meanwhile)."""
         ok, probe = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))
         assert ok
         last = ""
         for delay in backoff(initial_s=0.5, maximum_s=10.0):
             try:
                 self.classify(probe.tobytes())
-                logger.info("classifier at %s is ready", self.endpoint)
+                logger.info("classifier at %s is ready", self._shown)
                 return True
             except ClassifierError as exc:
                 if str(exc) != last:
                     logger.info("waiting for the classifier: %s", exc)
                     last = str(exc)
-            if stop.wait(delay):
+            if stop.wait(delay) or not wanted():
                 return False
         return False

@@ -2,7 +2,8 @@
 
 Served by waitress on ``live_view_port`` while ``show_video`` is on: ``/`` (the page),
 ``/stream.mjpg`` (multipart JPEG, about 5 frames a second, at most 640 px wide) and ``/status``
-(JSON: current tag and probability, recent tags, counters). Frames are annotated only while
+(JSON: current tag and probability, recent tags, counters, and why the source cannot be read, if it
+cannot; credentials in the source are masked). Frames are annotated only while
 someone is watching, so the view costs nothing when unused.
 """
 
@@ -54,7 +55,8 @@ async function refresh() {
     document.getElementById("history").innerHTML = s.history.map(
       h => `<li>${h.time.substring(11, 19)} ${h.tagName ?? "(no tag)"}${h.tagName ? " " + (100 * h.probability).toFixed(0) + " %" : ""}</li>`).join("");
     document.getElementById("counters").textContent =
-      `source ${s.source}: ${s.counters.framesRead} frames read, ${s.counters.framesClassified} classified, ${s.counters.messagesSent} messages sent`;
+      `source ${s.source}: ${s.counters.framesRead} frames read, ${s.counters.framesClassified} classified, ${s.counters.messagesSent} messages sent` +
+      (s.sourceError ? ` (${s.sourceError})` : "");
   } catch (e) { document.getElementById("tag").textContent = "camera module not answering"; }
 }
 refresh(); setInterval(refresh, 1000);

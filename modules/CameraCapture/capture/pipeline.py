@@ -1,8 +1,10 @@
 """The capture loop: newest frame -> scene gate -> JPEG -> classifier -> send policy -> output.
 
-Runs for months: every setting is read afresh each cycle (the module twin can change any of them),
-the source and the live view are restarted when their settings change, a failing classifier is
-retried with backoff while capture goes on, and rates and counters go to reported properties.
+Runs for months: every setting is read afresh each cycle, at least once a second (the module twin
+can change any of them), the source and the live view are restarted when their settings change, a
+failing classifier, source or live-view port is retried with backoff while the rest goes on, an
+unexpected exception restarts the loop (edgekit.workers), and rates, counters and what is failing
+go to reported properties.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
+from functools import partial
 from typing import Any
 
 import cv2
@@ -27,10 +30,18 @@ from edgekit.hub import Hub, HubSendError
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification, Prediction
 from edgekit.runtime import backoff
 from edgekit.settings import SettingsStore
+from edgekit.workers import run_supervised
 
 logger = logging.getLogger(__name__)
 
 PREPARE_POLL_S = 0.005  # while a request is in flight, how often to look for the frame to send next, s
+SETTINGS_POLL_S = 1.0  # longest wait before the settings are read again, s
+MAX_PERIOD_S = 86400.0  # longest time between samples, s (a tiny frameRate is a day, not an overflow)
+
+
+def period_s(frame_rate: float) -> float:
+    """Seconds between samples at ``frame_rate`` (frames per s, > 0), at most a day."""
+    return min(MAX_PERIOD_S, 1.0 / frame_rate)
 
 
 def encode_jpeg(image: np.ndarray, width: int, quality: int) -> bytes:
@@ -65,6 +76,10 @@ class CapturePipeline:
         self._read_before = 0  # frames read by earlier readers (the source was changed)
         self._rate_mark = (time.monotonic(), 0, 0)
         self._reported_at = time.monotonic()
+        self._reported_errors = ("", "")  # (sourceError, liveViewError) last reported
+        self.live_view_error = ""
+        self._live_retry: tuple[int, float] | None = None  # (port, monotonic time) of the next bind attempt
+        self._live_delays = backoff(initial_s=1.0, maximum_s=60.0)
 
     # --- the parts that follow the settings -------------------------------------------------
     def _start_reader(self, settings: CaptureSettings) -> None:
@@ -87,14 +102,33 @@ class CapturePipeline:
             self.live.close()
             self.live = None
             self.latest.observer = self.latest.observer_wants = None
+        self.live_view_error = ""
         if wanted is not None:
+            retry = self._live_retry
+            if retry is not None and retry[0] == wanted and time.monotonic() < retry[1]:
+                return
             try:
                 self.live = LiveView(wanted, self.status)
             except OSError as exc:
-                logger.error("live view cannot listen on port %d: %s", wanted, exc)
+                delay = next(self._live_delays) if retry is not None and retry[0] == wanted else 1.0
+                self._live_retry = (wanted, time.monotonic() + delay)
+                self.live_view_error = f"cannot listen on port {wanted}: {exc.strerror or exc}"
+                logger.error("live view %s; retrying in %.0f s", self.live_view_error, delay)
                 return
+            self._live_retry, self._live_delays = None, backoff(initial_s=1.0, maximum_s=60.0)
             self.live.start()
             self.latest.observer, self.latest.observer_wants = self.live.offer, self.live.wants
+
+    def _is_current(self, client: ClassifierClient) -> bool:
+        settings = self.store.current
+        return (client.endpoint, client.timeout_s) == (settings.image_processing_endpoint, settings.classifier_timeout_s)
+
+    def _client(self, client: ClassifierClient | None) -> ClassifierClient:
+        """``client`` while it matches the current endpoint and timeout, else a new one for them."""
+        if client is not None and self._is_current(client):
+            return client
+        settings = self.store.current
+        return ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
 
     def _source_changed(self, settings: CaptureSettings) -> bool:
         reader = self._reader
@@ -104,13 +138,14 @@ class CapturePipeline:
     # --- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
         """Wait for the classifier, then capture until ``stop`` is set."""
-        settings = self.store.current
-        client = ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
-        self._follow_live_view(settings)
+        self._follow_live_view(self.store.current)
         try:
-            if not client.wait_until_ready(self.stop):
-                return
-            self._loop(client)
+            client = self._client(None)
+            while not client.wait_until_ready(self.stop, partial(self._is_current, client)):
+                if self.stop.is_set():
+                    return
+                client = self._client(client)
+            run_supervised(lambda: self._loop(client), "capture-loop", self.stop)
         finally:
             if self._reader is not None:
                 self._reader.close()
@@ -131,6 +166,7 @@ class CapturePipeline:
         next_due = time.monotonic()
         errors = backoff(initial_s=0.5, maximum_s=30.0)
         idle_logged = False
+        rate = self.store.current.frame_rate
         try:
             while not self.stop.is_set():
                 settings = self.store.current
@@ -138,16 +174,22 @@ class CapturePipeline:
                     self._start_reader(settings)
                     idle_logged = False
                 self._follow_live_view(settings)
-                if (settings.image_processing_endpoint, settings.classifier_timeout_s) != (client.endpoint, client.timeout_s):
-                    client = ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
-                if time.monotonic() - self._reported_at >= settings.report_interval_s:
+                client = self._client(client)
+                if (time.monotonic() - self._reported_at >= settings.report_interval_s
+                        or self._errors() != self._reported_errors):
                     self._report()
+                period = period_s(settings.frame_rate)
+                if settings.frame_rate != rate:  # a new rate applies at once, not after the old period
+                    rate, next_due = settings.frame_rate, min(next_due, time.monotonic() + period)
                 prepared: tuple[Frame, bytes] | None = None
                 if in_flight is None:
-                    if self.stop.wait(max(0.0, next_due - time.monotonic())):
-                        break
-                    next_due = max(next_due + 1.0 / settings.frame_rate, time.monotonic())
-                    prepared = self._sample(settings, wait_s=1.0 / settings.frame_rate)
+                    wait = next_due - time.monotonic()
+                    if wait > 0:  # wait in slices, so changed settings are followed meanwhile
+                        if self.stop.wait(min(wait, SETTINGS_POLL_S)):
+                            break
+                        continue
+                    next_due = max(next_due + period, time.monotonic())
+                    prepared = self._sample(settings, wait_s=min(period, SETTINGS_POLL_S))
                     if prepared is None:
                         if self._reader is not None and self._reader.ended.is_set() and not idle_logged:
                             logger.info("source finished; staying up and idle until stopped or reconfigured")
@@ -188,7 +230,7 @@ class CapturePipeline:
                 continue
             prepared = self._sample(settings, wait_s=PREPARE_POLL_S)
             if prepared is not None:
-                return prepared, max(next_due + 1.0 / settings.frame_rate, time.monotonic())
+                return prepared, max(next_due + period_s(settings.frame_rate), time.monotonic())
         return None, next_due
 
     def _sample(self, settings: CaptureSettings, wait_s: float) -> tuple[Frame, bytes] | None:
@@ -232,8 +274,15 @@ class CapturePipeline:
         counters = {**self.counters, "framesRead": read,
                     "framesDropped": self.counters["framesDropped"] + self.latest.dropped}
         settings = self.store.current
+        source_error, live_view_error = self._errors()
         return {"source": describe(settings.video_path), "sourceKind": kind(settings.video_path),
+                "sourceError": source_error, "liveViewError": live_view_error,
                 "lastTag": self.last_tag, "counters": counters}
+
+    def _errors(self) -> tuple[str, str]:
+        """(why the source cannot be read, why the live view cannot listen); "" for each that works."""
+        reader = self._reader
+        return (reader.error if reader is not None else ""), self.live_view_error
 
     def _report(self) -> None:
         now = time.monotonic()
@@ -245,7 +294,5 @@ class CapturePipeline:
                  "classifyFps": round((counters["framesClassified"] - classified_then) / elapsed, 2)}
         self._rate_mark = (now, counters["framesRead"], counters["framesClassified"])
         self._reported_at = now
-        try:
-            self.hub.report({"capture": {**status, **rates}})
-        except HubSendError as exc:
-            logger.warning("could not report capture status: %s", exc)
+        self._reported_errors = (status["sourceError"], status["liveViewError"])
+        self.store.report(capture={**status, **rates})  # credentials masked, size bounded there

@@ -40,7 +40,7 @@ def _sensehat() -> Matrix:
     except ImportError as exc:
         raise MatrixUnavailableError("the sense-hat library is not installed (Raspberry Pi OS only)") from exc
     try:
-        return SenseHat()  # type: ignore[no-any-return]
+        return SenseHat()
     except OSError as exc:
         raise MatrixUnavailableError(f"no Sense HAT found: {exc}") from exc
 
@@ -58,7 +58,7 @@ def _emulator() -> Matrix:
         _emulator_lock = lock
     from sense_emu import SenseHat
 
-    return SenseHat()  # type: ignore[no-any-return]
+    return SenseHat()
 
 
 BACKENDS = {"sensehat": _sensehat, "emulator": _emulator}

@@ -68,8 +68,8 @@ class EspeakEngine(Engine):
                     [ESPEAK, "-v", self._voice, "-w", str(target), "--", text],
                     capture_output=True, timeout=self._timeout_s, check=False,
                 )
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                raise SynthesisError(f"espeak-ng failed: {exc}") from exc
+            except (OSError, ValueError, subprocess.TimeoutExpired) as exc:  # ValueError: a NUL in the text or voice
+                raise SynthesisError(f"espeak-ng failed: {str(exc)[:200]}") from exc
             wav = target.read_bytes() if target.is_file() else b""
         if done.returncode != 0 or not wav.startswith(b"RIFF"):
             raise SynthesisError(f"espeak-ng failed: {done.stderr.decode(errors='replace').strip()[:200]}")

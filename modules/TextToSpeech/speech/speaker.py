@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from edgekit.messages import Classification
@@ -14,64 +15,81 @@ from speech.settings import SpeechSettings
 
 logger = logging.getLogger(__name__)
 
+MEMORY_PHRASES = 64  # synthesised phrases kept in memory (least recently used dropped), ~100 KB each
+
 
 class Speaker:
-    """Consumes classifications in order; speaks ``phrase`` for each new tag (no tag resets)."""
+    """Consumes classifications in order; speaks ``phrase`` for each new tag (no tag resets).
 
-    def __init__(self, settings: SpeechSettings) -> None:
+    :meth:`configure` (the settings worker) swaps the settings and engines in one assignment and
+    never waits for a phrase being spoken (that holds ``_speaking`` for seconds): the phrase in
+    progress finishes with what it started with, the next one uses the new settings.
+    """
+
+    def __init__(self, settings: SpeechSettings, engines: list[Engine] | None = None) -> None:
         self._last_tag: str | None = None
-        self._memory: dict[str, bytes] = {}
-        self._lock = threading.RLock()  # configure() comes from the twin thread, consume() from the inbox
+        self._memory: OrderedDict[str, bytes] = OrderedDict()  # phrase WAVs, newest last, at most MEMORY_PHRASES
+        self._speaking = threading.Lock()  # one phrase at a time (consume() from the inbox, say() from anywhere)
         self.spoken = 0
-        self.configure(settings)
+        self.output = AudioOutput(settings.audio_output_dir)  # a start-up setting: built once
+        self._voice: tuple[SpeechSettings, list[Engine]] = (settings, [])
+        self.configure(settings, engines)
 
-    def configure(self, settings: SpeechSettings) -> None:
-        """(Re)build engines and output from ``settings``; logs one line when nothing can speak."""
-        with self._lock:
-            self._configure(settings)
+    @property
+    def settings(self) -> SpeechSettings:
+        return self._voice[0]
 
-    def _configure(self, settings: SpeechSettings) -> None:
-        self.settings = settings
-        self.engines: list[Engine] = select_engines(settings)
-        self.output = AudioOutput(settings.audio_output_dir)
-        if not self.engines:
+    @property
+    def engines(self) -> list[Engine]:
+        return self._voice[1]
+
+    def configure(self, settings: SpeechSettings, engines: list[Engine] | None = None) -> None:
+        """Use ``settings`` (and ``engines``, default: :func:`select_engines`) from the next phrase on.
+
+        Returns without waiting for a phrase in progress; logs one line when nothing can speak.
+        """
+        engines = select_engines(settings) if engines is None else engines
+        self._voice = (settings, engines)  # one assignment: a phrase sees the old pair or the new, never a mix
+        if not engines:
             logger.warning(
                 "no speech engine: install espeak-ng (apt-get install espeak-ng) or set SPEECH_KEY and "
                 "SPEECH_REGION; tags will only be logged"
             )
         else:
-            logger.info("speaking with %s", " then ".join(e.name for e in self.engines))
+            logger.info("speaking with %s", " then ".join(e.name for e in engines))
 
     def consume(self, classification: Classification) -> None:
         """Speak the phrase for ``classification`` when its tag differs from the previous one."""
-        with self._lock:
-            tag = classification.tagName
-            if tag == self._last_tag:
-                return
-            self._last_tag = tag
-            if tag is not None:
-                self.say(self.settings.phrase_for(tag))
+        tag = classification.tagName
+        if tag == self._last_tag:
+            return
+        self._last_tag = tag
+        if tag is not None:
+            self.say(self.settings.phrase_for(tag))
 
     def say(self, text: str) -> Path | None:
         """Synthesise (or take from the cache) and emit ``text``; returns the WAV file written, if any."""
-        for engine in self.engines:
-            try:
-                wav = self._synthesize(engine, text)
-            except SynthesisError as exc:
-                logger.warning("%s: %s", engine.name, exc)
-                continue
-            written = self.output.emit(wav, text)
-            self.spoken += 1
-            logger.info("said %r with %s%s", text, engine.name, f" -> {written}" if written else "")
-            return written
+        settings, engines = self._voice
+        with self._speaking:
+            for engine in engines:
+                try:
+                    wav = self._synthesize(engine, text, settings.cache_dir)
+                except SynthesisError as exc:
+                    logger.warning("%s: %s", engine.name, exc)
+                    continue
+                written = self.output.emit(wav, text)
+                self.spoken += 1
+                logger.info("said %r with %s%s", text, engine.name, f" -> {written}" if written else "")
+                return written
         logger.info("would say %r (no speech engine)", text)
         return None
 
-    def _synthesize(self, engine: Engine, text: str) -> bytes:
-        key = hashlib.sha256(f"{engine.name}|{engine.voice}|{text}".encode()).hexdigest()[:32]
+    def _synthesize(self, engine: Engine, text: str, cache_dir: str) -> bytes:
+        key = hashlib.sha256(f"{engine.name}|{engine.voice}|{text}".encode(errors="replace")).hexdigest()[:32]
         if key in self._memory:
+            self._memory.move_to_end(key)
             return self._memory[key]
-        cached = Path(self.settings.cache_dir) / f"{key}.wav" if self.settings.cache_dir else None
+        cached = Path(cache_dir) / f"{key}.wav" if cache_dir else None
         if cached is not None and cached.is_file():
             wav = cached.read_bytes()
         else:
@@ -83,4 +101,6 @@ class Speaker:
                 except OSError as exc:
                     logger.warning("cannot cache speech in %s: %s", cached.parent, exc)
         self._memory[key] = wav
+        while len(self._memory) > MEMORY_PHRASES:
+            self._memory.popitem(last=False)
         return wav

@@ -1,0 +1,94 @@
+"""edgekit.workers: a worker that raises is logged, counted, reported and restarted; the process goes on."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import wait_for
+from edgekit.workers import add_error_listener, counted, install_excepthook, supervised_thread, worker_errors
+
+
+@pytest.fixture()
+def heard() -> Iterator[list[dict[str, int]]]:
+    """Every worker-error report made while the test runs."""
+    reports: list[dict[str, int]] = []
+    remove = add_error_listener(reports.append)
+    yield reports
+    remove()
+
+
+def test_a_failing_worker_is_restarted_until_it_succeeds(heard: list[dict[str, int]],
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    before = worker_errors().get("test-flaky", 0)
+    runs: list[int] = []
+
+    def flaky() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise OSError(36, "File name too long")
+
+    stop = threading.Event()
+    thread = supervised_thread(flaky, "test-flaky", stop)
+    thread.join(10)
+    assert not thread.is_alive() and runs == [0, 1]  # failed once, ran again, then returned: done
+    assert worker_errors()["test-flaky"] == before + 1
+    assert heard[-1]["test-flaky"] == before + 1  # reported at once
+    assert "worker test-flaky failed; restarting it in" in caplog.text and "File name too long" in caplog.text
+
+
+def test_stop_ends_the_backoff_of_a_worker_that_always_fails() -> None:
+    def broken() -> None:
+        raise ValueError("always")
+
+    stop = threading.Event()
+    thread = supervised_thread(broken, "test-broken", stop)
+    wait_for(lambda: worker_errors().get("test-broken", 0) >= 1)
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_counted_skips_a_bad_item_and_goes_on(heard: list[dict[str, int]]) -> None:
+    handled: list[int] = []
+
+    def consume(item: int) -> None:
+        if item == 2:
+            raise KeyError(item)
+        handled.append(item)
+
+    consume_safely = counted("test-inbox", consume)
+    before = worker_errors().get("test-inbox", 0)
+    for item in (1, 2, 3):
+        consume_safely(item)
+    assert handled == [1, 3] and worker_errors()["test-inbox"] == before + 1 and heard
+
+
+def test_excepthook_logs_and_counts_a_thread_that_dies(heard: list[dict[str, int]],
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR)
+    previous = threading.excepthook
+    install_excepthook()
+    try:
+        thread = threading.Thread(target=lambda: 1 / 0, name="test-dies")
+        thread.start()
+        thread.join(10)
+    finally:
+        threading.excepthook = previous
+    assert worker_errors()["test-dies"] >= 1 and heard[-1]["test-dies"] >= 1
+    assert "thread test-dies died of an unexpected exception" in caplog.text and "ZeroDivisionError" in caplog.text
+
+
+def test_a_failing_listener_does_not_fail_the_worker() -> None:
+    def bad_listener(_counts: dict[str, int]) -> None:
+        raise RuntimeError("report failed")
+
+    remove = add_error_listener(bad_listener)
+    try:
+        counted("test-listener", lambda _item: 1 / 0)(None)
+    finally:
+        remove()
+    assert worker_errors()["test-listener"] >= 1
