@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from edgekit.workers import count_error
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -61,6 +63,7 @@ class Inbox(Generic[T]):
                 self._consume(item)
             except Exception:  # noqa: BLE001 - one bad item must not stop the module
                 logger.exception("failed to handle a message")
+                count_error(self._worker.name)
             with self._cond:
                 self.consumed += 1
                 self._busy = False

@@ -25,12 +25,13 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from edgekit.hub import Hub, HubSendError
 from edgekit.inbox import Inbox
 from edgekit.redact import redact, redact_value
+from edgekit.workers import count_error
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,18 @@ class ModuleSettings(BaseModel):
                 raise TypeError(f"{cls.__name__}.{name}: declare it with live(...) or startup(...)")
             if cls.is_secret(name) and scope != "startup":
                 raise TypeError(f"{cls.__name__}.{name}: a secret must be a startup(...) setting")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("must be UTF-8 text (it holds a lone surrogate)") from None
+            if "\x00" in value:
+                raise ValueError("must not contain a NUL character")
+        return value
 
     @classmethod
     def env_name(cls, field: str) -> str:
@@ -344,6 +357,7 @@ class SettingsStore(Generic[S]):
                     listener(old, new)
                 except Exception:  # noqa: BLE001 - one failing listener must not stop the others or the store
                     self.listener_errors += 1
+                    count_error("settings")
                     logger.exception("applying the new settings failed in %s", getattr(listener, "__qualname__", listener))
         self.report()
         return refused

@@ -77,7 +77,7 @@ def test_patch_applies_good_keys_refuses_bad_ones_and_keeps_last_good(bus: Bus, 
     assert store.current.frame_rate == 4  # the bad value is refused, the last good one stays
     status = desired_status(bus, 2)
     assert status["status"] == "partly applied"
-    assert "frameRate: Input should be greater than 0" in status["refused"]
+    assert "frameRate: Input should be greater than or equal to 0.001" in status["refused"]
     assert "colour: unknown setting" in status["refused"]
     assert changes == [(0.5, 0.8)]
 
@@ -248,3 +248,19 @@ def test_a_failing_listener_is_counted_and_the_others_still_run() -> None:
     store.add_listener(lambda _old, new: calls.append(new.threshold))
     store.apply({"threshold": 0.7}, full=False)
     assert calls == [0.7] and store.listener_errors == 1 and store.current.threshold == 0.7
+
+
+@pytest.mark.parametrize("model_name, key, value", [
+    ("display", "rotation", 270.0), ("display", "rotation", True), ("speech", "voice", ""), ("speech", "espeakVoice", " "),
+    ("speech", "espeakVoice", "rtsp://user:pw@host/x"), ("speech", "phrase", "   "), ("camera", "frameRate", 5e-324),
+    ("camera", "slideshowIntervalS", 5e-324), ("camera", "videoPath", "clip\ud800.mp4"), ("camera", "videoPath", "a\x00b"),
+])
+def test_values_that_would_trip_a_module_later_are_refused_up_front(model_name: str, key: str, value: Any) -> None:
+    from display.settings import DisplaySettings
+
+    model = {"display": DisplaySettings, "speech": SpeechSettings, "camera": CaptureSettings}[model_name]
+    store: SettingsStore[Any] = SettingsStore(model, {})
+    before = store.current
+    refused = store.apply({key: value}, full=False)
+    assert key in refused and store.current == before
+    assert "pw@" not in refused[key]

@@ -31,10 +31,10 @@ class CaptureSettings(ModuleSettings):
 
     video_path: str = live("0")
     loop_video: bool = live(False)
-    slideshow_interval_s: float = live(2.0, gt=0.0, le=3600.0)
+    slideshow_interval_s: float = live(2.0, ge=0.01, le=3600.0)
     image_processing_endpoint: str = live("http://ImageClassifierService:80/image")
-    classifier_timeout_s: float = live(5.0, gt=0.0, le=60.0)
-    frame_rate: float = live(2.0, gt=0.0, le=100.0)
+    classifier_timeout_s: float = live(5.0, ge=0.1, le=60.0)
+    frame_rate: float = live(2.0, ge=0.001, le=100.0)
     threshold: float = live(0.5, ge=0.0, le=1.0)
     scene_change_threshold: float = live(0.0, ge=0.0, le=255.0)
     resize_width: int = live(0, ge=0, le=4096)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import field_validator
 
 from edgekit.settings import ModuleSettings, live, startup
 
@@ -16,3 +18,10 @@ class DisplaySettings(ModuleSettings):
     backend: Literal["auto", "sensehat", "emulator"] = startup("auto")
     rotation: Literal[0, 90, 180, 270] = live(0)
     low_light: bool = live(False)
+
+    @field_validator("rotation", mode="before")
+    @classmethod
+    def _whole_degrees(cls, value: Any) -> Any:
+        if isinstance(value, (bool, float)):
+            raise ValueError("must be the whole number 0, 90, 180 or 270")
+        return value

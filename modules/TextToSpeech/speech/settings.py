@@ -19,12 +19,12 @@ class SpeechSettings(ModuleSettings):
 
     speech_key: SecretStr = startup(SecretStr(""))
     speech_region: str = startup("")
-    voice: str = live("en-US-JennyNeural", max_length=128)
-    espeak_voice: str = live("en-us", max_length=64)
-    phrase: str = live("{tagName}", max_length=256)
+    voice: str = live("en-US-JennyNeural", max_length=128, pattern=r"^[A-Za-z0-9:_-]+$")
+    espeak_voice: str = live("en-us", max_length=64, pattern=r"^[A-Za-z0-9+_/-]+$")
+    phrase: str = live("{tagName}", max_length=256, pattern=r"\S")
     audio_output_dir: str = startup("")
     cache_dir: str = startup("")
-    synthesis_timeout_s: float = live(10.0, gt=0.0, le=120.0)
+    synthesis_timeout_s: float = live(10.0, ge=0.1, le=120.0)
 
     def phrase_for(self, tag: str) -> str:
         """The sentence to speak for ``tag``."""
