@@ -1,5 +1,12 @@
 """A WSGI app under waitress (a production server, pure Python, so it runs on every platform) with a clean stop.
 
+Bounded against clients that hold on: a connection with no request in progress is closed after
+``idle_timeout_s`` (checked every ``CLEANUP_INTERVAL_S``), at most ``connection_limit`` are open at a time
+(poll(), not select(), so more than 1024 descriptors work), and a request body over
+``max_body_bytes`` is answered 413 from its Content-Length (or, chunked, once that many bytes
+came) without being buffered. waitress answers malformed requests itself (400, 413, 431, 501)
+before any app runs; with ``json_errors`` those answers are JSON ``{"code", "message"}`` too.
+
 waitress's ``close()`` alone closes only the listening socket: kept-alive connections go on being
 served and worker threads later write to a closed trigger. ``HttpServer.close`` stops the workers,
 then closes every connection from inside waitress's own loop thread, and waits for it to end.
@@ -7,21 +14,60 @@ then closes every connection from inside waitress's own loop thread, and waits f
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
+from waitress.task import ErrorTask
 
 logger = logging.getLogger(__name__)
+
+CLEANUP_INTERVAL_S = 1
+
+
+class _JsonErrorTask(ErrorTask):
+    """waitress's own error answer as JSON ``{"code", "message"}``; the server's ``json_error_codes`` maps
+    a status to a code (default: the reason phrase without spaces, e.g. ``RequestHeaderFieldsTooLarge``)."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        server = self.channel.server
+        message = f"{error.reason}: {error.body}"
+        if error.code == 413:  # waitress counts its limit as too large: HttpServer set it one above the largest body
+            message = f"the request body is larger than {server.adj.max_request_body_size - 1} bytes"
+        body = json.dumps({"code": server.json_error_codes.get(error.code, error.reason.replace(" ", "")),
+                           "message": message}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _JsonErrorChannel(HTTPChannel):
+    error_task_class = _JsonErrorTask
 
 
 class HttpServer:
     """Serves ``app`` on ``host:port`` from a background thread; binding happens here (OSError if taken)."""
 
-    def __init__(self, app: Any, host: str, port: int, threads: int, name: str) -> None:
-        self._server = create_server(app, host=host, port=port, threads=threads)
+    def __init__(self, app: Any, host: str, port: int, threads: int, name: str, *, idle_timeout_s: int = 30,
+                 connection_limit: int = 250, max_body_bytes: int = 1 << 30, json_errors: Mapping[int, str] | None = None) -> None:
+        """idle_timeout_s: close a connection with no request in progress after this long, s; connection_limit:
+        connections open at a time (more wait in the listen backlog); max_body_bytes: largest request body;
+        json_errors: answer waitress's own errors as JSON, with these codes by status (None: waitress's text)."""
+        self._server = create_server(app, host=host, port=port, threads=threads, channel_timeout=idle_timeout_s,
+                                     cleanup_interval=CLEANUP_INTERVAL_S, connection_limit=connection_limit,
+                                     max_request_body_size=max_body_bytes + 1,  # waitress refuses at the limit itself
+                                     asyncore_use_poll=True)
+        if json_errors is not None:
+            self._server.json_error_codes = dict(json_errors)
+            self._server.channel_class = _JsonErrorChannel
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
         self._closing = threading.Lock()
         self._closed = False

@@ -26,7 +26,8 @@ def model() -> CustomVisionModel:
 
 @pytest.fixture()
 def client(model: CustomVisionModel) -> FlaskClient:
-    return create_app(model, ClassifierSettings(max_image_bytes=4 * 1024 * 1024, url_timeout_s=5)).test_client()
+    settings = ClassifierSettings(max_image_bytes=4 * 1024 * 1024, url_timeout_s=5, url_allowed_hosts="127.0.0.1")
+    return create_app(model, settings).test_client()
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +115,9 @@ def test_url_route_refuses_bad_requests_with_json(client: FlaskClient, body: dic
 
 def test_url_that_is_not_found_or_not_an_image(client: FlaskClient, image_server: str) -> None:
     missing = client.post("/url", json={"url": f"{image_server}/nothing.jpg"})
-    assert missing.status_code == 400 and "404" in missing.get_json()["message"]
+    assert missing.get_json() == {"code": "BadRequestImageUrl", "message": "could not fetch an image from the url"}
+    assert missing.status_code == 400
+    assert client.post("/url", json={"Url": f"{image_server}/banana2.jpg"}).status_code == 200  # older docs' key
     not_image = client.post("/url", json={"url": f"{image_server}/../README.md"})
     assert not_image.status_code == 400
 
@@ -152,6 +155,8 @@ def test_unknown_route_and_wrong_method_answer_json(client: FlaskClient) -> None
     assert missing.status_code == 404 and missing.get_json()["code"]
     wrong = client.get("/image")
     assert wrong.status_code == 405 and wrong.get_json()["code"]
+    assert set(wrong.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert client.post("/health/live").headers["Allow"]
 
 
 def test_health_endpoints_answer_json(client: FlaskClient) -> None:

@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from classifier.app import create_app
+from classifier.app import SERVER_ERROR_CODES, create_app
 from classifier.export import ModelLoadError, load
 from classifier.heap import limit_heap_growth
 from classifier.serving import ModelSlot, ModelUpdater
@@ -34,7 +34,9 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     store = SettingsStore(ClassifierSettings, os.environ, hub)
     settings = store.current
     slot = ModelSlot()
-    server = HttpServer(create_app(slot, settings), "0.0.0.0", settings.port, threads=settings.threads, name="waitress")
+    server = HttpServer(create_app(slot, settings), "0.0.0.0", settings.port, threads=settings.threads, name="waitress",
+                        idle_timeout_s=settings.idle_timeout_s, connection_limit=settings.connection_limit,
+                        max_body_bytes=settings.max_image_bytes, json_errors=SERVER_ERROR_CODES)
     server.start()
     source = settings.model_dir or BUNDLED_MODEL
     try:

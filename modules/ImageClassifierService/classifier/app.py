@@ -6,31 +6,47 @@ variants) takes the image from a multipart file field ``imageData``, a form fiel
 ``{"id", "project", "iteration", "created", "predictions": [{"tagName", "probability",
 "tagId", "boundingBox"}]}``, probabilities rounded to 8 decimals, those at or below 1e-8
 dropped, label order kept. Errors are JSON ``{"code", "message"}`` with a real status:
-400 undecodable image or bad request, 413 too large, 415 unsupported media, 503 no model loaded
-yet, never 200. Object detection exports answer with ``boundingBox`` filled in (normalised
-``left``, ``top``, ``width``, ``height``), most probable first.
+400 undecodable image, bad request or a URL that could not be fetched (one message for every
+fetch failure; the reason is logged), 413 too many bytes or pixels, 415 unsupported media, 503
+no model loaded yet or every /url download slot busy (with Retry-After), never 200. Object
+detection exports answer with ``boundingBox`` filled in (normalised ``left``, ``top``,
+``width``, ``height``), most probable first.
+
+Bounded: bodies over ``max_image_bytes`` are refused by the server before they are buffered
+(main.py), images over ``max_image_pixels`` from their header, and the pixels decoded at a time
+across requests are at most ``max_image_pixels``; /url downloads take at most
+``url_downloads`` workers, for at most ``url_timeout_s`` each, and reach public addresses only
+(classifier.fetch.AddressGuard) unless ``url_allowed_hosts`` lists the host.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import math
+import threading
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from pydantic import AliasChoices, BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from classifier.export import CustomVisionModel, Prediction
-from classifier.fetch import FetchError, fetch
+from classifier.fetch import AddressGuard, FetchError, fetch
 from classifier.observe import Metrics, install, openapi_document
-from classifier.preprocess import ImageDecodeError, decode
+from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
 from classifier.serving import ModelSlot
 from classifier.settings import ClassifierSettings
+from edgekit.redact import redact
 
 logger = logging.getLogger(__name__)
 
 MIN_PROBABILITY = 1e-8
+MAX_URL_CHARS = 2048
+FETCH_FAILED = "could not fetch an image from the url"
+# The server's own answers (before the app) in this API's codes: edgekit.http.HttpServer(json_errors=...).
+SERVER_ERROR_CODES = {413: "BadRequestImageSizeBytes"}
 BANNER = "Custom Vision compatible image classifier (ImageClassifierService). POST an image to /image or {\"url\": ...} to /url.\n"
 
 _PREFIXES = (
@@ -44,13 +60,21 @@ _PREFIXES = (
 class ApiError(Exception):
     """An error answered as JSON ``{"code", "message"}`` with ``status``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
-def _error(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"code": code, "message": message}), status
+class UrlBody(BaseModel):
+    """The ``/url`` request body: ``{"url": "https://..."}`` (``Url`` accepted too, as older docs wrote it)."""
+
+    url: str = Field(min_length=1, max_length=MAX_URL_CHARS, validation_alias=AliasChoices("url", "Url"))
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> tuple[Response, int]:
+    response = jsonify({"code": code, "message": message})
+    response.headers.update(headers or {})
+    return response, status
 
 
 def prediction_response(predictions: list[Prediction]) -> dict[str, Any]:
@@ -89,14 +113,18 @@ def _image_from_request() -> bytes:
     return request.get_data(cache=False)
 
 
-def _fetch(url: str, settings: ClassifierSettings) -> bytes:
+def _fetch(url: str, settings: ClassifierSettings, guard: AddressGuard) -> bytes:
+    """The image at ``url``, within ``url_timeout_s`` in all. Every failure but a too large image
+    answers the same (a caller cannot probe hosts and ports); the reason is logged, credentials masked."""
     data = bytearray()
     try:
-        fetch(url, settings.url_timeout_s, settings.max_image_bytes, data.extend)
+        fetch(url, settings.url_timeout_s, settings.max_image_bytes, data.extend, deadline_s=settings.url_timeout_s,
+              guard=guard)
     except FetchError as exc:
+        logger.warning("/url %s failed: %s", redact(url), redact(str(exc)))
         if exc.too_large:
             raise ApiError(413, "BadRequestImageSizeBytes", f"the image at the url is larger than {settings.max_image_bytes} bytes") from exc
-        raise ApiError(400, "BadRequestImageUrl", f"could not fetch the url: {exc}") from exc
+        raise ApiError(400, "BadRequestImageUrl", FETCH_FAILED) from exc
     return bytes(data)
 
 
@@ -109,6 +137,10 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the export's key order
 
     metrics = Metrics(slot)
+    guard = AddressGuard(settings.allowed_hosts)
+    decoding = PixelBudget(settings.max_image_pixels)  # one largest image in memory at a time, or several smaller
+    slots = settings.effective_url_downloads
+    downloads = threading.BoundedSemaphore(slots) if slots else None
 
     def ready_model() -> CustomVisionModel:
         """The model that answers this request, even if a swap happens meanwhile; 503 while loading."""
@@ -119,10 +151,14 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
 
     def classify(active: CustomVisionModel, data: bytes) -> Response:
         try:
-            image = decode(data)
+            opened = open_image(data, settings.max_image_pixels)
+            with decoding.hold(opened.width * opened.height):
+                tensor = active.preprocess(to_rgb(opened))
+                opened.close()  # its pixels leave memory before the next image's come in
         except ImageDecodeError as exc:
             raise ApiError(400, "BadRequestImageFormat", str(exc)) from exc
-        tensor = active.preprocess(image)
+        except ImageTooLargeError as exc:
+            raise ApiError(413, "BadRequestImageDimensions", str(exc)) from exc
         with metrics.inference.time():
             raw = active.raw(tensor)
         return jsonify(prediction_response(active.decode(raw)))
@@ -133,11 +169,20 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
 
     def by_url(**_: str) -> Response:
         active = ready_model()
-        body = request.get_json(silent=True)
-        url = body.get("url") or body.get("Url") if isinstance(body, dict) else None
-        if not isinstance(url, str) or not url:
-            raise ApiError(400, "BadRequestImageUrl", 'send a JSON body {"url": "https://..."}')
-        return classify(active, _fetch(url, settings))
+        try:
+            url = UrlBody.model_validate(request.get_json(silent=True)).url
+        except ValidationError as exc:
+            raise ApiError(400, "BadRequestImageUrl", f'send a JSON body {{"url": "https://..."}} (at most {MAX_URL_CHARS} characters)') from exc
+        if downloads is None:
+            raise ApiError(503, "ServiceUnavailable", "/url is turned off here (URL_DOWNLOADS=0, or THREADS=1): send the image to /image")
+        if not downloads.acquire(blocking=False):  # answered at once: downloads never hold every worker
+            raise ApiError(503, "ServiceUnavailable", f"all {slots} /url download slots are busy: retry shortly",
+                           {"Retry-After": str(math.ceil(settings.url_timeout_s))})
+        try:
+            data = _fetch(url, settings, guard)
+        finally:
+            downloads.release()
+        return classify(active, data)
 
     image_routes, url_routes = [], []
     for prefix in _PREFIXES:
@@ -148,7 +193,7 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
             url_routes.append(f"{prefix}/url{suffix}")
             app.add_url_rule(image_routes[-1], f"image:{prefix}{suffix}", by_image, methods=["POST"])
             app.add_url_rule(url_routes[-1], f"url:{prefix}{suffix}", by_url, methods=["POST"])
-    install(app, metrics, slot, openapi_document(image_routes, url_routes))
+    install(app, metrics, slot, openapi_document(image_routes, url_routes, MAX_URL_CHARS))
 
     @app.get("/")
     def banner() -> Response:
@@ -156,14 +201,15 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> tuple[Response, int]:
-        return _error(exc.status, exc.code, exc.message)
+        return _error(exc.status, exc.code, exc.message, exc.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:
         status = exc.code or 500
         if status == 413:
             return _error(413, "BadRequestImageSizeBytes", f"the image is larger than {settings.max_image_bytes} bytes")
-        return _error(status, exc.name.replace(" ", ""), exc.description or exc.name)
+        allow = dict(exc.get_headers()).get("Allow")  # 405 says which methods the route takes
+        return _error(status, exc.name.replace(" ", ""), exc.description or exc.name, {"Allow": allow} if allow else None)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:

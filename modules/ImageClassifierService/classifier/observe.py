@@ -80,39 +80,62 @@ def install(app: Flask, metrics: Metrics, slot: ModelSlot, openapi: dict[str, An
         return jsonify(openapi)
 
 
-def openapi_document(image_routes: list[str], url_routes: list[str]) -> dict[str, Any]:
-    """OpenAPI 3.0 for the service; route paths use {project} / {publishedName}."""
-    error = {"description": "a JSON error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+def openapi_document(image_routes: list[str], url_routes: list[str], max_url_chars: int) -> dict[str, Any]:
+    """OpenAPI 3.0 for the service, as it really answers; route paths use {project} / {publishedName}.
+
+    The image bodies are described by shape only: that the bytes decode as an image (400
+    ``BadRequestImageFormat``), stay under the byte and pixel caps (413) and that a URL can be fetched
+    (400 ``BadRequestImageUrl``) cannot be said in OpenAPI.
+    """
+    def error(text: str) -> dict[str, Any]:
+        return {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
     answers = {"200": {"description": "predictions, label order, probabilities rounded to 8 decimals",
                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImagePrediction"}}}},
-               "400": error, "413": error, "415": error, "503": error}
+               "400": error("the body is not an image (or has no image), or the URL could not be fetched"),
+               "413": error("the body or the image is too large (bytes or pixels)"),
+               "415": error("a text or JSON body where an image is expected"),
+               "503": error("the model is still loading, or every /url download slot is busy (see Retry-After)")}
 
     def path(rule: str) -> str:
         return rule.replace("<project>", "{project}").replace("<published_name>", "{publishedName}")
 
     def parameters(rule: str) -> list[dict[str, Any]]:
         names = [n for n in ("project", "publishedName") if "{" + n + "}" in path(rule)]
-        return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        return [{"name": n, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}} for n in names]
 
+    def form(field: dict[str, Any]) -> dict[str, Any]:
+        return {"schema": {"type": "object", "required": ["imageData"], "properties": {"imageData": field}}}
+
+    image_body = {"required": True, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+        "multipart/form-data": form({"type": "string", "format": "binary", "minLength": 1}),
+        "application/x-www-form-urlencoded": form({"type": "string", "minLength": 1,
+                                                   "description": "the image, base64-encoded"})}}
+    url_body = {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["url"], "properties": {"url": {
+            "type": "string", "minLength": 1, "maxLength": max_url_chars,
+            "description": "an http(s) URL of a public host (or one listed in URL_ALLOWED_HOSTS); `Url` is accepted too"}}}}}}
     paths: dict[str, Any] = {}
     for rule in image_routes:
         paths[path(rule)] = {"post": {"summary": "Classify the image in the request", "parameters": parameters(rule),
-                                      "requestBody": {"required": True, "content": {
-                                          "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                                          "multipart/form-data": {"schema": {"type": "object", "properties": {
-                                              "imageData": {"type": "string", "format": "binary"}}}}}},
-                                      "responses": answers}}
+                                      "requestBody": image_body, "responses": answers}}
     for rule in url_routes:
         paths[path(rule)] = {"post": {"summary": "Classify the image at a URL (http or https)", "parameters": parameters(rule),
-                                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                                          "type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}}}},
-                                      "responses": answers}}
-    plain = {"200": {"description": "OK"}}
-    paths.update({"/": {"get": {"summary": "A text banner", "responses": plain}},
-                  "/health/live": {"get": {"summary": "The process serves HTTP", "responses": plain}},
-                  "/health/ready": {"get": {"summary": "The model is loaded and warmed up", "responses": plain}},
-                  "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
-                  "/openapi.json": {"get": {"summary": "This document", "responses": plain}}})
+                                      "requestBody": url_body, "responses": answers}}
+
+    def get(summary: str, media: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
+        return {"get": {"summary": summary, "responses": {"200": {"description": "OK", "content": {media: {"schema": schema}}},
+                                                          **more}}}
+
+    status = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+    paths.update({"/": get("A text banner", "text/plain", {"type": "string"}),
+                  "/health/live": get("The process serves HTTP", "application/json", status),
+                  "/health/ready": get("The model is loaded and warmed up", "application/json", status,
+                                       **{"503": {"description": "still loading", "content": {
+                                           "application/json": {"schema": status}}}}),
+                  "/metrics": get("Prometheus metrics", "text/plain", {"type": "string"}),
+                  "/openapi.json": get("This document", "application/json", {"type": "object"})})
     prediction = {"type": "object", "properties": {
         "tagName": {"type": "string"}, "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "tagId": {"type": "string"}, "boundingBox": {"nullable": True, "type": "object", "properties": {

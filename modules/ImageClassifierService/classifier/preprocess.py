@@ -8,10 +8,12 @@ colour order and value range; add the batch dimension in the model's layout.
 
 from __future__ import annotations
 
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
-
-import io
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,6 +24,10 @@ EXIF_ORIENTATION = 0x0112
 
 class ImageDecodeError(ValueError):
     """The bytes are not an image Pillow can decode (JPEG, PNG, BMP, WebP, TIFF...)."""
+
+
+class ImageTooLargeError(Exception):
+    """The image has more pixels than allowed (read from its header, before decoding)."""
 
 
 @dataclass(frozen=True)
@@ -49,25 +55,75 @@ class Recipe:
     shorter_side: int = CLASSIC_SHORTER_SIDE_PX
 
 
-def decode(data: bytes) -> Image.Image:
-    """Encoded image bytes -> an RGB Pillow image, EXIF orientation applied.
+_UNDECODABLE = "the image could not be decoded: send a JPEG, PNG, BMP, WebP or TIFF image"
 
-    Pillow (not OpenCV) so the classifier needs no OpenCV at all: a smaller image on every
-    platform, and on arm32v7 no Debian OpenCV stack. Raises ImageDecodeError when the bytes are
-    empty or not a decodable image.
+
+def open_image(data: bytes, max_pixels: int | None = None) -> Image.Image:
+    """Encoded image bytes -> a Pillow image whose header only was read (no pixel decoded yet).
+
+    max_pixels: width x height allowed (a 136 KB PNG can hold 144 megapixels, 430 MB decoded); None:
+    Pillow's own limit. Raises ImageDecodeError when the bytes are empty or no image,
+    ImageTooLargeError when the image has more than ``max_pixels`` pixels.
     """
     if not data:
         raise ImageDecodeError("the request contains no image data")
     try:
-        image = Image.open(io.BytesIO(data))  # in memory: nothing to close
-        image.load()
+        opened = Image.open(io.BytesIO(data))  # reads the header only; in memory: nothing to close
+    except Image.DecompressionBombError as exc:  # past twice Pillow's own limit: refused while opening
+        raise ImageTooLargeError(f"the image has more than {max_pixels or Image.MAX_IMAGE_PIXELS} pixels") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ImageDecodeError(_UNDECODABLE) from exc
+    width, height = opened.size
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageTooLargeError(f"the image is {width}x{height} pixels, more than the {max_pixels} allowed")
+    return opened
+
+
+def to_rgb(opened: Image.Image) -> Image.Image:
+    """An image from :func:`open_image` -> decoded, RGB, EXIF orientation applied. Raises ImageDecodeError.
+
+    Pillow (not OpenCV) so the classifier needs no OpenCV at all: a smaller image on every
+    platform, and on arm32v7 no Debian OpenCV stack.
+    """
+    try:
+        opened.load()
+        image = opened
         if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
             image = ImageOps.exif_transpose(image)
         if image.mode != "RGB":
             image = image.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageDecodeError("the image could not be decoded: send a JPEG, PNG, BMP, WebP or TIFF image") from exc
+        raise ImageDecodeError(_UNDECODABLE) from exc
     return image
+
+
+def decode(data: bytes, max_pixels: int | None = None) -> Image.Image:
+    """Encoded image bytes -> an RGB Pillow image, EXIF orientation applied (:func:`open_image`, then
+    :func:`to_rgb`; their errors)."""
+    return to_rgb(open_image(data, max_pixels))
+
+
+class PixelBudget:
+    """Pixels decoded at a time, across requests (a weighted semaphore): concurrent large images
+    wait for each other instead of all being in memory at once. ``hold(n)`` for n above the
+    budget is held alone (waits until nothing else is held)."""
+
+    def __init__(self, pixels: int) -> None:
+        self._total = self._free = pixels
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        pixels = min(pixels, self._total)
+        with self._cond:
+            self._cond.wait_for(lambda: self._free >= pixels)
+            self._free -= pixels
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._free += pixels
+                self._cond.notify_all()
 
 
 def _resize(image: Image.Image, width: int, height: int) -> Image.Image:

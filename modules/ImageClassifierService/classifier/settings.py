@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from edgekit.settings import ModuleSettings, live, startup
 
@@ -14,8 +14,17 @@ class ClassifierSettings(ModuleSettings):
     empty for the model bundled next to main.py; threads: HTTP worker threads;
     inference_threads: threads each inference may use (0 = half the cores, at least 1, so two
     concurrent requests share the machine instead of fighting over it);
-    max_image_bytes: upload and /url download cap (4 MB, as the Custom Vision export);
-    url_timeout_s: /url download timeout in s;
+    max_image_bytes: upload and /url download cap (4 MB, as the Custom Vision export), enforced by the
+    server before it buffers a body;
+    max_image_pixels: width x height an image may have, checked on its header before decoding (a
+    16-megapixel image takes about 50-110 MB while decoded);
+    url_timeout_s: deadline of a whole /url download (connect and every read), s;
+    url_downloads: /url downloads at a time (more: 503 with Retry-After), fewer than ``threads`` so
+    downloads never hold every HTTP worker (the default 2 becomes ``threads`` - 1 when threads < 3);
+    url_allowed_hosts: comma-separated host names or addresses /url may fetch from although they
+    are not public (loopback, private, link-local...), e.g. ``localhost`` for the local runner;
+    idle_timeout_s: an HTTP connection with no request in progress is closed after this long, s;
+    connection_limit: HTTP connections open at a time (more wait to be accepted);
     Live settings: model_url / model_sha256 (module twin ``modelUrl`` / ``modelSha256``): replace the model live
     with the export at this http(s) URL, verified against the SHA-256 when given; empty: the
     model from MODEL_DIR."""
@@ -25,7 +34,12 @@ class ClassifierSettings(ModuleSettings):
     threads: int = startup(4, ge=1, le=64)
     inference_threads: int = startup(0, ge=0, le=64)
     max_image_bytes: int = startup(4 * 1024 * 1024, ge=1024)
+    max_image_pixels: int = startup(16_000_000, ge=64 * 64)
     url_timeout_s: float = startup(10.0, gt=0, le=120)
+    url_downloads: int = startup(2, ge=0, le=63)
+    url_allowed_hosts: str = startup("", max_length=1024)
+    idle_timeout_s: int = startup(10, ge=1, le=600)
+    connection_limit: int = startup(250, ge=8, le=900)
     model_url: str = live("", max_length=1024)
     model_sha256: str = live("")
 
@@ -33,6 +47,23 @@ class ClassifierSettings(ModuleSettings):
     def effective_inference_threads(self) -> int:
         """Threads per inference: ``inference_threads``, or half the cores (at least 1) when 0."""
         return self.inference_threads or max(1, (os.cpu_count() or 2) // 2)
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """``url_allowed_hosts`` as a tuple of host names or addresses."""
+        return tuple(h.strip() for h in self.url_allowed_hosts.split(",") if h.strip())
+
+    @property
+    def effective_url_downloads(self) -> int:
+        """``url_downloads``, at most ``threads`` - 1 (only the default can be above it)."""
+        return min(self.url_downloads, self.threads - 1)
+
+    @model_validator(mode="after")
+    def _workers_left(self) -> ClassifierSettings:
+        if "url_downloads" in self.model_fields_set and self.url_downloads >= self.threads:
+            raise ValueError(f"URL_DOWNLOADS ({self.url_downloads}) must be less than THREADS ({self.threads}), "
+                             "so that /url downloads never hold every HTTP worker")
+        return self
 
     @field_validator("model_url")
     @classmethod
