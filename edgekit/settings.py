@@ -31,7 +31,7 @@ from pydantic.alias_generators import to_camel
 from edgekit.hub import Hub, HubSendError
 from edgekit.inbox import Inbox
 from edgekit.redact import redact, redact_value
-from edgekit.workers import count_error
+from edgekit.workers import add_error_listener, count_error, worker_errors
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +241,7 @@ class SettingsStore(Generic[S]):
         self._status: dict[str, Any] = {"version": None, "status": "defaults", "refused": ""}
         if problems:
             self._status["refused"] = _describe(problems)
+        self._forget_errors: Callable[[], None] = lambda: None
         self._updates: Inbox[_Update] = Inbox(self._apply_update, capacity=1, name="settings", coalesce=_coalesce)
 
     @staticmethod
@@ -264,6 +265,7 @@ class SettingsStore(Generic[S]):
         if self._hub is None:
             return
         self._hub.set_desired_handler(self.submit)
+        self._forget_errors = add_error_listener(lambda _counts: self.report())
         try:
             desired = self._hub.get_desired()
         except HubSendError as exc:
@@ -281,7 +283,8 @@ class SettingsStore(Generic[S]):
         return self._updates.wait_idle(timeout_s)
 
     def close(self) -> None:
-        """Stop the worker after what is queued."""
+        """Stop the worker after what is queued, and stop reporting worker errors."""
+        self._forget_errors()
         self._updates.close()
 
     def _apply_update(self, update: _Update) -> None:
@@ -363,14 +366,16 @@ class SettingsStore(Generic[S]):
         return refused
 
     def report(self, **extra: Any) -> None:
-        """Report the effective settings and the outcome of the last desired update, plus ``extra``.
+        """Report the effective settings, the outcome of the last desired update and the worker
+        errors so far (``workerErrors``: thread name -> count, see :mod:`edgekit.workers`), plus ``extra``.
 
         Every string is passed through :func:`edgekit.redact.redact`, and the patch is kept under
         ``MAX_REPORT_BYTES`` (long strings are cut to an excerpt).
         """
         if self._hub is None:
             return
-        patch = {"settings": self.current.reported(), "desiredStatus": dict(self._status), **redact_value(extra)}
+        patch = {"settings": self.current.reported(), "desiredStatus": dict(self._status),
+                 "workerErrors": worker_errors(), **redact_value(extra)}
         try:
             self._hub.report(bounded(patch, MAX_REPORT_BYTES))
         except HubSendError as exc:

@@ -423,3 +423,13 @@ def test_credentials_in_model_url_stay_out_of_the_real_modules_twin_and_log(serv
     assert "reader:***@" in reported["modelUpdate"]["url"] and "sig=***" in reported["modelUpdate"]["url"]
     for secret in (PASSWORD, SIGNATURE):
         assert secret not in document and secret not in output, output[-3000:]
+
+
+@pytest.mark.parametrize("url", ["http://a..b/x.zip", "http://" + "a" * 300 + "/x.zip", "http://host:99999/x.zip",
+                                 "ftp://host/x.zip", "http://[::1/x.zip"])
+def test_a_model_url_that_does_not_parse_is_final_not_retried(url: str) -> None:
+    from classifier.fetch import FetchError, fetch
+
+    with pytest.raises(FetchError) as error:
+        fetch(url, 1.0, 1024, lambda _chunk: None)
+    assert not error.value.transient  # retrying every 30 s (up to 15 min) forever cannot help

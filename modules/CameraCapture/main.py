@@ -15,7 +15,7 @@ from capture.settings import CaptureSettings
 from edgekit.hub import Hub
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
-from edgekit.workers import add_error_listener, install_excepthook, worker_errors
+from edgekit.workers import install_excepthook
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
@@ -23,8 +23,6 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     install_excepthook()
     store = SettingsStore(CaptureSettings, os.environ, hub)
     store.start()
-    add_error_listener(lambda counts: store.report(workerErrors=counts))
-    store.report(workerErrors=worker_errors())
     CapturePipeline(store, hub, stop).run()
     return 0
 

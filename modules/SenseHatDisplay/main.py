@@ -19,7 +19,7 @@ from edgekit.hub import Hub
 from edgekit.messages import classification_inbox
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
-from edgekit.workers import add_error_listener, counted, install_excepthook, worker_errors
+from edgekit.workers import install_excepthook
 
 logger = logging.getLogger("SenseHatDisplay")
 
@@ -29,20 +29,19 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     install_excepthook()
     store = SettingsStore(DisplaySettings, os.environ, hub)
     store.start()
-    add_error_listener(lambda counts: store.report(workerErrors=counts))
     try:
         backend, matrix = open_matrix(store.current.backend)
     except MatrixUnavailableError as exc:
         logger.error("no LED matrix: %s; set BACKEND=emulator (or auto) to use the virtual one", exc)
-        store.report(display={"backend": "", "error": str(exc)}, workerErrors=worker_errors())
+        store.report(display={"backend": "", "error": str(exc)})
         stop.wait()
         return 0
     try:
         display = Display(matrix, store.current)
         store.add_listener(lambda _old, new: display.apply_settings(new))
-        store.report(display={"backend": backend, "error": ""}, workerErrors=worker_errors())
+        store.report(display={"backend": backend, "error": ""})
         logger.info("showing tags on the %s matrix", backend)
-        inbox = classification_inbox(hub, counted("display", lambda c: display.show(c.tagName)), 1, "display")
+        inbox = classification_inbox(hub, lambda c: display.show(c.tagName), 1, "display")
         stop.wait()
         inbox.close()
         return 0

@@ -15,7 +15,7 @@ from edgekit.hub import Hub
 from edgekit.messages import classification_inbox
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
-from edgekit.workers import add_error_listener, counted, install_excepthook, worker_errors
+from edgekit.workers import install_excepthook
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
 
@@ -29,9 +29,8 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     store.start()
     speaker = Speaker(store.current)
     store.add_listener(lambda _old, new: speaker.configure(new))  # applies to the next phrase, never waits for one
-    add_error_listener(lambda counts: store.report(workerErrors=counts))
-    store.report(speech={"engines": ",".join(e.name for e in speaker.engines)}, workerErrors=worker_errors())
-    inbox = classification_inbox(hub, counted("speaker", speaker.consume), QUEUE_CAPACITY, "speaker")
+    store.report(speech={"engines": ",".join(e.name for e in speaker.engines)})
+    inbox = classification_inbox(hub, speaker.consume, QUEUE_CAPACITY, "speaker")
     stop.wait()
     inbox.close()
     return 0

@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 import certifi
 
@@ -91,13 +91,34 @@ def _left(deadline: float, timeout_s: float) -> float:
     return min(timeout_s, left)
 
 
+def _target(url: str) -> tuple[SplitResult, str, int]:
+    """``url`` split, with its host name and port; raises FetchError (not ``network``: retrying
+    cannot help) when it is not an http(s) URL with a valid host name and port."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
+            raise FetchError("the URL must start with http:// or https:// and name a host")
+        if not _is_address(host):
+            host.encode("idna")  # empty, over-long or malformed labels raise UnicodeError
+    except ValueError as exc:  # a bad port, or a host name IDNA refuses (UnicodeError)
+        raise FetchError(f"the URL does not parse ({exc.__class__.__name__})") from None
+    return parts, host, port or (443 if parts.scheme == "https" else 80)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _open(url: str, timeout_s: float, deadline: float, guard: AddressGuard | None) -> tuple[socket.socket, HTTPResponse]:
     """GET ``url``, following redirects: the socket and response of the last hop, its body not read yet."""
     for _hop in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError("the URL must start with http:// or https://")
-        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        parts, host, port = _target(url)
         address = guard.address(host, port) if guard is not None else host
         sock = socket.create_connection((address, port), timeout=_left(deadline, timeout_s))
         try:

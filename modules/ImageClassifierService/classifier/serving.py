@@ -39,6 +39,7 @@ from edgekit.redact import redact, redact_url
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_S = 900.0
+DOWNLOAD_DEADLINE_S = 900.0  # longest a whole model download may take (every connect and read), s
 
 
 class ModelSlot:
@@ -233,7 +234,7 @@ class ModelUpdater:
                     out.write(chunk)
 
                 try:
-                    fetch(url, self._timeout_s, self._max_bytes, write)
+                    fetch(url, self._timeout_s, self._max_bytes, write, deadline_s=DOWNLOAD_DEADLINE_S)
                 except FetchError as exc:
                     hint = "is modelUrl a model export?" if exc.too_large else "check the URL (and its SAS token) and the network"
                     raise UpdateError(f"could not download modelUrl: {exc}; {hint}", transient=exc.transient) from exc
