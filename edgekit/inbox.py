@@ -22,7 +22,7 @@ T = TypeVar("T")
 class Inbox(Generic[T]):
     """``put`` from any thread; ``consume`` runs on the inbox's worker, one item at a time, in order."""
 
-    def __init__(self, consume: Callable[[T], None], capacity: int, name: str,
+    def __init__(self, consume: Callable[[T], object], capacity: int, name: str,
                  coalesce: Callable[[T, T], T] | None = None) -> None:
         """capacity: items kept waiting (oldest dropped past it); coalesce(waiting, new): when given,
         a new item is merged into the newest waiting one instead of queued behind it (newest wins)."""

@@ -80,7 +80,7 @@ def parse_classification(message: InputMessage) -> Classification | None:
         return None
 
 
-def classification_inbox(hub: Hub, consume: Callable[[Classification], None], capacity: int, name: str) -> Inbox[Classification]:
+def classification_inbox(hub: Hub, consume: Callable[[Classification], object], capacity: int, name: str) -> Inbox[Classification]:
     """Feed every classification arriving on the module's inputs to ``consume`` on a worker thread.
 
     capacity: messages kept waiting; past it the oldest is dropped (1: only the newest matters).
