@@ -2,39 +2,62 @@
 
 The runner starts each module with ``LOCALEDGE_ADDRESS``, ``LOCALEDGE_AUTHKEY`` and
 ``IOTEDGE_MODULEID``; this client connects back to the runner's bus, which applies the
-deployment manifest's routes and serves the module twin from the manifest.
+deployment manifest's routes and serves the module twin from the manifest. When the bus closes
+the connection without the module asking (the runner stopped or was killed), the module process
+is sent SIGTERM, so it stops through its normal path instead of running on orphaned.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
+import os
+import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from multiprocessing.connection import Client, Connection
 from typing import Any
 
 from edgekit import wire
-from edgekit.hub import JSON_CONTENT_TYPE, UTF8, DesiredHandler, Hub, HubSendError, InputHandler, InputMessage, guarded
+from edgekit.hub import (
+    JSON_CONTENT_TYPE,
+    UTF8,
+    DesiredHandler,
+    Hub,
+    HubSendError,
+    InputHandler,
+    InputMessage,
+    OutputMessage,
+    guarded,
+)
 
 logger = logging.getLogger(__name__)
 
 TWIN_TIMEOUT_S = 10.0
 
 
-class LocalHub(Hub):
-    """A :class:`Hub` over the local runner's bus (see :mod:`edgekit.wire`)."""
+def stop_this_process() -> None:
+    """Send SIGTERM to this process (its stop event, see :func:`edgekit.runtime.stop_event`, then stops it)."""
+    os.kill(os.getpid(), signal.SIGTERM)
 
-    def __init__(self, conn: Connection, module_id: str) -> None:
+
+class LocalHub(Hub):
+    """A :class:`Hub` over the local runner's bus (see :mod:`edgekit.wire`).
+
+    on_lost: called once, on the reader thread, when the bus closes the connection while this hub
+    is open (default: :func:`stop_this_process`).
+    """
+
+    def __init__(self, conn: Connection, module_id: str, on_lost: Callable[[], None] = stop_this_process) -> None:
+        super().__init__()
         self._conn = conn
+        self._on_lost = on_lost
         self.module_id = module_id
         self._write_lock = threading.Lock()
         self._input_handler: InputHandler | None = None
         self._desired_handler: DesiredHandler | None = None
         self._rids = itertools.count(1)
         self._pending: dict[int, tuple[threading.Event, list[dict[str, Any]]]] = {}
-        self._closed = threading.Event()
         self._write({"op": "hello", "module": module_id})
         self._reader = threading.Thread(target=self._read_loop, name="localhub-reader", daemon=True)
         self._reader.start()
@@ -59,12 +82,13 @@ class LocalHub(Hub):
             raise HubSendError(f"local runner bus is gone: {exc}") from exc
 
     def _read_loop(self) -> None:
-        while not self._closed.is_set():
+        while not self._closing.is_set():
             try:
                 frame = wire.read(self._conn)
             except (EOFError, OSError):
-                if not self._closed.is_set():
-                    logger.warning("local runner bus closed the connection")
+                if not self._closing.is_set():
+                    logger.error("the local runner is gone (its bus closed the connection): stopping this module")
+                    self._on_lost()
                 return
             except ValueError:
                 logger.warning("ignoring a malformed frame from the local runner")
@@ -90,13 +114,13 @@ class LocalHub(Hub):
                 box.append(frame)
                 event.set()
 
-    def send(self, output: str, body: Mapping[str, Any], properties: Mapping[str, str] | None = None) -> None:
+    def _deliver(self, message: OutputMessage) -> None:
         self._write(
             {
                 "op": "send",
-                "output": output,
-                "body": wire.encode_body(json.dumps(body).encode(UTF8)),
-                "properties": dict(properties or {}),
+                "output": message.output,
+                "body": wire.encode_body(message.body.encode(UTF8)),
+                "properties": message.properties,
                 "contentType": JSON_CONTENT_TYPE,
                 "contentEncoding": UTF8,
             }
@@ -111,7 +135,7 @@ class LocalHub(Hub):
 
     def get_desired(self) -> dict[str, Any]:
         rid = next(self._rids)
-        event, box = threading.Event(), []
+        event, box = threading.Event(), list[dict[str, Any]]()
         self._pending[rid] = (event, box)
         try:
             self._write({"op": "get_twin", "rid": rid})
@@ -121,13 +145,10 @@ class LocalHub(Hub):
             self._pending.pop(rid, None)
         return dict(box[0].get("desired") or {})
 
-    def report(self, patch: Mapping[str, Any]) -> None:
-        self._write({"op": "report", "patch": dict(patch)})
+    def _deliver_report(self, patch: dict[str, Any]) -> None:
+        self._write({"op": "report", "patch": patch})
 
-    def close(self) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
+    def _close_transport(self) -> None:
         wire.interrupt(self._conn)
         self._reader.join(2.0)
         try:

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 
-from edgekit.hub import Hub, HubUnavailableError, connect
+from edgekit.hub import Hub, HubConfigurationError, HubUnavailableError, connect
 from edgekit.redact import RedactingFormatter
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     logging.basicConfig(level=getattr(logging, level, logging.INFO), handlers=[handler], force=True)
     for noisy in ("azure.iot.device", "paho", "urllib3", "waitress.queue"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # The SDK warns twice per background reconnection attempt (every 10 s of an outage); the hub logs
+    # each connection state change once instead.
+    logging.getLogger("azure.iot.device.common.handle_exceptions").setLevel(logging.ERROR)
 
 
 def stop_event() -> threading.Event:
@@ -58,17 +61,24 @@ def connect_hub(stop: threading.Event, *, required: bool = True) -> Hub | None:
 
     With ``required=False`` a process outside IoT Edge and the runner gets ``None`` (a module that
     also works standalone, such as the classifier's REST service); otherwise HubUnavailableError.
+    A configuration or credential error raises HubConfigurationError at once (retrying cannot help);
+    any other failure (edgeHub not started yet) is retried, logged once, then at debug level.
     """
+    attempts = 0
     for delay in backoff():
         try:
             return connect()
+        except HubConfigurationError:
+            raise
         except HubUnavailableError:
             if required:
                 raise
             logger.info("no IoT Edge environment: running standalone, without module twin")
             return None
         except Exception as exc:  # noqa: BLE001 - any transport failure is retried
-            logger.warning("cannot reach edgeHub (%s); retrying in %.1f s", exc, delay)
+            attempts += 1
+            log = logger.warning if attempts == 1 else logger.debug
+            log("edgeHub does not answer yet (%s); retrying with backoff until it does", exc)
         if stop.wait(delay):
             return None
     return None

@@ -3,18 +3,23 @@
 contract: docs/iotedge.md "Exercising the real SDK without Azure". One mosquitto per module
 with a TLS listener on 127.0.0.<n>:8883 (the SDK always uses 8883) and a plain loopback listener
 for the test's own paho client, which plays edgeHub: it reads module outputs, publishes inputs,
-answers twin GET / reported PATCH, and publishes desired patches.
+answers twin GET / reported PATCH, and publishes desired patches. For outages the broker can be
+stopped (SIGTERM or SIGKILL), frozen (SIGSTOP) and restarted on the same addresses; the test's
+client keeps a persistent session, so nothing the module publishes meanwhile is missed.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import queue
 import random
 import shutil
+import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,25 +57,41 @@ def _free_port() -> int:
 class EdgeHubStandIn:
     """mosquitto + a paho client acting as edgeHub for one module."""
 
-    def __init__(self, folder: Path, module: str) -> None:
+    def __init__(self, folder: Path, module: str, *, refuse_credentials: bool = False) -> None:
+        """refuse_credentials: the TLS listener refuses every client (``allow_anonymous false`` and an
+        empty password file), as edgeHub does with a wrong key; the test's own listener stays open."""
         if shutil.which("mosquitto") is None:
             raise RuntimeError("mosquitto is not installed (apt-get install mosquitto); .ci/run installs it")
         self.module = module
         self.ip = f"127.0.0.{random.randint(20, 250)}"
         self.ca, cert, key = make_certificates(folder, self.ip)
         self.plain_port = _free_port()
-        config = folder / "mosquitto.conf"
-        config.write_text(
-            f"per_listener_settings false\nallow_anonymous true\nset_tcp_nodelay true\n"
-            f"user root\n"
-            f"listener 8883 {self.ip}\ncafile {self.ca}\ncertfile {cert}\nkeyfile {key}\n"
-            f"listener {self.plain_port} 127.0.0.1\n"
+        passwords = folder / "passwords"
+        passwords.write_text("")
+        # per-listener settings: the TLS listener (the module's) may refuse clients while the plain one
+        # (the test's) admits them. persistence (saved on every change) keeps sessions and queued QoS 1
+        # messages over a restart, even after SIGKILL.
+        module_auth = f"allow_anonymous false\npassword_file {passwords}\n" if refuse_credentials else "allow_anonymous true\n"
+        self.config = folder / "mosquitto.conf"
+        self.log = folder / "mosquitto.log"
+        self.config.write_text(
+            f"per_listener_settings true\nset_tcp_nodelay true\nuser root\n"
+            f"persistence true\npersistence_location {folder}/\nautosave_on_changes true\nautosave_interval 1\n"
+            f"listener 8883 {self.ip}\n{module_auth}cafile {self.ca}\ncertfile {cert}\nkeyfile {key}\n"
+            f"listener {self.plain_port} 127.0.0.1\nallow_anonymous true\n"
         )
-        self.broker = subprocess.Popen(["mosquitto", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.broker: subprocess.Popen[bytes] | None = None
+        self.start_broker()
         self.events: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.desired: dict[str, Any] = {"$version": 1}
         self.reported: list[dict[str, Any]] = []
-        self.client = mqtt.Client(client_id="edgehub-standin")
+        self.subscribed = threading.Event()
+        # A persistent session (clean_session False): mosquitto keeps its subscriptions and queues what
+        # the module publishes while this client reconnects after a broker restart.
+        self.client = mqtt.Client(client_id=f"edgehub-standin-{self.plain_port}", clean_session=False)
+        self.client.reconnect_delay_set(0.1, 0.5)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         for _ in range(50):
             try:
@@ -78,10 +99,53 @@ class EdgeHubStandIn:
                 break
             except OSError:
                 time.sleep(0.1)
-        base = f"devices/{DEVICE}/modules/{module}"
-        self.client.subscribe([(f"{base}/messages/events/#", 1), ("$iothub/twin/GET/#", 1),
-                               ("$iothub/twin/PATCH/properties/reported/#", 1)])
         self.client.loop_start()
+        if not self.subscribed.wait(10):
+            raise RuntimeError("the stand-in could not subscribe on its own broker")
+
+    def start_broker(self) -> None:
+        """Start mosquitto (again) on the same addresses and ports; returns once it accepts connections."""
+        with self.log.open("ab") as log:  # a file, not a pipe nobody reads (a full pipe would stall mosquitto)
+            self.broker = subprocess.Popen(["mosquitto", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.plain_port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop_broker(self, *, kill: bool = False) -> None:
+        """Stop mosquitto, as an edgeHub restart does: SIGTERM (it closes every connection and saves its
+        sessions) or, with ``kill``, SIGKILL (sessions and anything unacknowledged are lost)."""
+        assert self.broker is not None
+        self.subscribed.clear()
+        if kill:
+            self.broker.kill()
+        else:
+            self.broker.terminate()
+        self.broker.wait(10)
+
+    def freeze_broker(self) -> None:
+        """Suspend mosquitto (SIGSTOP): connections stay open but nothing is answered; stop_broker(kill=True) ends it."""
+        assert self.broker is not None
+        os.kill(self.broker.pid, signal.SIGSTOP)
+
+    def restart_broker(self) -> None:
+        """Start the broker again and wait until the test's own client is back and subscribed."""
+        self.start_broker()
+        if not self.subscribed.wait(15):
+            raise RuntimeError("the stand-in did not reconnect to its restarted broker")
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, rc: int) -> None:
+        if rc != 0:
+            return
+        base = f"devices/{DEVICE}/modules/{self.module}"
+        client.subscribe([(f"{base}/messages/events/#", 1), ("$iothub/twin/GET/#", 1),
+                          ("$iothub/twin/PATCH/properties/reported/#", 1)])
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int, _granted: Any) -> None:
+        self.subscribed.set()
 
     @property
     def connection_string(self) -> str:
@@ -117,5 +181,6 @@ class EdgeHubStandIn:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
-        self.broker.terminate()
-        self.broker.wait(5)
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.kill()  # frozen or not
+            self.broker.wait(5)

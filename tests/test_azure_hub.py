@@ -41,6 +41,7 @@ def test_send_to_output_carries_output_name_content_type_and_properties(edgehub:
     assert props["$.on"] == "classification"
     assert props["$.ct"] == "application/json" and props["$.ce"] == "utf-8"
     assert props["tagName"] == "Apple"
+    assert len(props["$.mid"]) == 32  # a unique message id, for receivers to recognise a duplicate
     assert json.loads(payload) == {"tagName": "Apple", "probability": 0.99}
 
 
@@ -61,7 +62,8 @@ def test_inputs_twin_and_reported_properties(edgehub: EdgeHubStandIn, hub: Azure
     wait_for(lambda: patches)
     assert patches[0]["threshold"] == 0.8
 
-    hub.report({"settings": {"frameRate": 5}})
+    hub.report({"settings": {"frameRate": 5}})  # returns at once; delivered by the hub's worker
+    assert hub.flush(10)
     assert edgehub.reported == [{"settings": {"frameRate": 5}}]
 
 

@@ -1,0 +1,248 @@
+"""edgeHub outages: nothing sent is lost, connection errors are sorted, a module outlives no runner.
+
+Real parts only: azure-iot-device's module client against a real mosquitto (tests/edgehub_standin.py)
+that is stopped and restarted on the same address, and the local runner's real Bus.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, wait_for
+from edgehub_standin import EdgeHubStandIn, make_certificates
+from edgekit.azure_hub import AzureHub
+from edgekit.hub import merge_patch
+from localedge.bus import Bus, UpstreamSink
+
+# A module process: the real runtime frame; the body sends the numbers given in SEND and waits for SIGTERM.
+MODULE = """
+import os, sys
+from edgekit.runtime import run_module
+def body(hub, stop):
+    for n in range(int(os.environ.get("SEND", "0"))):
+        hub.send("numbers", {"n": n})
+    hub.report({"up": True})
+    stop.wait()
+    return 0
+sys.exit(run_module(body))
+"""
+
+
+@pytest.fixture()
+def edgehub(tmp_path: Path) -> Iterator[EdgeHubStandIn]:
+    standin = EdgeHubStandIn(tmp_path, "CameraCapture")
+    yield standin
+    standin.close()
+
+
+def numbers(edgehub: EdgeHubStandIn) -> list[int]:
+    """The ``n`` of every message the stand-in has received so far (drained from its queue)."""
+    got = []
+    while not edgehub.events.empty():
+        got.append(json.loads(edgehub.events.get()[1])["n"])
+    return got
+
+
+def collect(edgehub: EdgeHubStandIn, received: list[int], count: int, timeout_s: float) -> None:
+    """Wait until ``received``, extended with every number arriving, holds at least ``count``."""
+
+    def enough() -> bool:
+        received.extend(numbers(edgehub))
+        return len(received) >= count
+
+    wait_for(enough, timeout_s)
+
+
+@pytest.mark.parametrize("outage_s", [5, 25])
+def test_messages_and_reports_made_during_an_outage_arrive_after_it_once_and_in_order(
+        edgehub: EdgeHubStandIn, outage_s: int, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    hub = AzureHub.from_connection_string(edgehub.connection_string, edgehub.ca.read_text())
+    received: list[int] = []
+    try:
+        for n in range(3):
+            hub.send("numbers", {"n": n})
+        collect(edgehub, received, 3, 10)
+
+        edgehub.stop_broker()
+        during = 20
+        for n in range(3, 3 + during):  # spread over the outage; each send returns at once
+            hub.send("numbers", {"n": n})
+            time.sleep(outage_s / during)
+            if n == 5:
+                hub.report({"outage": {"first": 1, "gone": "x"}})
+            if n == 6:
+                hub.report({"outage": {"second": 2, "gone": None}})
+        assert hub.outbox_status()["delivered"] == 3
+        edgehub.restart_broker()
+        for n in range(3 + during, 6 + during):
+            hub.send("numbers", {"n": n})
+
+        total = 6 + during
+        collect(edgehub, received, total, 40)
+        assert hub.flush(10)
+        time.sleep(0.5)  # a duplicate, had there been one, would have arrived by now
+        received.extend(numbers(edgehub))
+        assert received == list(range(total))  # every message, once, in order
+        assert hub.outbox_status() == {"queued": 0, "delivered": total, "dropped": 0}
+        # the two patches made during the outage arrive after it, merged into one
+        assert edgehub.reported == [{"outage": {"first": 1, "gone": None, "second": 2}}]
+    finally:
+        hub.close()
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("edgekit")]
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("edgekit") and r.levelno >= logging.WARNING]
+    assert warnings == ["lost the connection to edgeHub; messages are held until it is back"]
+    assert lines.count("connected to edgeHub") == 1
+    assert lines.count("lost the connection to edgeHub; messages are held until it is back") == 1
+    assert lines.count("reconnected to edgeHub") == 1
+
+
+def test_a_message_in_flight_when_edgehub_dies_is_delivered_once_after_it(edgehub: EdgeHubStandIn) -> None:
+    """The SDK keeps a publish that was not acknowledged and sends it again when it reconnects (by itself,
+    10 s later); the outbox waits for that instead of sending it a second time."""
+    hub = AzureHub.from_connection_string(edgehub.connection_string, edgehub.ca.read_text())
+    try:
+        edgehub.freeze_broker()
+        for n in range(3):
+            hub.send("numbers", {"n": n})  # 0 goes out and waits for an acknowledgement that never comes
+        time.sleep(1)
+        edgehub.stop_broker(kill=True)
+        time.sleep(2)  # down longer than the SDK's immediate reconnection attempt
+        edgehub.restart_broker()
+        assert hub.flush(40)
+    finally:
+        hub.close()
+    time.sleep(0.5)  # a duplicate, had there been one, would have arrived by now
+    assert numbers(edgehub) == [0, 1, 2]
+
+
+def test_a_full_outbox_drops_the_oldest_waiting_messages_and_counts_them(edgehub: EdgeHubStandIn) -> None:
+    hub = AzureHub.from_connection_string(edgehub.connection_string, edgehub.ca.read_text(), outbox_capacity=3)
+    try:
+        edgehub.stop_broker()
+        for n in range(10):
+            hub.send("numbers", {"n": n})
+        status = hub.outbox_status()
+        edgehub.restart_broker()
+        assert hub.flush(30)
+    finally:
+        hub.close()
+    received = numbers(edgehub)
+    # 3 wait in the outbox, plus at most the one its worker holds while retrying; the older are dropped
+    assert received[-3:] == [7, 8, 9] and received == sorted(received) and len(received) <= 4
+    assert status["dropped"] == 10 - len(received) and status["queued"] == len(received)
+    assert hub.outbox_status() == {"queued": 0, "delivered": len(received), "dropped": 10 - len(received)}
+
+
+def test_merged_report_patches_keep_deletions_and_nested_keys() -> None:
+    first = {"a": {"x": 1, "y": 2}, "b": 1, "c": None}
+    assert merge_patch(first, {"a": {"y": None, "z": 3}, "b": None}) == {"a": {"x": 1, "y": None, "z": 3}, "b": None,
+                                                                        "c": None}
+    assert first == {"a": {"x": 1, "y": 2}, "b": 1, "c": None}  # not modified
+
+
+def module_environment(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any hub variables, plus ``env``."""
+    hub_variables = ("IOTEDGE_", "LOCALEDGE_", "EdgeHub", "EdgeModule")
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(hub_variables)}, "PYTHONPATH": str(ROOT), **env}
+
+
+def run_module_process(env: dict[str, str], timeout_s: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", MODULE], env=module_environment(env), capture_output=True, text=True,
+                          timeout=timeout_s)
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and "cannot start: " in errors[0] and expected in errors[0], result.stderr
+    assert "SharedAccessKey=" not in result.stderr or "SharedAccessKey=***" in result.stderr
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"EdgeHubConnectionString": "HostName=localhost;this is not a connection string",
+      "EdgeModuleCACertificateFile": __file__}, "EdgeHubConnectionString needs"),
+    ({"EdgeHubConnectionString": "HostName=localhost;DeviceId=dev1;SharedAccessKey=c2VjcmV0",
+      "EdgeModuleCACertificateFile": __file__}, "EdgeHubConnectionString needs"),
+    ({"IOTEDGE_WORKLOADURI": "unix:///var/run/iotedge/workload.sock"}, "IOTEDGE_"),
+    ({"EdgeHubConnectionString": "HostName=localhost;DeviceId=dev1;ModuleId=m;SharedAccessKey=c2VjcmV0;GatewayHostName=x",
+      "EdgeModuleCACertificateFile": "/nonexistent/ca.pem"}, "/nonexistent/ca.pem"),
+], ids=["malformed", "no-module-id", "missing-iotedge-variables", "no-ca-file"])
+def test_a_configuration_error_stops_the_module_with_one_line_and_exit_code_2(env: dict[str, str], expected: str) -> None:
+    assert_one_clear_line(run_module_process(env), expected)
+
+
+def test_refused_credentials_stop_the_module_with_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    edgehub = EdgeHubStandIn(tmp_path, "CameraCapture", refuse_credentials=True)
+    try:
+        result = run_module_process({"EdgeHubConnectionString": edgehub.connection_string,
+                                     "EdgeModuleCACertificateFile": str(edgehub.ca)})
+    finally:
+        edgehub.close()
+    assert_one_clear_line(result, "refused this module's credentials")
+
+
+def test_an_untrusted_edgehub_certificate_stops_the_module_with_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    other_ca, _, _ = make_certificates(tmp_path / "other", "127.0.0.1")
+    edgehub = EdgeHubStandIn(tmp_path, "CameraCapture")
+    try:
+        result = run_module_process({"EdgeHubConnectionString": edgehub.connection_string,
+                                     "EdgeModuleCACertificateFile": str(other_ca)})
+    finally:
+        edgehub.close()
+    assert_one_clear_line(result, "TLS certificate is not trusted")
+
+
+def test_an_unreachable_edgehub_is_retried_and_logged_once(tmp_path: Path) -> None:
+    edgehub = EdgeHubStandIn(tmp_path, "CameraCapture")
+    edgehub.stop_broker()
+    env = module_environment({"SEND": "3", "EdgeHubConnectionString": edgehub.connection_string,
+                              "EdgeModuleCACertificateFile": str(edgehub.ca), "LOG_LEVEL": "DEBUG"})
+    process = subprocess.Popen([sys.executable, "-c", MODULE], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(4)  # attempts after about 0.5, 1.5 and 3.5 s of backoff
+        edgehub.restart_broker()
+        wait_for(lambda: edgehub.reported, 40)
+        received: list[int] = []
+        collect(edgehub, received, 3, 10)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+        edgehub.close()
+    assert process.returncode == 0, output
+    assert received == [0, 1, 2]
+    attempts = [line for line in output.splitlines() if "edgeHub does not answer yet" in line]
+    assert len(attempts) >= 2 and " WARNING " in attempts[0], output  # retried, said once
+    assert all(" DEBUG " in line for line in attempts[1:]), output
+    assert output.count(": connected to edgeHub") == 1 and "Traceback" not in output, output
+
+
+def test_a_module_whose_local_runner_bus_closes_gets_sigterm_and_stops(tmp_path: Path) -> None:
+    bus = Bus([], {"M": {}}, UpstreamSink(None, io.StringIO()))
+    bus.start()
+    env = module_environment(bus.environment("M"))
+    process = subprocess.Popen([sys.executable, "-c", MODULE], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: bus.reported["M"].get("up"), 20)
+        bus.close()  # as when the runner is killed: the module's connection reaches EOF
+        output = process.communicate(timeout=20)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "the local runner is gone" in output and "received SIGTERM, stopping" in output, output
+    assert "Traceback" not in output, output
