@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from edgekit.hub import Hub, HubConfigurationError, HubUnavailableError, connect
 from edgekit.redact import RedactingFormatter
+from edgekit.workers import install_excepthook
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +86,15 @@ def connect_hub(stop: threading.Event, *, required: bool = True) -> Hub | None:
 
 
 def run_module(body: Callable[[Hub | None, threading.Event], int | None], *, hub_required: bool = True) -> int:
-    """The process frame of every module's ``main``: logging, SIGTERM, the hub connection, cleanup.
+    """The process frame of every module's ``main``: logging, SIGTERM, worker-thread failures
+    counted (:func:`edgekit.workers.install_excepthook`), the hub connection, cleanup.
 
     ``body(hub, stop)`` builds the module's settings and workers and returns when ``stop`` is set;
     its return value (default 0) is the exit code. ``hub`` is None only with ``hub_required=False``
     outside IoT Edge and the runner. The hub is closed after ``body`` returns or raises.
     """
     configure_logging()
+    install_excepthook()
     stop = stop_event()
     try:
         hub = connect_hub(stop, required=hub_required)

@@ -366,8 +366,9 @@ class SettingsStore(Generic[S]):
         return refused
 
     def report(self, **extra: Any) -> None:
-        """Report the effective settings, the outcome of the last desired update and the worker
-        errors so far (``workerErrors``: thread name -> count, see :mod:`edgekit.workers`), plus ``extra``.
+        """Report the effective settings, the outcome of the last desired update, the worker errors
+        so far (``workerErrors``: thread name -> count, see :mod:`edgekit.workers`) and the outbox of
+        messages for edgeHub (``outbox``: queued, delivered, dropped), plus ``extra``.
 
         Every string is passed through :func:`edgekit.redact.redact`, and the patch is kept under
         ``MAX_REPORT_BYTES`` (long strings are cut to an excerpt).
@@ -375,7 +376,7 @@ class SettingsStore(Generic[S]):
         if self._hub is None:
             return
         patch = {"settings": self.current.reported(), "desiredStatus": dict(self._status),
-                 "workerErrors": worker_errors(), **redact_value(extra)}
+                 "workerErrors": worker_errors(), "outbox": self._hub.outbox_status(), **redact_value(extra)}
         try:
             self._hub.report(bounded(patch, MAX_REPORT_BYTES))
         except HubSendError as exc:

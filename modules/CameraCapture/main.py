@@ -15,12 +15,10 @@ from capture.settings import CaptureSettings
 from edgekit.hub import Hub
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
-from edgekit.workers import install_excepthook
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
-    install_excepthook()
     store = SettingsStore(CaptureSettings, os.environ, hub)
     store.start()
     CapturePipeline(store, hub, stop).run()

@@ -23,7 +23,6 @@ from edgekit.http import HttpServer
 from edgekit.hub import Hub
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
-from edgekit.workers import install_excepthook
 
 logger = logging.getLogger("ImageClassifierService")
 
@@ -32,7 +31,6 @@ BUNDLED_MODEL = Path(__file__).resolve().parent / "model"
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
     limit_heap_growth()
-    install_excepthook()
     store = SettingsStore(ClassifierSettings, os.environ, hub)
     settings = store.current
     slot = ModelSlot()

@@ -19,14 +19,12 @@ from edgekit.hub import Hub
 from edgekit.messages import classification_inbox
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
-from edgekit.workers import install_excepthook
 
 logger = logging.getLogger("SenseHatDisplay")
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
-    install_excepthook()
     store = SettingsStore(DisplaySettings, os.environ, hub)
     store.start()
     try:

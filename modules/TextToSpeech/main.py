@@ -15,7 +15,6 @@ from edgekit.hub import Hub
 from edgekit.messages import classification_inbox
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
-from edgekit.workers import install_excepthook
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
 
@@ -24,7 +23,6 @@ QUEUE_CAPACITY = 8
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
-    install_excepthook()
     store = SettingsStore(SpeechSettings, os.environ, hub)
     store.start()
     speaker = Speaker(store.current)

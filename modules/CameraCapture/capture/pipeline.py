@@ -26,7 +26,7 @@ from capture.liveview import LiveView
 from capture.policy import SendPolicy, top_prediction
 from capture.settings import CaptureSettings
 from capture.source import Frame, FrameReader, LatestFrame, describe, kind
-from edgekit.hub import Hub, HubSendError
+from edgekit.hub import Hub
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification, Prediction
 from edgekit.runtime import backoff
 from edgekit.settings import SettingsStore
@@ -258,14 +258,15 @@ class CapturePipeline:
         self.last_tag = tag
         if self.live is not None:
             self.live.record(tag, message.probability, frame.captured_at)
-        try:
+        try:  # queued in the hub's outbox: delivered in order, also after an edgeHub outage
             self.hub.send(CLASSIFICATION_OUTPUT, message.model_dump(mode="json"), message.properties())
-            self.counters["messagesSent"] += 1
-            logger.info("frame %d: %s (%.2f) sent on %s [%s]", frame.number, tag or "no tag", message.probability,
-                        CLASSIFICATION_OUTPUT, reason)
-        except HubSendError as exc:
+        except ValueError as exc:  # over IoT Hub's message size (a model with very many tags)
             self.counters["errors"] += 1
             logger.warning("message for frame %d not sent: %s", frame.number, exc)
+            return
+        self.counters["messagesSent"] += 1
+        logger.info("frame %d: %s (%.2f) sent on %s [%s]", frame.number, tag or "no tag", message.probability,
+                    CLASSIFICATION_OUTPUT, reason)
 
     # --- what the module reports ----------------------------------------------------------------
     def status(self) -> dict[str, Any]:
