@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from classifier.export import CustomVisionModel
 from classifier.serving import ModelSlot
+from edgekit.redact import redact
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -39,8 +40,10 @@ class Metrics:
 
     def show(self, model: CustomVisionModel) -> None:
         """Make ``model`` the active model in ``classifier_model_info``."""
-        # The reported ``model`` property, with Prometheus' snake_case label names (inputSize -> input_size).
-        self.model.info({re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in model.info.reported().items()})
+        # The reported ``model`` property, with Prometheus' snake_case label names (inputSize -> input_size),
+        # credentials masked as everywhere else.
+        self.model.info({re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): redact(value)
+                         for key, value in model.info.reported().items()})
 
 
 def install(app: Flask, metrics: Metrics, slot: ModelSlot, openapi: dict[str, Any]) -> None:
