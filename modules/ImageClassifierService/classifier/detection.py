@@ -9,6 +9,9 @@ contract: docs/customvision.md section 2 (last paragraph). Two output forms:
 - S1 detectors: ``detected_boxes`` ``[1,N,4]`` (x1, y1, x2, y2, normalised), ``detected_classes``
   ``[1,N]`` and ``detected_scores`` ``[1,N]``, already suppressed: read directly.
 
+Azure ML AutoML detectors (classifier.automl) reuse both: their YOLO candidates go through
+:func:`non_max_suppression` per class, their Faster R-CNN / RetinaNet outputs through :func:`read_s1`.
+
 Boxes are answered as Custom Vision does: ``left``, ``top``, ``width``, ``height``, each 0-1 of
 the image, clipped to the image.
 """
@@ -59,8 +62,9 @@ def _box(x1: float, y1: float, x2: float, y2: float) -> Box:
     return Box(float(x1), float(y1), float(max(x2 - x1, 0.0)), float(max(y2 - y1, 0.0)))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # overflow-free logistic
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, elementwise, without overflow for large ``|x|``."""
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
 
 def decode_grid(output: np.ndarray, layout: str, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,21 +80,26 @@ def decode_grid(output: np.ndarray, layout: str, num_labels: int) -> tuple[np.nd
     if channels != grid_channels(num_labels):
         raise ValueError(f"a detector grid for {num_labels} tags has {grid_channels(num_labels)} channels, not {channels}")
     cells = grid.reshape(height, width, len(ANCHORS), 5 + num_labels)
-    cx = (_sigmoid(cells[..., 0]) + np.arange(width)[None, :, None]) / width
-    cy = (_sigmoid(cells[..., 1]) + np.arange(height)[:, None, None]) / height
+    cx = (sigmoid(cells[..., 0]) + np.arange(width)[None, :, None]) / width
+    cy = (sigmoid(cells[..., 1]) + np.arange(height)[:, None, None]) / height
     w = np.exp(cells[..., 2]) * ANCHORS[:, 0] / width
     h = np.exp(cells[..., 3]) * ANCHORS[:, 1] / height
     boxes = np.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), axis=-1).reshape(-1, 4)
     logits = cells[..., 5:]
     exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    probs = exp / exp.sum(axis=-1, keepdims=True) * _sigmoid(cells[..., 4:5])
+    probs = exp / exp.sum(axis=-1, keepdims=True) * sigmoid(cells[..., 4:5])
     return boxes, probs.reshape(-1, num_labels)
 
 
 def non_max_suppression(boxes: np.ndarray, probs: np.ndarray, threshold: float = PROBABILITY_THRESHOLD,
-                        iou_threshold: float = IOU_THRESHOLD, limit: int = MAX_DETECTIONS) -> list[Detection]:
+                        iou_threshold: float = IOU_THRESHOLD, limit: int = MAX_DETECTIONS,
+                        per_class: bool = False) -> list[Detection]:
     """Greedy NMS over each box's best class: most probable first, dropping boxes overlapping a
-    kept one by IoU above ``iou_threshold``; at most ``limit`` detections above ``threshold``."""
+    kept one by IoU above ``iou_threshold`` (with ``per_class``, only boxes of the kept one's class,
+    as YOLO's batched NMS); at most ``limit`` detections above ``threshold``.
+
+    boxes: [K,4] x1, y1, x2, y2, fractions of the image (answered clipped to 0-1); probs: [K,C] 0-1.
+    """
     labels = probs.argmax(axis=1)
     scores = probs[np.arange(len(probs)), labels]
     keep = scores > threshold
@@ -105,13 +114,15 @@ def non_max_suppression(boxes: np.ndarray, probs: np.ndarray, threshold: float =
         bottom_right = np.minimum(boxes[best, 2:], boxes[rest, 2:])
         overlap = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
         iou = overlap / np.maximum(areas[best] + areas[rest] - overlap, 1e-12)
-        order = rest[iou <= iou_threshold]
+        order = rest[(iou <= iou_threshold) | (per_class & (labels[rest] != labels[best]))]
     return chosen
 
 
 def read_s1(boxes: np.ndarray, classes: np.ndarray, scores: np.ndarray, num_labels: int,
             threshold: float = PROBABILITY_THRESHOLD, limit: int = MAX_DETECTIONS) -> list[Detection]:
-    """S1 outputs ([1,N,4] x1,y1,x2,y2; [1,N]; [1,N]) -> detections above ``threshold``, most probable first."""
+    """Already-suppressed detections (S1: [1,N,4] x1,y1,x2,y2 normalised; [1,N] class; [1,N] score; any
+    leading batch dimension of 1) -> detections above ``threshold``, most probable first; classes
+    outside 0..``num_labels``-1 are dropped."""
     b = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     c = np.asarray(classes).reshape(-1).astype(np.int64)
     s = np.asarray(scores, dtype=np.float32).reshape(-1)

@@ -8,7 +8,8 @@ and value range from the model's metadata or ``metadata_properties.json`` (no ra
 means 0-255; TensorFlow flavours without metadata are BGR 0-255, S1 ones RGB); resize and crop
 from ``metadata_properties.json``; labels from ``labels.txt`` or the ZipMap's embedded labels
 (in the model's order; a ``labels.txt`` naming other tags is refused); classification or object
-detection from the outputs.
+detection from the outputs. An Azure ML AutoML export (``labels.json`` beside the model, section 6)
+is found in the same folders and zips, then loaded by :mod:`classifier.automl`.
 
 An export is untrusted input: a zip is unpacked within :class:`UnpackLimits` (a zip bomb is
 refused) and no file may lie outside the export folder (absolute names, ``..``, symbolic links
@@ -387,9 +388,12 @@ def _recipe(meta: dict[str, str], backend: Backend, head: _Head) -> Recipe:
     default = "Rgb8" if s1 and backend.runtime != "ONNX Runtime" else "Bgr8"
     colour: Literal["BGR", "RGB"] = "RGB" if meta.get("Image.BitmapPixelFormat", default).lower().startswith("rgb") else "BGR"
     scale = 1.0 / 255.0 if meta.get("Image.NominalPixelRange", "") == "Normalized_0_1" else 1.0
+    # An export naming its resize method gets it (Stretch, or else Pillow's shorter side to 256 as
+    # before); detectors and S1 models see the whole image; the others get the Dockerfile
+    # container's own recipe, so that thresholds tuned against it keep working (section 4).
     method = meta.get("CustomVision.Preprocess.ResizeMethod", "").lower()
-    stretch = method == "stretch" or (not method and head.kind in ("grid", "s1"))  # detectors see the whole image
-    return Recipe(colour=colour, scale=scale, resize="stretch" if stretch else "classic")
+    stretch = method == "stretch" or (not method and (s1 or head.kind == "grid"))
+    return Recipe(colour=colour, scale=scale, resize="stretch" if stretch else "shorter_side" if method else "classic")
 
 
 def _flavour(backend: Backend, manifest: dict[str, Any], head: _Head, spec: InputSpec) -> str:
@@ -420,6 +424,10 @@ def load(location: str | Path, threads: int = 0, limits: UnpackLimits = DEFAULT_
 def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionModel:
     manifest = _read_json(_in_export(directory, MANIFEST_FILE)) if (directory / MANIFEST_FILE).is_file() else {}
     model_path, backend = _open_backend(directory, manifest, threads)
+    from classifier import automl  # imported here: it builds on this module
+
+    if automl.recognised(directory, manifest):  # Azure ML AutoML: model.onnx + labels.json (section 6)
+        return automl.load_automl(location, directory, model_path, backend)
     meta = _metadata(backend, directory, _manifest_name(manifest, "MetadataPropsFileName", "metadata_properties.json"))
     labels_file = _manifest_name(manifest, "LabelFileName", "labels.txt")
     labels = _labels(directory, labels_file, backend)
