@@ -51,4 +51,21 @@ demo-assets: $(STAMP)
 	$(PY) demo/make_demo.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache *.egg-info
+	rm -rf $(VENV) $(CONVERT_VENV) $(DEMO_OUT) .pytest_cache *.egg-info
+
+# A Custom Vision TensorFlow export (model.pb) converted once into model.onnx and model.tflite, which the
+# service images run (they have no TensorFlow): make convert-model EXPORT=path/to/export(.zip) [OUT=folder].
+# TensorFlow and the converters live in their own venv, .venv-convert (about 1.7 GB), made on first use.
+CONVERT_VENV := .venv-convert
+CONVERT_STAMP := $(CONVERT_VENV)/.installed-stamp
+
+$(CONVERT_STAMP): tools/requirements-convert.txt
+	$(PYTHON) -m venv --clear $(CONVERT_VENV)
+	printf '*\n' > $(CONVERT_VENV)/.gitignore
+	$(CONVERT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-convert.txt
+	touch $(CONVERT_STAMP)
+
+.PHONY: convert-model
+convert-model: $(CONVERT_STAMP)
+	@test -n "$(EXPORT)" || { echo "usage: make convert-model EXPORT=path/to/export(.zip) [OUT=path/to/converted]" >&2; exit 2; }
+	$(CONVERT_VENV)/bin/python tools/convert_tf_export.py "$(EXPORT)" $(if $(OUT),--out "$(OUT)")

@@ -10,6 +10,9 @@ Usage: python tests/tf_exports.py FIXTURE_MODELS OUT_DIR
 - ``OUT_DIR/detector-tflite/``: a compact detector: input [1,128,128,3] BGR 0-255, output the
   raw grid [1,4,4,5*(5+2)] from a 32 px average pool and a 1x1 convolution (see
   ``detector_weights`` in test_export_flavours.py, shared through ``detector.npz``).
+
+:func:`frozen_graph_outputs` runs a fixture's ``model.pb`` itself (any venv with TensorFlow), the
+reference test_convert_export.py holds the converted models to.
 """
 
 from __future__ import annotations
@@ -60,6 +63,20 @@ def main(fixtures: Path, out: Path) -> None:
         return data, tf.identity(grid, name="model_outputs0")
 
     convert_session(detector, out / "detector-tflite", ["red", "blue"])
+
+
+def frozen_graph_outputs(graph: Path, tensors: Path, out: Path) -> None:
+    """Run a TF1 frozen graph in TensorFlow itself, as the original container does: ``graph`` a
+    Custom Vision ``model.pb`` (input ``Placeholder:0``, output ``loss:0``), ``tensors`` a .npy of
+    prepared float32 images [N,H,W,3]; saves the output [N, labels] to ``out`` (.npy).
+    Used by test_convert_export.py as the reference for the converted models."""
+    graph_def = v1.GraphDef()
+    graph_def.ParseFromString(graph.read_bytes())
+    tf_graph = tf.Graph()
+    with tf_graph.as_default():
+        tf.graph_util.import_graph_def(graph_def, name="")
+    with v1.Session(graph=tf_graph) as session:
+        np.save(out, session.run("loss:0", {"Placeholder:0": np.load(tensors)}))
 
 
 if __name__ == "__main__":

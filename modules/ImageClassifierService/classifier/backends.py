@@ -233,8 +233,9 @@ class TensorflowBackend(Backend):
             tf = importlib.import_module("tensorflow")
         except ImportError as exc:
             raise RuntimeMissing(
-                "TensorFlow is not installed, and it is needed for a frozen graph (model.pb): "
-                "pip install tensorflow-cpu, or export the model from Custom Vision as ONNX or TensorFlow Lite"
+                "TensorFlow is not installed, and it is needed for a frozen graph (model.pb): convert the export "
+                "once on a PC, in this project, with `make convert-model EXPORT=path/to/export` and deploy the "
+                "model.onnx and model.tflite it writes, or export the model from Custom Vision as ONNX or TensorFlow Lite"
             ) from exc
         v1 = tf.compat.v1
         graph_def = v1.GraphDef()
