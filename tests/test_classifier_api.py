@@ -13,9 +13,11 @@ from flask.testing import FlaskClient
 
 from classifier.app import create_app
 from classifier.export import CustomVisionModel, load
+from classifier.observe import openapi_path
 from classifier.settings import ClassifierSettings
 from conftest import IMAGES, MODELS
 
+PROJECT = "64b822c5-8082-4b36-a426-27225f4aa18c"
 ROUTE_PREFIXES = ["", "/proj", "/proj/classify/iterations/Iteration1", "/proj/detect/iterations/Iteration1"]
 
 
@@ -90,6 +92,34 @@ def test_image_as_multipart_file_and_as_form_field(client: FlaskClient) -> None:
 
     as_field = client.post("/image", data={"imageData": base64.b64encode(data).decode()})
     assert as_field.status_code == 200 and _top(as_field.get_json()) == "Apple"
+
+
+def _multipart(*parts: tuple[str, str | None, bytes], boundary: str = "b0undary") -> bytes:
+    """A multipart/form-data body of (name, filename or None for a field, bytes) parts, as clients send it."""
+    out = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def test_multipart_field_without_a_filename_is_taken_as_bytes(client: FlaskClient) -> None:
+    """The Python SDK sends bytes as a multipart field with no filename: raw image bytes, or base64 text,
+    after other parts; a body that does not parse, or with too many parts before the image, is a 400."""
+    import base64
+
+    data = (IMAGES / "banana2.jpg").read_bytes()
+    for image in (data, base64.b64encode(data)):
+        body = _multipart(("other", None, b"x"), ("imageData", None, image))
+        reply = client.post("/image", data=body, content_type="multipart/form-data; boundary=b0undary")
+        assert reply.status_code == 200 and _top(reply.get_json()) == "Banana"
+    crowded = _multipart(*[("other", None, b"x")] * 100, ("imageData", None, data))
+    for body, content_type in ((crowded, "multipart/form-data; boundary=b0undary"), (b"--nope", "multipart/form-data"),
+                               (b"garbage", "multipart/form-data; boundary=b0undary")):
+        reply = client.post("/image", data=body, content_type=content_type)
+        assert reply.status_code == 400 and reply.get_json()["code"] == "BadRequestImageFormat", body[:20]
+    missing = client.post("/image", data=_multipart(("other", None, data)), content_type="multipart/form-data; boundary=b0undary")
+    assert missing.status_code == 400 and "no image" in missing.get_json()["message"]
 
 
 def test_url_route_fetches_over_http(client: FlaskClient, image_server: str) -> None:
@@ -183,9 +213,53 @@ def test_openapi_document_describes_every_route(client: FlaskClient) -> None:
     document = client.get("/openapi.json").get_json()
     assert document["openapi"].startswith("3.0")
     described = set(document["paths"])
-    served = {rule.rule.replace("<project>", "{project}").replace("<published_name>", "{publishedName}")
-              for rule in client.application.url_map.iter_rules() if rule.endpoint != "static"}
+    served = {openapi_path(rule.rule) for rule in client.application.url_map.iter_rules() if rule.endpoint != "static"}
     assert served == described
     image = document["paths"]["/{project}/classify/iterations/{publishedName}/image"]["post"]
     assert {p["name"] for p in image["parameters"]} == {"project", "publishedName"}
-    assert set(image["responses"]) == {"200", "400", "413", "415", "503"}
+    assert set(image["responses"]) == {"200", "400", "413", "415", "503"} and "security" not in image
+    cloud = document["paths"]["/customvision/{version}/prediction/{projectId}/detect/iterations/{publishedName}/url/nostore"]["post"]
+    assert {p["name"] for p in cloud["parameters"]} == {"version", "projectId", "publishedName", "application"}
+    assert set(cloud["responses"]) == {"200", "400", "404", "413", "415", "503"}
+    assert cloud["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/CloudImagePrediction"
+    assert document["components"]["securitySchemes"]["predictionKey"] == {"type": "apiKey", "in": "header", "name": "Prediction-Key"}
+
+
+KEY = "s3cret-Key_1"
+
+
+@pytest.fixture()
+def keyed(model: CustomVisionModel) -> FlaskClient:
+    return create_app(model, ClassifierSettings(prediction_key=KEY)).test_client()
+
+
+@pytest.mark.parametrize("route", ["/image", "/proj/detect/iterations/It1/url/nostore",
+                                   f"/customvision/v3.1/prediction/{PROJECT}/classify/iterations/It1/image"])
+def test_prediction_key_is_required_on_every_prediction_route(keyed: FlaskClient, route: str) -> None:
+    """With PREDICTION_KEY set: 401 JSON without the header or with a wrong one (the key never in the answer),
+    200 with it; the header name is case-insensitive, its value is not."""
+    image = (IMAGES / "banana1.jpg").read_bytes()
+    for headers, why in (({}, "requires the Prediction-Key header"), ({"Prediction-Key": "wrong"}, "does not match"),
+                         ({"Prediction-Key": KEY.upper()}, "does not match"), ({"Prediction-Key": KEY + " "}, "does not match"),
+                         ({"Prediction-Key": "é"}, "does not match")):
+        reply = keyed.post(route, data=image, content_type="application/octet-stream", headers=headers)
+        assert reply.status_code == 401 and reply.get_json()["code"] == "Unauthorized"
+        assert why in reply.get_json()["message"] and KEY not in reply.get_data(as_text=True)
+    ok = keyed.post(route.replace("/url/", "/image/"), data=image, content_type="application/octet-stream",
+                    headers={"prediction-key": KEY})
+    assert ok.status_code == 200 and _top(ok.get_json()) == "Banana"
+
+
+def test_health_metrics_and_the_document_stay_open_with_a_key(keyed: FlaskClient) -> None:
+    for path in ("/", "/health/live", "/health/ready", "/metrics", "/openapi.json"):
+        assert keyed.get(path).status_code == 200, path
+    document = keyed.get("/openapi.json").get_json()
+    image = document["paths"]["/image"]["post"]
+    assert image["security"] == [{"predictionKey": []}] and "401" in image["responses"]
+    assert KEY not in keyed.get("/openapi.json").get_data(as_text=True) + keyed.get("/metrics").get_data(as_text=True)
+
+
+def test_the_key_is_masked_in_reported_settings() -> None:
+    settings = ClassifierSettings(prediction_key=KEY)
+    assert settings.reported()["predictionKey"] == "**********" and KEY not in repr(settings)
+    assert ClassifierSettings.is_secret("prediction_key") and ClassifierSettings.scope("prediction_key") == "startup"

@@ -100,7 +100,7 @@ def test_desired_properties_are_every_live_setting_at_its_default(template: str)
         assert store.apply(desired, full=True) == {}, module  # nothing refused
         assert store.current == model(), module  # the defaults, so the twin shows what is in force
     camera = manifest.modules["CameraCapture"].desired
-    assert set(camera) == {CaptureSettings.twin_name(f) for f in CaptureSettings.model_fields}
+    assert set(camera) == {CaptureSettings.twin_name(f) for f in CaptureSettings.live_fields()}
 
 
 def test_a_url_naming_another_port_than_the_module_serves_on_is_refused(tmp_path: Path) -> None:

@@ -25,11 +25,13 @@ class ClassifierError(RuntimeError):
 
 
 class ClassifierClient:
-    """POSTs JPEG frames to ``endpoint`` (e.g. http://ImageClassifierService:80/image); timeout in s."""
+    """POSTs JPEG frames to ``endpoint`` (e.g. http://ImageClassifierService:80/image); timeout in s;
+    prediction_key: sent as the ``Prediction-Key`` header when not empty (the classifier's PREDICTION_KEY)."""
 
-    def __init__(self, endpoint: str, timeout_s: float) -> None:
+    def __init__(self, endpoint: str, timeout_s: float, prediction_key: str = "") -> None:
         self.endpoint = endpoint
         self.timeout_s = timeout_s
+        self._headers = {"Content-Type": "application/octet-stream", **({"Prediction-Key": prediction_key} if prediction_key else {})}
         shown = redact(endpoint)
         self._shown = shown if len(shown) <= 80 else f"{shown[:77]}... ({len(shown)} characters)"
         # urllib3 directly: half the per-request CPU of requests, which matters at tens of frames a second.
@@ -38,8 +40,7 @@ class ClassifierClient:
     def classify(self, jpeg: bytes) -> list[Prediction]:
         """Predictions for one JPEG, in the order the classifier gives; raises ClassifierError."""
         try:
-            reply = self._http.request("POST", self.endpoint, body=jpeg, timeout=self.timeout_s,
-                                       headers={"Content-Type": "application/octet-stream"})
+            reply = self._http.request("POST", self.endpoint, body=jpeg, timeout=self.timeout_s, headers=self._headers)
         except (urllib3.exceptions.HTTPError, ValueError) as exc:  # ValueError: a URL that cannot be encoded
             raise ClassifierError(f"{self._shown} unreachable: {exc.__class__.__name__}") from exc
         if reply.status != 200:

@@ -128,7 +128,8 @@ class CapturePipeline:
         if client is not None and self._is_current(client):
             return client
         settings = self.store.current
-        return ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s)
+        return ClassifierClient(settings.image_processing_endpoint, settings.classifier_timeout_s,
+                                settings.prediction_key.get_secret_value())
 
     def _source_changed(self, settings: CaptureSettings) -> bool:
         reader = self._reader

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 
-from edgekit.settings import ModuleSettings, live
+from edgekit.settings import ModuleSettings, live, startup
 
 
 class CaptureSettings(ModuleSettings):
-    """Every field is live: an env variable at start (``FRAME_RATE``) and a desired property (``frameRate``).
+    """Live settings: an env variable at start (``FRAME_RATE``) and a desired property (``frameRate``);
+    the one start-up setting is prediction_key, the classifier's PREDICTION_KEY (a secret, sent as
+    the ``Prediction-Key`` header; empty: none).
 
     video_path: camera index ("0"), device path, stream URL, video file, image folder or glob;
     loop_video: replay a file or image folder from the start at its end;
@@ -45,6 +47,7 @@ class CaptureSettings(ModuleSettings):
     show_video: bool = live(False)
     live_view_port: int = live(5012, ge=1, le=65535)
     report_interval_s: float = live(30.0, ge=1.0, le=3600.0)
+    prediction_key: SecretStr = startup(SecretStr(""), max_length=256)
 
     @field_validator("video_path")
     @classmethod

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info, generate_latest
+from pydantic.alias_generators import to_camel
 
 from classifier.export import CustomVisionModel
 from classifier.serving import ModelSlot
@@ -83,49 +84,100 @@ def install(app: Flask, metrics: Metrics, slot: ModelSlot, openapi: dict[str, An
         return jsonify(openapi)
 
 
-def openapi_document(image_routes: list[str], url_routes: list[str], max_url_chars: int) -> dict[str, Any]:
-    """OpenAPI 3.0 for the service, as it really answers; route paths use {project} / {publishedName}.
+class Route(NamedTuple):
+    """A prediction route: its Flask ``rule``, where the image comes from (``source``: "image", in the
+    body; "url", fetched) and whether it is the cloud prediction API's (``cloud``) or the Dockerfile export's."""
+
+    rule: str
+    source: str
+    cloud: bool
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: ``/<project>/classify/iterations/<published_name>/image`` ->
+    ``/{project}/classify/iterations/{publishedName}/image``."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{" + to_camel(m.group(1)) + "}", rule)
+
+
+def _schemas() -> dict[str, Any]:
+    box = {"type": "object", "required": ["left", "top", "width", "height"], "nullable": True,
+           "properties": {k: {"type": "number"} for k in ("left", "top", "width", "height")}}
+    probability = {"type": "number", "minimum": 0, "maximum": 1}
+    export = {"type": "object", "required": ["tagName", "probability", "tagId", "boundingBox"], "properties": {
+        "tagName": {"type": "string"}, "probability": probability, "tagId": {"type": "string"}, "boundingBox": box}}
+    cloud = {"type": "object", "required": ["probability", "tagId", "tagName", "boundingBox"], "properties": {
+        "probability": probability, "tagId": {"type": "string", "format": "uuid"}, "tagName": {"type": "string"},
+        "boundingBox": box, "tagType": {"type": "string", "enum": ["Regular", "Negative", "GeneralProduct"],
+                                        "description": "v3.1 only"}}}
+
+    def answer(ids: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "required": ["id", "project", "iteration", "created", "predictions"], "properties": {
+            **{k: ids for k in ("id", "project", "iteration")}, "created": {"type": "string"},
+            "predictions": {"type": "array", "items": item}}}
+
+    return {
+        "ImagePrediction": answer({"type": "string"}, export),
+        "CloudImagePrediction": answer({"type": "string", "format": "uuid"}, cloud),
+        "Error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}}}}
+
+
+def openapi_document(routes: list[Route], max_url_chars: int, key_required: bool) -> dict[str, Any]:
+    """OpenAPI 3.0 for the service, as it really answers.
 
     The image bodies are described by shape only: that the bytes decode as an image (400
     ``BadRequestImageFormat``), stay under the byte and pixel caps (413) and that a URL can be fetched
-    (400 ``BadRequestImageUrl``) cannot be said in OpenAPI.
+    (400 ``BadRequestImageUrl``) cannot be said in OpenAPI. key_required: the prediction routes
+    require the ``Prediction-Key`` header (the ``predictionKey`` security scheme; 401 without it).
     """
     def error(text: str) -> dict[str, Any]:
         return {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
-    answers = {"200": {"description": "predictions, label order, probabilities rounded to 8 decimals",
-                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImagePrediction"}}}},
-               "400": error("the body is not an image (or has no image), or the URL could not be fetched"),
-               "413": error("the body or the image is too large (bytes or pixels)"),
-               "415": error("a text or JSON body where an image is expected"),
-               "503": error("the model is still loading, or every /url download slot is busy (see Retry-After)")}
+    def answers(route: Route) -> dict[str, Any]:
+        shape = "CloudImagePrediction" if route.cloud else "ImagePrediction"
+        found = ("every tag, most probable first, numbers at float32 precision" if route.cloud else
+                 "predictions, label order, probabilities rounded to 8 decimals")
+        more = {"404": error("another API version, or a project id that is not a GUID")} if route.cloud else {}
+        if key_required:
+            more["401"] = error("the Prediction-Key header is missing or wrong")
+        return {"200": {"description": found, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}}},
+                "400": error("the body is not an image (or has no image), or the URL could not be fetched"),
+                "413": error("the body or the image is too large (bytes or pixels)"),
+                "415": error("a text or JSON body where an image is expected"),
+                "503": error("the model is still loading, or every /url download slot is busy (see Retry-After)"), **more}
 
-    def path(rule: str) -> str:
-        return rule.replace("<project>", "{project}").replace("<published_name>", "{publishedName}")
-
-    def parameters(rule: str) -> list[dict[str, Any]]:
-        names = [n for n in ("project", "publishedName") if "{" + n + "}" in path(rule)]
-        return [{"name": n, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}} for n in names]
+    def parameters(route: Route) -> list[dict[str, Any]]:
+        text = {"type": "string", "minLength": 1}
+        schemas = {"project": text, "publishedName": text, "version": {"type": "string", "enum": ["v3.0", "v3.1"]},
+                   "projectId": {"type": "string", "format": "uuid"}}
+        found = [{"name": n, "in": "path", "required": True, "schema": s} for n, s in schemas.items()
+                 if "{" + n + "}" in openapi_path(route.rule)]
+        if route.cloud:
+            found.append({"name": "application", "in": "query", "required": False, "schema": {"type": "string"},
+                          "description": "the calling application's name (accepted, not used)"})
+        return found
 
     def form(field: dict[str, Any]) -> dict[str, Any]:
         return {"schema": {"type": "object", "required": ["imageData"], "properties": {"imageData": field}}}
 
-    image_body = {"required": True, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
-        "multipart/form-data": form({"type": "string", "format": "binary", "minLength": 1}),
-        "application/x-www-form-urlencoded": form({"type": "string", "minLength": 1,
-                                                   "description": "the image, base64-encoded"})}}
+    binary = {"type": "string", "format": "binary", "minLength": 1}
+    cloud_image = {"application/octet-stream": {"schema": binary}, "multipart/form-data": form(binary)}
+    image_body = {"required": True, "content": {**cloud_image, "application/x-www-form-urlencoded": form(
+        {"type": "string", "minLength": 1, "description": "the image, base64-encoded"})}}
     url_body = {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": ["url"], "properties": {"url": {
             "type": "string", "minLength": 1, "maxLength": max_url_chars,
             "description": "an http(s) URL of a public host (or one listed in URL_ALLOWED_HOSTS); `Url` is accepted too"}}}}}}
     paths: dict[str, Any] = {}
-    for rule in image_routes:
-        paths[path(rule)] = {"post": {"summary": "Classify the image in the request", "parameters": parameters(rule),
-                                      "requestBody": image_body, "responses": answers}}
-    for rule in url_routes:
-        paths[path(rule)] = {"post": {"summary": "Classify the image at a URL (http or https)", "parameters": parameters(rule),
-                                      "requestBody": url_body, "responses": answers}}
+    for route in routes:
+        operation = {"summary": "Classify the image in the request" if route.source == "image" else
+                     "Classify the image at a URL (http or https)",
+                     "parameters": parameters(route), "responses": answers(route),
+                     "requestBody": url_body if route.source == "url" else
+                     {"required": True, "content": cloud_image} if route.cloud else image_body}
+        if key_required:
+            operation["security"] = [{"predictionKey": []}]
+        paths[openapi_path(route.rule)] = {"post": operation}
 
     def get(summary: str, media: str, schema: dict[str, Any], **more: Any) -> dict[str, Any]:
         return {"get": {"summary": summary, "responses": {"200": {"description": "OK", "content": {media: {"schema": schema}}},
@@ -139,19 +191,14 @@ def openapi_document(image_routes: list[str], url_routes: list[str], max_url_cha
                                            "application/json": {"schema": status}}}}),
                   "/metrics": get("Prometheus metrics", "text/plain", {"type": "string"}),
                   "/openapi.json": get("This document", "application/json", {"type": "object"})})
-    prediction = {"type": "object", "properties": {
-        "tagName": {"type": "string"}, "probability": {"type": "number", "minimum": 0, "maximum": 1},
-        "tagId": {"type": "string"}, "boundingBox": {"nullable": True, "type": "object", "properties": {
-            k: {"type": "number"} for k in ("left", "top", "width", "height")}}}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "ImageClassifierService", "version": "1",
-                 "description": "Custom Vision compatible image classification (the Dockerfile export's contract)."},
+                 "description": "Custom Vision compatible image classification: the Dockerfile export's contract, and the "
+                                "cloud prediction API v3.0/v3.1 (/customvision/..., path segments matched without regard "
+                                "to case). With PREDICTION_KEY set, every prediction route requires the Prediction-Key "
+                                "header; health, metrics and this document stay open."},
         "paths": paths,
-        "components": {"schemas": {
-            "ImagePrediction": {"type": "object", "properties": {
-                "id": {"type": "string"}, "project": {"type": "string"}, "iteration": {"type": "string"},
-                "created": {"type": "string"}, "predictions": {"type": "array", "items": prediction}}},
-            "Error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}}}}},
+        "components": {"schemas": _schemas(), "securitySchemes": {
+            "predictionKey": {"type": "apiKey", "in": "header", "name": "Prediction-Key"}}},
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 
 from edgekit.settings import ModuleSettings, live, startup
 
@@ -25,6 +25,9 @@ class ClassifierSettings(ModuleSettings):
     are not public (loopback, private, link-local...), e.g. ``localhost`` for the local runner;
     idle_timeout_s: an HTTP connection with no request in progress is closed after this long, s;
     connection_limit: HTTP connections open at a time (more wait to be accepted);
+    prediction_key: a secret; when set, every prediction route (the Dockerfile export's and the cloud
+    API's) answers 401 unless the request's ``Prediction-Key`` header equals it; empty: open to any
+    caller that reaches the port. Health, metrics and /openapi.json stay open;
     Live settings: model_url / model_sha256 (module twin ``modelUrl`` / ``modelSha256``): replace the model live
     with the export at this http(s) URL, verified against the SHA-256 when given; empty: the
     model from MODEL_DIR."""
@@ -40,6 +43,7 @@ class ClassifierSettings(ModuleSettings):
     url_allowed_hosts: str = startup("", max_length=1024)
     idle_timeout_s: int = startup(10, ge=1, le=600)
     connection_limit: int = startup(250, ge=8, le=900)
+    prediction_key: SecretStr = startup(SecretStr(""), max_length=256)
     model_url: str = live("", max_length=1024)
     model_sha256: str = live("")
 
