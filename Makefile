@@ -12,7 +12,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 	for m in CameraCapture ImageClassifierService TextToSpeech SenseHatDisplay; do $(PY) -m mypy modules/$$m/main.py || exit 1; done
 
-.PHONY: typecheck demo test install demo-assets config check-images clean
+.PHONY: typecheck demo test install demo-assets config config-layered check-images clean
 
 PLATFORM ?= arm32v7
 
@@ -41,6 +41,12 @@ test: $(STAMP)
 # config/deployment.$(PLATFORM).json from the matching template, validated (PLATFORM=amd64|arm64v8|arm32v7).
 config: $(STAMP)
 	$(PY) -m localedge genconfig -P $(PLATFORM) -f $(if $(filter arm32v7,$(PLATFORM)),deployment.arm32v7.template.json,deployment.template.json)
+
+# The fleet's config/deployment.base.$(PLATFORM).json, config/deployment.layered.$(PLATFORM).json and
+# config/deployment.layered.$(PLATFORM).metrics.json, validated (targets and priorities: .env FLEET_*, or e.g.
+# make config-layered PLATFORM=arm32v7 LAYERED_ARGS="--target-condition \"tags.ring='canary'\" --priority 20").
+config-layered: $(STAMP)
+	$(PY) -m localedge genconfig --layered -P $(PLATFORM) -f $(if $(filter arm32v7,$(PLATFORM)),deployment.arm32v7.template.json,deployment.template.json) $(LAYERED_ARGS)
 
 # Every module image installs for every platform it lists (pip wheels, Debian packages), with size
 # estimates. Needs the armhf and arm64 package lists: dpkg --add-architecture armhf arm64; apt-get update.

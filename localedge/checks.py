@@ -4,7 +4,8 @@ contract: docs/iotedge.md "Manifest essentials". JSON-schema errors become :clas
 fix per kind of error: :data:`RUNNER_SCHEMA` (what the runner and the generator read, typed as the public
 schema types it, plus module twins that must be objects) on every template, the public SchemaStore schema
 on generated manifests. :func:`port_problems` covers what no schema says: a module that others reach by
-URL (``http://Module:80/...``) declares the TCP port it serves on in its ``PORT`` env.
+URL (``http://Module:80/...``) declares the TCP port it serves on in its ``PORT`` env (a ``/metrics`` URL on
+the module's ``METRICS_PORT``, 9600 by default, is the metrics collector's and needs no ``PORT``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
 
 AGENT_MODULES = "modulesContent.$edgeAgent.properties.desired.modules"
+DEFAULT_METRICS_PORT = 9600
 _MODULE = {  # the fields the runner reads, constrained as the public azure-iot-edge-deployment-2.0 schema does
     "type": "object",
     "properties": {
@@ -122,7 +124,16 @@ def _references(content: Mapping[str, Any], modules: Mapping[str, Any], name: st
         for base, node in places:
             for path, value in _strings(node, base):
                 for match in pattern.finditer(value):
+                    if match.group(1) == metrics_port(modules, name) and value[match.end():].startswith("/metrics"):
+                        continue  # the metrics collector scraping the module's METRICS_PORT, not its PORT
                     yield path, match.group(0), match.group(1)
+
+
+def metrics_port(modules: Mapping[str, Any], name: str) -> str:
+    """The port module ``name`` serves Prometheus metrics on: its ``METRICS_PORT`` env, else 9600 (the port
+    edgeHub and edgeAgent use, and the default of this solution's modules); "0" when it serves none."""
+    entry = _get(modules, name, "env", "METRICS_PORT")
+    return str(entry.get("value", DEFAULT_METRICS_PORT)) if isinstance(entry, dict) else str(DEFAULT_METRICS_PORT)
 
 
 def port_problems(content: Mapping[str, Any], file: str, own: Collection[str]) -> list[Problem]:

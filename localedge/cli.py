@@ -1,11 +1,14 @@
 """``python -m localedge run``: the whole solution on one machine, no Azure, no Docker;
-``python -m localedge genconfig``: the deployable manifest for a platform, validated.
+``python -m localedge genconfig``: the deployable manifest for a platform, validated;
+``python -m localedge metrics``: each running module's Prometheus metrics.
 
 Reads the deployment template, starts each custom module of this solution as a local process
 with the env the manifest gives it (``--set Module.VAR=value`` overrides), and delivers messages
 between them as the manifest's routes say. URLs that name a module (``http://Module:80/...``)
 are pointed at the loopback port the runner gives that module's ``PORT``, since module names
-resolve only on the IoT Edge network.
+resolve only on the IoT Edge network. Each module also gets a free ``METRICS_PORT`` of its own (on
+IoT Edge they all serve 9600, each in its container), and the runner keeps the modules' metrics URLs
+in a state file for ``python -m localedge metrics`` (:mod:`localedge.metrics_cmd`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from pathlib import Path
 from pydantic.alias_generators import to_camel
 
 from localedge.bus import Bus, UpstreamSink
+from localedge.metrics_cmd import RunnerState
+from localedge.metrics_cmd import add_parser as add_metrics_parser
+from localedge.metrics_cmd import main as metrics
 from localedge.manifest import VARIABLE, Manifest, ManifestError, ModuleSpec, load_manifest, load_variables, unresolved
 from localedge.routes import Route, RouteError, parse_route
 from localedge.supervisor import Supervisor
@@ -128,6 +134,13 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
         envs[name]["PORT"] = str(local_port)
         for other in [*envs.values(), *(spec.desired for spec in manifest.modules.values())]:
             _point_at_loopback(other, name, declared, local_port)
+    for name in envs:  # each module its own metrics port (all would want 9600); 0 (metrics off) is kept
+        wanted = sets.get(name, {}).get("METRICS_PORT")
+        if wanted is not None and not (wanted.isdecimal() and 0 <= int(wanted) <= 65535):
+            raise RunnerError(f"--set {name}.METRICS_PORT={wanted}: write a TCP port, 0 to 65535 (0: off), or leave it to the runner")
+        if wanted is None:
+            wanted = "0" if envs[name].get("METRICS_PORT", "").strip() == "0" else str(_free_port())
+        envs[name]["METRICS_PORT"] = wanted
     return envs
 
 
@@ -177,10 +190,15 @@ def run(args: argparse.Namespace) -> int:
     logger.info("running %s for %s; routes: %s", ", ".join(m.name for m in supervisor.modules),
                 f"{args.duration:g} s" if args.duration else "until Ctrl-C", len(routes))
     deadline = time.monotonic() + args.duration if args.duration else None
-    while not stop.wait(0.25):
-        supervisor.watch()
-        if deadline is not None and time.monotonic() >= deadline:
-            break
+    state = RunnerState([m.name for m in supervisor.modules])  # for `python -m localedge metrics`
+    try:
+        while not stop.wait(0.25):
+            supervisor.watch()
+            state.refresh(bus.reported)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    finally:
+        state.remove()
     logger.info("stopping modules")
     supervisor.stop_all()
     bus.close()
@@ -195,6 +213,8 @@ def genconfig(args: argparse.Namespace) -> int:
 
     template = Path(args.file)
     variables = load_variables(Path(args.env_file), os.environ)
+    if args.layered:
+        return _genconfig_layered(args, template, variables)
     manifest = generate(template, args.platform, variables, ROOT)
     problems = validate(manifest, template, args.platform, ROOT, Path(args.schema_dir) if args.schema_dir else None)
     if len(problems) == 1:
@@ -208,6 +228,25 @@ def genconfig(args: argparse.Namespace) -> int:
     target = output_path(Path(args.output_dir), args.platform)
     write(manifest, target)
     logger.info("wrote %s (valid): deploy it with az iot edge set-modules --content %s", target, target)
+    return 0
+
+
+def _genconfig_layered(args: argparse.Namespace, template: Path, variables: Mapping[str, str]) -> int:
+    """The base and layered deployments and the layer's metrics, validated; prints the az commands that create them."""
+    from localedge.genconfig import write_layered
+
+    options = {key: getattr(args, key) for key in ("deployment_id", "base_deployment_id", "target_condition",
+                                                   "base_target_condition", "priority", "base_priority", "model_sha256")}
+    problems, commands = write_layered(template, args.platform, variables, ROOT, Path(args.output_dir),
+                                       Path(args.schema_dir) if args.schema_dir else None, options)
+    for problem in problems:
+        logger.error("%s", problem)
+    if problems:
+        logger.error("%d problem(s); nothing written", len(problems))
+        return 1
+    logger.info("wrote the base and layered deployments and the metrics (valid); create them with:")
+    for command in commands:
+        logger.info("  %s", command)
     return 0
 
 
@@ -226,7 +265,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s)")
     gen.add_argument("--output-dir", default="config", help="where the manifest is written (default: %(default)s)")
     gen.add_argument("--schema-dir", help="folder with the SchemaStore IoT Edge schemas (default: fetch from SchemaStore)")
+    fleet = gen.add_argument_group("--layered", "a base and a layered deployment for az iot edge deployment create "
+                                   "(defaults: .env FLEET_*, else per platform)")
+    fleet.add_argument("--layered", action="store_true", help="write config/deployment.{base,layered}.<platform>.json "
+                       "and config/deployment.layered.<platform>.metrics.json")
+    fleet.add_argument("--target-condition", help="the layer's, e.g. \"tags.environment='prod' AND tags.platform='arm32v7'\"")
+    fleet.add_argument("--priority", help="the layer's (default 10; above the base's)")
+    fleet.add_argument("--deployment-id", help="the layer's id, used in its metrics (default vision-<platform>)")
+    fleet.add_argument("--base-target-condition", help="the base's (default tags.platform='<platform>')")
+    fleet.add_argument("--base-priority", help="the base's (default 0)")
+    fleet.add_argument("--base-deployment-id", help="the base's id (default base-<platform>)")
+    fleet.add_argument("--model-sha256", help="the model the modelServed metric counts (default: the bundled model's)")
     commands.add_parser("check-images", help="prove each module image installs for each platform; estimate sizes")
+    add_metrics_parser(commands)
     return parser
 
 
@@ -240,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from localedge.images import main as check_images
 
             return check_images(ROOT)
+        if args.command == "metrics":
+            return metrics(args)
         return genconfig(args) if args.command == "genconfig" else run(args)
     except (ManifestError, RouteError, RunnerError, GenerationError) as exc:
         logger.error("%s", exc)

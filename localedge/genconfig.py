@@ -164,6 +164,8 @@ def _route_problems(manifest: dict[str, Any], template: Path, template_doc: dict
     file = str(template)
     problems: list[Problem] = []
     endpoints = _endpoints(root, template, template_doc)
+    deployed = manifest.get("modulesContent", {}).get("$edgeAgent", {}).get("properties.desired", {}).get("modules") or {}
+    endpoints |= {name: None for name in deployed if name not in endpoints}  # added after the template (the collector)
     routes = manifest.get("modulesContent", {}).get("$edgeHub", {}).get("properties.desired", {}).get("routes", {})
     for name, value in routes.items():
         where = f"modulesContent.$edgeHub.properties.desired.routes.{name}"
@@ -299,3 +301,134 @@ def write(manifest: dict[str, Any], target: Path) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+# ---- layered deployments (python -m localedge genconfig --layered) -------------------------------------------
+
+def generate_layered(template: Path, platform: str, variables: Mapping[str, str], root: Path,
+                     collector: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(base, layer) for ``platform``, split from the full manifest :func:`generate` makes from ``template``;
+    the layer also carries Microsoft's metrics collector (``collector``), scraping every module it deploys."""
+    from localedge.layering import COLLECTOR, collector_module, split
+
+    base, layer = split(generate(template, platform, variables, root))
+    if collector:
+        agent = layer["modulesContent"]["$edgeAgent"]
+        prefix = "properties.desired.modules."
+        modules = {key[len(prefix):]: spec for key, spec in agent.items()}
+        order = max([int(s.get("startupOrder", 0)) for s in modules.values() if isinstance(s, dict)] or [0]) + 1
+        spec = expand(collector_module(modules, variables, order), variables)
+        _stringify_create_options(spec["settings"])
+        agent[prefix + COLLECTOR] = spec
+        if spec["env"]["UploadTarget"]["value"].lower() == "iotmessage":  # metrics as IoT messages, through edgeHub
+            layer["modulesContent"]["$edgeHub"]["properties.desired.routes.MetricsToUpstream"] = {
+                "route": f"FROM /messages/modules/{COLLECTOR}/outputs/metricOutput INTO $upstream",
+                "priority": 0, "timeToLiveSecs": 7200}
+    return base, layer
+
+
+def validate_layered(base: dict[str, Any], layer: dict[str, Any], template: Path, platform: str, root: Path,
+                     schema_dir: Path | None) -> list[Problem]:
+    """Every problem of the base, of the layer's form, and of the base merged with the layer: the merged
+    document passes every check a full manifest passes (:func:`localedge.manifest.check`'s and :func:`validate`'s)."""
+    from jsonschema import Draft4Validator
+
+    from localedge.checks import RUNNER_SCHEMA, port_problems
+    from localedge.layering import COLLECTOR, collector_problems, layer_problems, merge
+
+    file = str(template)
+    merged = merge(base, [layer])
+    agent = merged["modulesContent"]["$edgeAgent"]["properties.desired"]
+    own = list(_own_modules(read_template(template)))
+    problems = [Problem(file, "layered deployment", text.removeprefix(f"{file}: ")) for text in layer_problems(layer, file)]
+    problems += [Problem(file, f"base deployment: {p.path}", p.message) for p in _schema_problems(base, schema_dir, file)]
+    runner = schema_problems(Draft4Validator(RUNNER_SCHEMA), merged, file)  # what localedge.manifest.check refuses
+    problems += runner or port_problems(merged["modulesContent"], file, own)
+    problems += validate(merged, template, platform, root, schema_dir)
+    if isinstance(agent["modules"].get(COLLECTOR), dict):
+        problems += [Problem(file, "metrics collector", text.removeprefix(f"{file}: "))
+                     for text in collector_problems(agent["modules"][COLLECTOR], file)]
+    return list(dict.fromkeys(problems))
+
+
+def layered_paths(config_dir: Path, platform: str) -> tuple[Path, Path, Path]:
+    """config/deployment.base.<platform>.json, config/deployment.layered.<platform>.json and
+    config/deployment.layered.<platform>.metrics.json: what ``az iot edge deployment create --content`` (base; layered with
+    ``--layered``) and ``--metrics`` take."""
+    return (config_dir / f"deployment.base.{platform}.json", config_dir / f"deployment.layered.{platform}.json",
+            config_dir / f"deployment.layered.{platform}.metrics.json")
+
+
+def bundled_model_sha256(root: Path, platform: str) -> str:
+    """sha256 of the model the classifier image bundles and serves on ``platform``, as it reports it in
+    ``model.sha256``: TensorFlow Lite on arm32v7 (no ONNX Runtime there), else the ONNX model."""
+    import hashlib
+
+    name = "model.tflite" if platform.startswith("arm32v7") else "model.onnx"
+    path = root / "modules" / "ImageClassifierService" / "model" / name
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def fleet_settings(options: Mapping[str, Any], variables: Mapping[str, str], platform: str) -> dict[str, Any]:
+    """Deployment ids, target conditions and priorities: the command line, else ``.env`` (FLEET_*), else defaults
+    (base: every device tagged with the platform, priority 0; layer: production devices of the platform, 10).
+    Raises GenerationError (one line) for a condition IoT Hub would refuse or a layer that would never apply."""
+    from localedge.layering import DEPLOYMENT_ID, ConditionError, parse_condition
+
+    def pick(option: str, variable: str, default: str) -> str:
+        value = options.get(option)
+        return str(value) if value not in (None, "") else (variables.get(variable) or default)
+
+    safe = re.sub(r"[^a-z0-9-]", "-", platform.lower())
+    fleet: dict[str, Any] = {"deployment_id": pick("deployment_id", "FLEET_DEPLOYMENT_ID", f"vision-{safe}"),
+             "base_deployment_id": pick("base_deployment_id", "FLEET_BASE_DEPLOYMENT_ID", f"base-{safe}"),
+             "target_condition": pick("target_condition", "FLEET_TARGET_CONDITION",
+                                      f"tags.environment='prod' AND tags.platform='{platform}'"),
+             "base_target_condition": pick("base_target_condition", "FLEET_BASE_TARGET_CONDITION",
+                                           f"tags.platform='{platform}'"),
+             "model_sha256": pick("model_sha256", "FLEET_MODEL_SHA256", "")}
+    for key in ("deployment_id", "base_deployment_id"):
+        if not DEPLOYMENT_ID.fullmatch(fleet[key]):
+            raise GenerationError(f"deployment id {fleet[key]!r}: use up to 128 lowercase letters, digits and -:+%_#*?!(),=@;'")
+    for key in ("target_condition", "base_target_condition"):
+        try:
+            parse_condition(fleet[key])
+        except ConditionError as exc:
+            raise GenerationError(f"--{key.replace('_', '-')}: {exc}") from None
+    for key, variable, default in (("priority", "FLEET_PRIORITY", "10"), ("base_priority", "FLEET_BASE_PRIORITY", "0")):
+        text = pick(key, variable, default)
+        if not text.isdecimal():
+            raise GenerationError(f"--{key.replace('_', '-')} {text!r}: write a whole number, 0 or more")
+        fleet[key] = int(text)
+    if fleet["priority"] <= fleet["base_priority"]:
+        raise GenerationError(f"--priority {fleet['priority']}: a layered deployment applies only above its base deployment's "
+                              f"priority ({fleet['base_priority']}); use {fleet['base_priority'] + 1} or more")
+    return fleet
+
+
+def write_layered(template: Path, platform: str, variables: Mapping[str, str], root: Path, config_dir: Path,
+                  schema_dir: Path | None, options: Mapping[str, Any]) -> tuple[list[Problem], list[str]]:
+    """Generate, validate and (when valid) write the base, the layer and its metrics; returns (problems, the
+    ``az`` commands that create the two deployments). Nothing is written while there are problems."""
+    from localedge.layering import COLLECTOR, metric_queries
+
+    fleet = fleet_settings(options, variables, platform)
+    base, layer = generate_layered(template, platform, variables, root)
+    problems = validate_layered(base, layer, template, platform, root, schema_dir)
+    if problems:
+        return problems, []
+    prefix = "properties.desired.modules."
+    modules = [key[len(prefix):] for key in layer["modulesContent"]["$edgeAgent"]]
+    desired_sha = str(layer["modulesContent"].get("ImageClassifierService", {}).get("properties.desired", {}).get("modelSha256", ""))
+    sha = fleet["model_sha256"] or desired_sha or bundled_model_sha256(root, platform)
+    base_path, layer_path, metrics_path = layered_paths(config_dir, platform)
+    write(base, base_path)
+    write(layer, layer_path)
+    write(metric_queries(fleet["deployment_id"], [m for m in modules if m != COLLECTOR] + [COLLECTOR], sha), metrics_path)
+    commands = [
+        f"az iot edge deployment create --hub-name <hub> --deployment-id {fleet['base_deployment_id']} --content {base_path} "
+        f"--target-condition \"{fleet['base_target_condition']}\" --priority {fleet['base_priority']}",
+        f"az iot edge deployment create --hub-name <hub> --deployment-id {fleet['deployment_id']} --content {layer_path} "
+        f"--layered --target-condition \"{fleet['target_condition']}\" --priority {fleet['priority']} --metrics {metrics_path}",
+    ]
+    return [], commands

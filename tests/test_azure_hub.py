@@ -73,7 +73,7 @@ def test_a_module_process_runs_on_the_sdk_through_edge_environment(tmp_path: Pat
     edgehub.desired.update({"rotation": 90})
     env = {**os.environ, "EdgeHubConnectionString": edgehub.connection_string,
            "EdgeModuleCACertificateFile": str(edgehub.ca), "DISPLAY_SNAPSHOT_DIR": str(tmp_path / "shots"),
-           "BACKEND": "emulator", "PYTHONPATH": str(ROOT)}
+           "BACKEND": "emulator", "PYTHONPATH": str(ROOT), "METRICS_PORT": "0"}
     process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "SenseHatDisplay" / "main.py")], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -191,3 +191,17 @@ def test_a_manifest_written_over_an_older_readable_one_is_readable_by_its_owner_
     assert done.returncode == 0, done.stdout
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert "pa55word" in target.read_text() and [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_a_metrics_url_on_a_modules_metrics_port_needs_no_port_but_any_other_does(solution: Path) -> None:
+    from localedge.manifest import ManifestError
+
+    def scrape(url: str):  # type: ignore[no-untyped-def]
+        def change(content: dict) -> None:
+            content["$edgeAgent"]["properties.desired"]["modules"]["SenseHatDisplay"]["env"]["SCRAPE"] = {"value": url}
+        return change
+    _edit(solution, "deployment.arm32v7.template.json", scrape("http://CameraCapture:9600/metrics"))  # its METRICS_PORT
+    assert _problems(solution) == []
+    _edit(solution, "deployment.arm32v7.template.json", scrape("http://CameraCapture:9700/metrics"))
+    with pytest.raises(ManifestError, match="CameraCapture.env: no PORT, but .*http://CameraCapture:9700"):
+        _problems(solution)

@@ -203,6 +203,7 @@ def solution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Solution]:
     }
     solution = Solution(bus, tmp, port, apples)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LOCALEDGE_", "IOTEDGE_"))}
+    base["METRICS_PORT"] = "0"  # four processes would all want 9600 (test_metrics serves and scrapes them)
     try:
         for module, env in envs.items():
             with (tmp / f"{module}.log").open("wb") as log:

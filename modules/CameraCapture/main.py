@@ -1,7 +1,8 @@
 """CameraCapture: reads frames from VIDEO_PATH, has them classified, sends tag changes on its output.
 
-Wiring root: settings (env < module twin) -> capture pipeline, until SIGTERM. Worker failures are
-counted and reported as ``workerErrors`` (thread name -> count).
+Wiring root: settings (env < module twin) -> capture pipeline -> its Prometheus metrics on METRICS_PORT
+(reported as ``metrics``), until SIGTERM. Worker failures are counted and reported as ``workerErrors``
+(thread name -> count).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from capture.pipeline import CapturePipeline
 from capture.settings import CaptureSettings
 from edgekit.hub import Hub
+from edgekit.metrics import ModuleMetrics
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
 
@@ -21,7 +23,15 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
     store = SettingsStore(CaptureSettings, os.environ, hub)
     store.start()
-    CapturePipeline(store, hub, stop).run()
+    pipeline = CapturePipeline(store, hub, stop)
+    metrics = ModuleMetrics("CameraCapture", os.environ)
+    metrics.registry.register(pipeline.collector())
+    metrics.serve(store.current.metrics_port)
+    store.report(metrics=metrics.reported())
+    try:
+        pipeline.run()
+    finally:
+        metrics.close()
     return 0
 
 

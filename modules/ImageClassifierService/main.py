@@ -21,6 +21,7 @@ from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
 from edgekit.http import HttpServer
 from edgekit.hub import Hub
+from edgekit.metrics import ModuleMetrics
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
 
@@ -34,19 +35,23 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     store = SettingsStore(ClassifierSettings, os.environ, hub)
     settings = store.current
     slot = ModelSlot()
-    server = HttpServer(create_app(slot, settings), "0.0.0.0", settings.port, threads=settings.threads, name="waitress",
+    app = create_app(slot, settings)
+    server = HttpServer(app, "0.0.0.0", settings.port, threads=settings.threads, name="waitress",
                         idle_timeout_s=settings.idle_timeout_s, connection_limit=settings.connection_limit,
                         max_body_bytes=settings.max_image_bytes, json_errors=SERVER_ERROR_CODES)
     server.start()
+    metrics = ModuleMetrics("ImageClassifierService", os.environ, app.extensions["metrics"].registry)
+    metrics.serve(settings.metrics_port)  # the same metrics as /metrics, where the collector looks for every module's
     source = settings.model_dir or BUNDLED_MODEL
     try:
         model = load(source, threads=settings.effective_inference_threads)
     except ModelLoadError as exc:
         logger.error("cannot start: %s", exc)
+        metrics.close()
         server.close()
         return 2
     slot.swap(model)
-    store.report(model=model.info.reported())
+    store.report(model=model.info.reported(), metrics=metrics.reported())
     logger.info("ready: serving %s (%s) on port %d", ", ".join(model.labels), model.info.flavour, settings.port)
     updater = ModelUpdater(slot, lambda patch: store.report(**patch), source, threads=settings.effective_inference_threads,
                            timeout_s=max(settings.url_timeout_s, 30.0))
@@ -60,6 +65,7 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
         updater.request(store.current.model_url, store.current.model_sha256)
     stop.wait()
     updater.close()
+    metrics.close()
     server.close()
     return 0
 

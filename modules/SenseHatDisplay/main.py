@@ -1,8 +1,9 @@
 """SenseHatDisplay: shows the tag of each classification message on the 8x8 LED matrix.
 
 Wiring root: settings (env < module twin) -> matrix backend (Sense HAT on a Pi, the sense-emu
-virtual matrix elsewhere) -> display worker fed by the input, until SIGTERM. Worker failures are
-counted and reported as ``workerErrors`` (thread name -> count).
+virtual matrix elsewhere) -> display worker fed by the input -> its Prometheus metrics on METRICS_PORT
+(reported as ``metrics``), until SIGTERM. Worker failures are counted and reported as ``workerErrors``
+(thread name -> count).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from display.settings import DisplaySettings
 from display.show import Display
 from edgekit.hub import Hub
 from edgekit.messages import classification_inbox
+from edgekit.metrics import ModuleMetrics
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
 
@@ -27,17 +29,27 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     assert hub is not None
     store = SettingsStore(DisplaySettings, os.environ, hub)
     store.start()
+    metrics = ModuleMetrics("SenseHatDisplay", os.environ)  # served even without a matrix: the collector's list holds
+    metrics.serve(store.current.metrics_port)
+    try:
+        return _show(hub, store, metrics, stop)
+    finally:
+        metrics.close()
+
+
+def _show(hub: Hub, store: SettingsStore[DisplaySettings], metrics: ModuleMetrics, stop: threading.Event) -> int:
     try:
         backend, matrix = open_matrix(store.current.backend)
     except MatrixUnavailableError as exc:
         logger.error("no LED matrix: %s; set BACKEND=emulator (or auto) to use the virtual one", exc)
-        store.report(display={"backend": "", "error": str(exc)})
+        store.report(display={"backend": "", "error": str(exc)}, metrics=metrics.reported())
         stop.wait()
         return 0
     try:
         display = Display(matrix, store.current)
         store.add_listener(lambda _old, new: display.apply_settings(new))
-        store.report(display={"backend": backend, "error": ""})
+        metrics.registry.register(display.collector())
+        store.report(display={"backend": backend, "error": ""}, metrics=metrics.reported())
         logger.info("showing tags on the %s matrix", backend)
         inbox = classification_inbox(hub, lambda c: display.show(c.tagName), 1, "display")
         stop.wait()

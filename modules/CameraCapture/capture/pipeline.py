@@ -4,7 +4,7 @@ Runs for months: every setting is read afresh each cycle, at least once a second
 can change any of them), the source and the live view are restarted when their settings change, a
 failing classifier, source or live-view port is retried with backoff while the rest goes on, an
 unexpected exception restarts the loop (edgekit.workers), and rates, counters and what is failing
-go to reported properties.
+go to reported properties and, through :meth:`CapturePipeline.collector`, to Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 from capture.classifier_client import ClassifierClient, ClassifierError
 from capture.gate import SceneGate
 from capture.liveview import LiveView
+from capture.metrics import CaptureCollector, latency_histogram
 from capture.policy import SendPolicy, top_prediction
 from capture.settings import CaptureSettings
 from capture.source import Frame, FrameReader, LatestFrame, describe, kind
@@ -70,6 +71,8 @@ class CapturePipeline:
         self.gate = SceneGate()
         self.counters = {"framesRead": 0, "framesDropped": 0, "framesClassified": 0, "framesSkipped": 0,
                          "messagesSent": 0, "errors": 0}
+        self.rates = {"captureFps": 0.0, "classifyFps": 0.0}  # over the last reporting interval
+        self.latency = latency_histogram()  # successful classifier requests, s
         self.last_tag: str | None = None
         self.live: LiveView | None = None
         self._reader: FrameReader | None = None
@@ -118,6 +121,17 @@ class CapturePipeline:
             self._live_retry, self._live_delays = None, backoff(initial_s=1.0, maximum_s=60.0)
             self.live.start()
             self.latest.observer, self.latest.observer_wants = self.live.offer, self.live.wants
+
+    def collector(self) -> CaptureCollector:
+        """The Prometheus collector of this pipeline's counters, rates, classifier latency and outbox."""
+        return CaptureCollector(self.status, lambda: dict(self.rates), self.hub.outbox_status, self.latency)
+
+    def _classify(self, client: ClassifierClient, jpeg: bytes) -> list[Prediction]:
+        """``client.classify(jpeg)``, its time observed in :attr:`latency` when it succeeds."""
+        started = time.perf_counter()
+        predictions = client.classify(jpeg)
+        self.latency.observe(time.perf_counter() - started)
+        return predictions
 
     def _is_current(self, client: ClassifierClient) -> bool:
         settings = self.store.current
@@ -211,11 +225,11 @@ class CapturePipeline:
                     else:
                         errors = backoff(initial_s=0.5, maximum_s=30.0)
                         if prepared is not None:  # keep the classifier busy while this answer is handled
-                            in_flight = (prepared[0], classify_calls.submit(client.classify, prepared[1]))
+                            in_flight = (prepared[0], classify_calls.submit(self._classify, client, prepared[1]))
                             prepared = None
                         self._handle(frame, predictions, settings)
                 if prepared is not None:
-                    in_flight = (prepared[0], classify_calls.submit(client.classify, prepared[1]))
+                    in_flight = (prepared[0], classify_calls.submit(self._classify, client, prepared[1]))
         finally:
             classify_calls.shutdown(wait=False, cancel_futures=True)
 
@@ -295,6 +309,7 @@ class CapturePipeline:
         rates = {"captureFps": round((counters["framesRead"] - read_then) / elapsed, 2),
                  "classifyFps": round((counters["framesClassified"] - classified_then) / elapsed, 2)}
         self._rate_mark = (now, counters["framesRead"], counters["framesClassified"])
+        self.rates = rates
         self._reported_at = now
         self._reported_errors = (status["sourceError"], status["liveViewError"])
         self.store.report(capture={**status, **rates})  # credentials masked, size bounded there

@@ -6,13 +6,15 @@ from typing import Literal
 
 from pydantic import SecretStr, field_validator
 
+from edgekit.metrics import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from edgekit.settings import ModuleSettings, live, startup
 
 
 class CaptureSettings(ModuleSettings):
     """Live settings: an env variable at start (``FRAME_RATE``) and a desired property (``frameRate``);
-    the one start-up setting is prediction_key, the classifier's PREDICTION_KEY (a secret, sent as
-    the ``Prediction-Key`` header; empty: none).
+    the start-up settings are prediction_key, the classifier's PREDICTION_KEY (a secret, sent as
+    the ``Prediction-Key`` header; empty: none), and metrics_port, the TCP port of the Prometheus
+    metrics for the IoT Edge metrics collector (0: not served).
 
     video_path: camera index ("0"), device path, stream URL, video file, image folder or glob;
     loop_video: replay a file or image folder from the start at its end;
@@ -48,6 +50,7 @@ class CaptureSettings(ModuleSettings):
     live_view_port: int = live(5012, ge=1, le=65535)
     report_interval_s: float = live(30.0, ge=1.0, le=3600.0)
     prediction_key: SecretStr = startup(SecretStr(""), max_length=256)
+    metrics_port: int = startup(DEFAULT_METRICS_PORT, ge=0, le=65535)
 
     @field_validator("video_path")
     @classmethod

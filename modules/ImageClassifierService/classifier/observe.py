@@ -8,8 +8,10 @@ and status, request latency and inference time histograms (s), and the active mo
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flask import Flask, Response, g, jsonify, request
@@ -18,16 +20,20 @@ from pydantic.alias_generators import to_camel
 
 from classifier.export import CustomVisionModel
 from classifier.serving import ModelSlot
+from edgekit.metrics import identity, labelled_registry
 from edgekit.redact import redact
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class Metrics:
-    """The service's Prometheus metrics, in a registry of its own (one per app)."""
+    """The service's Prometheus metrics, in a registry of its own (one per app); ``/metrics`` serves them
+    with ``labels`` on every sample (default: the metrics collector's identity labels of this process,
+    see :func:`edgekit.metrics.identity`: none when run standalone)."""
 
-    def __init__(self, slot: ModelSlot) -> None:
+    def __init__(self, slot: ModelSlot, labels: Mapping[str, str] | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.served = labelled_registry(self.registry, identity(os.environ) if labels is None else labels)
         self.requests = Counter("classifier_requests", "HTTP requests by route and status", ["route", "status"],
                                 registry=self.registry)
         self.latency = Histogram("classifier_request_seconds", "HTTP request latency, s", ["route"],
@@ -48,7 +54,9 @@ class Metrics:
 
 
 def install(app: Flask, metrics: Metrics, slot: ModelSlot, openapi: dict[str, Any]) -> None:
-    """Add the health, metrics and API-description routes, and time every request."""
+    """Add the health, metrics and API-description routes, and time every request; ``metrics`` is kept
+    as ``app.extensions["metrics"]`` (main.py can serve its registry on another port too)."""
+    app.extensions["metrics"] = metrics
 
     @app.before_request
     def start_timer() -> None:
@@ -77,7 +85,7 @@ def install(app: Flask, metrics: Metrics, slot: ModelSlot, openapi: dict[str, An
 
     @app.get("/metrics")
     def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics.served), content_type=CONTENT_TYPE_LATEST)
 
     @app.get("/openapi.json")
     def describe() -> Response:

@@ -6,6 +6,7 @@ import os
 
 from pydantic import SecretStr, field_validator, model_validator
 
+from edgekit.metrics import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from edgekit.settings import ModuleSettings, live, startup
 
 
@@ -28,6 +29,8 @@ class ClassifierSettings(ModuleSettings):
     prediction_key: a secret; when set, every prediction route (the Dockerfile export's and the cloud
     API's) answers 401 unless the request's ``Prediction-Key`` header equals it; empty: open to any
     caller that reaches the port. Health, metrics and /openapi.json stay open;
+    metrics_port: TCP port serving the same Prometheus metrics as ``/metrics`` for the IoT Edge metrics
+    collector, like every module's (0: only ``/metrics`` on ``port``);
     Live settings: model_url / model_sha256 (module twin ``modelUrl`` / ``modelSha256``): replace the model live
     with the export at this http(s) URL, verified against the SHA-256 when given; empty: the
     model from MODEL_DIR."""
@@ -44,6 +47,7 @@ class ClassifierSettings(ModuleSettings):
     idle_timeout_s: int = startup(10, ge=1, le=600)
     connection_limit: int = startup(250, ge=8, le=900)
     prediction_key: SecretStr = startup(SecretStr(""), max_length=256)
+    metrics_port: int = startup(DEFAULT_METRICS_PORT, ge=0, le=65535)
     model_url: str = live("", max_length=1024)
     model_sha256: str = live("")
 

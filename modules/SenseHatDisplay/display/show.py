@@ -9,19 +9,24 @@ from pathlib import Path
 
 from display.icons import Letter, for_tag
 from display.matrix import Matrix, write_snapshot
+from display.metrics import DisplayCollector
 from display.settings import DisplaySettings
 
 logger = logging.getLogger(__name__)
 
 
 class Display:
-    """Shows the newest tag on ``matrix`` (cleared for no tag); thread-safe, newest wins."""
+    """Shows the newest tag on ``matrix`` (cleared for no tag); thread-safe, newest wins.
+
+    ``updates``: new states shown since start (the first clear not counted).
+    """
 
     def __init__(self, matrix: Matrix, settings: DisplaySettings) -> None:
         self.matrix = matrix
         self._lock = threading.Lock()
         self._shown: str | None = None
         self._snapshots = 0
+        self.updates = 0
         self.settings = settings
         self.apply_settings(settings)
         self.matrix.clear()
@@ -49,9 +54,14 @@ class Display:
                 else:
                     self.matrix.set_pixels([list(p) for p in picture])
             self._shown = tag
+            self.updates += 1
             self._snapshot(tag)
             logger.info("showing %s", tag or "nothing (cleared)")
             return True
+
+    def collector(self) -> DisplayCollector:
+        """The Prometheus collector of this display's updates."""
+        return DisplayCollector(lambda: self.updates)
 
     def _snapshot(self, tag: str | None) -> None:
         self._snapshots += 1

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from edgekit.metrics import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from edgekit.settings import ModuleSettings, live, startup
 
 
 class SpeechSettings(ModuleSettings):
-    """Start-up settings (env only): speech_key / speech_region, audio_output_dir, cache_dir. Live: voice,
-    espeak_voice, phrase, synthesis_timeout_s.
+    """Start-up settings (env only): speech_key / speech_region, audio_output_dir, cache_dir, metrics_port.
+    Live: voice, espeak_voice, phrase, synthesis_timeout_s.
 
     speech_key / speech_region: Azure Speech resource (both set: Azure voice; else espeak-ng);
     voice: Azure voice name; espeak_voice: espeak-ng voice; phrase: what is said, ``{tagName}``
     replaced by the tag; audio_output_dir: folder for a WAV of each phrase ("" = only when
     there is no sound device); cache_dir: folder caching synthesised phrases ("" = memory);
-    synthesis_timeout_s: longest wait for one phrase, in s."""
+    synthesis_timeout_s: longest wait for one phrase, in s; metrics_port: TCP port of the Prometheus
+    metrics for the IoT Edge metrics collector (0: not served)."""
 
     speech_key: SecretStr = startup(SecretStr(""))
     speech_region: str = startup("")
@@ -25,6 +27,7 @@ class SpeechSettings(ModuleSettings):
     audio_output_dir: str = startup("")
     cache_dir: str = startup("")
     synthesis_timeout_s: float = live(10.0, ge=0.1, le=120.0)
+    metrics_port: int = startup(DEFAULT_METRICS_PORT, ge=0, le=65535)
 
     def phrase_for(self, tag: str) -> str:
         """The sentence to speak for ``tag``."""

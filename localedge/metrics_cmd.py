@@ -1,0 +1,174 @@
+"""``python -m localedge metrics``: each module's current Prometheus metrics, scraped from the running
+local runner's modules the way IoT Edge's metrics collector scrapes them (an HTTP GET of each
+module's ``/metrics``), printed as the modules serve them.
+
+While ``python -m localedge run`` runs it keeps a small state file, ``.localedge/runner-<pid>.json``
+(mode 0600, in a 0700 folder at the project root; ``LOCALEDGE_STATE_DIR`` moves it), with each
+module's metrics URL as the module reports it (reported property ``metrics``: ``port``, ``path``);
+the file is removed when the runner stops. This command reads it; a file left by a runner that was
+killed is ignored and removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+logger = logging.getLogger("localedge")
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR_ENV = "LOCALEDGE_STATE_DIR"
+SCRAPE_TIMEOUT_S = 10.0  # as the collector, a scrape that does not answer is given up
+
+
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where runners keep their state files: ``$LOCALEDGE_STATE_DIR``, else ``<project>/.localedge``."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(STATE_DIR_ENV) or ROOT / ".localedge")
+
+
+def _alive(pid: int) -> bool:
+    """True while runner ``pid`` runs (on Linux: and is still a localedge process, not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        return b"localedge" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc here: the pid is taken as the runner's
+
+
+class RunnerState:
+    """The running runner's state file: module -> metrics URL (or why there is none), kept up to date
+    from the modules' reported properties (:meth:`refresh`), removed by :meth:`remove`."""
+
+    def __init__(self, modules: list[str], folder: Path | None = None) -> None:
+        self.path = (folder or state_dir()) / f"runner-{os.getpid()}.json"
+        self._modules = modules
+        self._written: dict[str, Any] | None = None
+
+    def refresh(self, reported: Mapping[str, Mapping[str, Any]]) -> None:
+        """Rewrite the file when a module's reported ``metrics`` changed (``reported``: module -> reported
+        properties, as the runner's bus holds them)."""
+        modules: dict[str, dict[str, str]] = {}
+        for name in self._modules:
+            try:
+                metrics = dict(reported.get(name, {}).get("metrics") or {})
+            except RuntimeError:  # changed while read (the bus thread merged a report): read next time
+                return
+            modules[name] = endpoint(metrics)
+        state = {"pid": os.getpid(), "modules": modules}
+        if state != self._written:
+            self._write(state)
+            self._written = state
+
+    def _write(self, state: dict[str, Any]) -> None:
+        if self._written is None:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            running_states(self.path.parent)  # clears the files of runners that were killed
+        temporary = self.path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            json.dump(state, file, indent=1)
+        os.replace(temporary, self.path)
+
+    def remove(self) -> None:
+        """Remove the file (the runner is stopping)."""
+        for path in (self.path, self.path.with_suffix(".tmp")):
+            path.unlink(missing_ok=True)
+
+
+def endpoint(metrics: Mapping[str, Any]) -> dict[str, str]:
+    """A module's reported ``metrics`` -> ``{"url"}`` on loopback, or ``{"why"}`` there is none."""
+    if not metrics:
+        return {"why": "has not reported its metrics endpoint (yet)"}
+    if metrics.get("error"):
+        return {"why": f"serves no metrics: {metrics['error']}"}
+    port = metrics.get("port")
+    if not isinstance(port, int) or port <= 0:
+        return {"why": "metrics turned off (METRICS_PORT=0)"}
+    return {"url": f"http://127.0.0.1:{port}{metrics.get('path') or '/metrics'}"}
+
+
+def running_states(folder: Path) -> list[dict[str, Any]]:
+    """The state of each runner still running, oldest pid first; files of dead runners are removed."""
+    states = []
+    for path in sorted(folder.glob("runner-*.json")):
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            pid = int(state["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if _alive(pid):
+            states.append(state)
+        else:
+            path.unlink(missing_ok=True)
+    return sorted(states, key=lambda s: int(s["pid"]))
+
+
+def scrape(url: str, timeout_s: float = SCRAPE_TIMEOUT_S) -> str:
+    """GET ``url`` as a Prometheus scraper does; the exposition text. Raises OSError (URLError, HTTPError)."""
+    request = urllib.request.Request(url, headers={"Accept": "text/plain;version=0.0.4;q=1,*/*;q=0.1",
+                                                   "User-Agent": "localedge-metrics"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as reply:  # noqa: S310 - a loopback http URL from the runner
+        return str(reply.read().decode("utf-8", errors="replace"))
+
+
+def print_metrics(state: Mapping[str, Any], modules: list[str], out: TextIO) -> int:
+    """Print each module's metrics (``# <Module> <url>`` then its exposition text); the number that failed."""
+    failed = 0
+    for name, where in state["modules"].items():
+        if modules and name not in modules:
+            continue
+        url = where.get("url")
+        if not url:
+            out.write(f"# {name}: {where.get('why', 'no metrics endpoint')}\n\n")
+            failed += 1
+            continue
+        try:
+            text = scrape(url)
+        except (OSError, ValueError) as exc:
+            out.write(f"# {name} {url}: scrape failed: {getattr(exc, 'reason', exc)}\n\n")
+            failed += 1
+            continue
+        out.write(f"# {name} {url}\n{text}\n")
+    return failed
+
+
+def add_parser(commands: Any) -> None:
+    """Add the ``metrics`` command to the CLI's subparsers."""
+    cmd = commands.add_parser("metrics", help="print each module's current Prometheus metrics from the running runner")
+    cmd.add_argument("modules", nargs="*", metavar="MODULE", help="only these modules (default: all)")
+    cmd.add_argument("--runner", type=int, metavar="PID", help="the runner to ask, when several run (default: each)")
+
+
+def main(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Scrape and print; 0 when every module asked for answered, 1 otherwise (or when no runner runs)."""
+    states = [s for s in running_states(state_dir()) if args.runner is None or int(s["pid"]) == args.runner]
+    if not states:
+        which = f" with pid {args.runner}" if args.runner is not None else ""
+        logger.error("no local runner%s is running: start one with `python -m localedge run`", which)
+        return 1
+    failed = 0
+    for state in states:
+        if len(states) > 1:
+            out.write(f"# runner {state['pid']}\n")
+        unknown = sorted(set(args.modules) - set(state["modules"]))
+        if unknown:
+            logger.error("runner %s runs no module %s (modules: %s)", state["pid"], ", ".join(unknown),
+                         ", ".join(state["modules"]))
+            failed += len(unknown)
+        failed += print_metrics(state, list(args.modules), out)
+    out.flush()
+    return 1 if failed else 0
