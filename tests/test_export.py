@@ -18,11 +18,12 @@ from classifier.export import ModelLoadError, load
 from classifier.preprocess import ImageDecodeError, decode
 from conftest import IMAGES, MODELS
 
-# fixtures README: apples-bananas classifies each photo correctly; fruits top-1 per its table.
+# fixtures README: apples-bananas classifies each photo correctly; fruits top-1 per its table (the
+# original container's figures; test_fidelity.py checks every tag to 1e-4 against expected.json).
 APPLES_BANANAS = {"apple1": "Apple", "apple2": "Apple", "apple3": "Apple",
                   "banana1": "Banana", "banana2": "Banana", "banana3": "Banana"}
-FRUITS_TOP = {"apple1": ("Apple", 0.12), "apple2": ("Apple", 0.54), "apple3": ("Orange", 0.09),
-              "banana1": ("Banana", 1.00), "banana2": ("Banana", 1.00), "banana3": ("Banana", 0.77)}
+FRUITS_TOP = {"apple1": ("Apple", 0.17), "apple2": ("Apple", 0.64), "apple3": ("Orange", 0.15),
+              "banana1": ("Banana", 1.00), "banana2": ("Banana", 1.00), "banana3": ("Banana", 0.94)}
 
 
 def _tags(predictions) -> dict[str, float]:

@@ -26,8 +26,7 @@ TENSORFLOW_VENV = ROOT / ".venv-tensorflow"
 TENSORFLOW = ("tensorflow-cpu==2.21.0", "numpy==2.4.6", "pillow==13.0.0")
 APPLES_BANANAS = {"apple1": "Apple", "apple2": "Apple", "apple3": "Apple",
                   "banana1": "Banana", "banana2": "Banana", "banana3": "Banana"}
-FRUITS_TOP = {"apple1": ("Apple", 0.12), "apple2": ("Apple", 0.54), "apple3": ("Orange", 0.09),
-              "banana1": ("Banana", 1.00), "banana2": ("Banana", 1.00), "banana3": ("Banana", 0.77)}
+from test_export import FRUITS_TOP  # noqa: E402 - the fixture figures (the original container's recipe), one place
 GRID, CELL = 4, 32  # the test detector: 128 px input, a 4x4 grid of 32 px cells
 
 

@@ -1,9 +1,12 @@
-"""Image decoding and the Custom Vision preprocessing recipe.
+"""Image decoding and the Custom Vision preprocessing recipes.
 
-contract: docs/customvision.md section 4 and the fixtures' figures. Decode (EXIF orientation
-applied); then either resize the shorter side to 256 and centre-crop to
-the network size (classic) or stretch to the network size (S1 exports); convert to the model's
-colour order and value range; add the batch dimension in the model's layout.
+contract: docs/customvision.md section 4 and ../shared/fixtures/expected.json. Decode (EXIF
+orientation applied); then one of three recipes: "classic", the Custom Vision Dockerfile export's
+own (longer side to 1600 px at most, centre square sampled to 256x256 by its bilinear rule,
+centre crop to the network size), for exports that name no resize method; "shorter_side"
+(Pillow resize of the shorter side to 256, centre crop) and "stretch" (Pillow resize straight to
+the network size) for exports whose metadata names them, and for detectors and S1 models; convert
+to the model's colour order and value range; add the batch dimension in the model's layout.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 CLASSIC_SHORTER_SIDE_PX = 256
+ORIGINAL_SQUARE_PX = 256  # the original container samples its centre square to this, then crops
+MAX_SIDE_PX = 1600  # ... after shrinking an image with a side this long or longer to this
+CHUNK_ROWS = 32  # output rows computed at a time
 EXIF_ORIENTATION = 0x0112
 
 
@@ -46,12 +52,14 @@ class Recipe:
     """How an image becomes the network's input.
 
     colour: channel order the network expects; scale: multiplier from 0-255 (1.0 or 1/255);
-    resize: "classic" (shorter side 256, centre crop) or "stretch" (straight to the input size).
+    resize: "classic" (the Dockerfile export container's own recipe, docs/customvision.md section 4),
+    "shorter_side" (Pillow: shorter side to ``shorter_side`` px, centre crop) or "stretch"
+    (Pillow: straight to the input size).
     """
 
     colour: Literal["BGR", "RGB"] = "BGR"
     scale: float = 1.0
-    resize: Literal["classic", "stretch"] = "classic"
+    resize: Literal["classic", "shorter_side", "stretch"] = "classic"
     shorter_side: int = CLASSIC_SHORTER_SIDE_PX
 
 
@@ -126,13 +134,13 @@ class PixelBudget:
                 self._cond.notify_all()
 
 
-def _resize(image: Image.Image, width: int, height: int) -> Image.Image:
-    # Pillow's bilinear filter (antialiased when shrinking) is what the exported service uses;
-    # OpenCV's resizers give visibly different probabilities on the fixture models.
+def _stretch(image: Image.Image, width: int, height: int) -> Image.Image:
+    # Pillow's bilinear filter (antialiased when shrinking), as Custom Vision's export samples.
     return image.resize((width, height), Image.Resampling.BILINEAR)
 
 
-def _classic(image: Image.Image, shorter: int, height: int, width: int) -> Image.Image:
+def _shorter_side(image: Image.Image, shorter: int, height: int, width: int) -> Image.Image:
+    """Shorter side to ``shorter`` px (Pillow bilinear, antialiased), then the centre ``width`` x ``height``."""
     w, h = image.size
     ratio = shorter / min(h, w)
     new_w, new_h = max(width, round(w * ratio)), max(height, round(h * ratio))
@@ -144,12 +152,87 @@ def _classic(image: Image.Image, shorter: int, height: int, width: int) -> Image
     return image.resize((width, height), Image.Resampling.BILINEAR, box=box)
 
 
+def limit_side(image: Image.Image) -> Image.Image:
+    """The original container's step 2: an image with a side of ``MAX_SIDE_PX`` or more is shrunk
+    (Pillow) so that its longer side is ``MAX_SIDE_PX``, bilinear when the new size is at least
+    half the old, else bicubic; smaller images are returned as they are."""
+    w, h = image.size
+    if w < MAX_SIDE_PX and h < MAX_SIDE_PX:
+        return image
+    size = (MAX_SIDE_PX * w // h, MAX_SIDE_PX) if h > w else (MAX_SIDE_PX, MAX_SIDE_PX * h // w)
+    bilinear = max(size) / max(w, h) >= 0.5
+    return image.resize(size, Image.Resampling.BILINEAR if bilinear else Image.Resampling.BICUBIC)
+
+
+def _taps(first: int, count: int, side: int, square: int, origin: int, size: int) -> tuple[np.ndarray, ...]:
+    """The original's two taps for output px ``first`` .. ``first + count - 1`` along one axis of a
+    ``side`` px square sampled to ``square`` px: source indexes (low, high), and the weight of
+    ``high`` in units of 1 / (2 * square) (all int arrays of ``count``).
+
+    origin: the square's first source px; size: the source's px along this axis. As the original:
+    position (i + 0.5) * side / square - 0.5, truncated toward zero (a position in (-1, 0) reads
+    px 0 and 1 with a negative weight), the origin added, clamped at the last px with weight 0.
+    """
+    den = 2 * square
+    position = (2 * np.arange(first, first + count) + 1) * side - square  # in 1/den px
+    low = np.maximum(position, 0) // den
+    weight = position - low * den
+    low += origin
+    edge = low >= size - 1
+    low[edge], weight[edge] = size - 1, 0
+    return low, np.where(edge, low, low + 1), weight
+
+
+def _original(image: Image.Image, spec: InputSpec, recipe: Recipe) -> np.ndarray:
+    """The Custom Vision Dockerfile export's recipe (docs/customvision.md section 4, steps 2-5):
+    RGB Pillow image (EXIF orientation applied) -> the network input, as :func:`to_tensor`.
+
+    The centre square is sampled to 256 x 256 (to the network size if larger: the original has
+    no such case) by the original's 2x2 bilinear rule, then its centre kept; only the output px
+    under that crop are computed, from only the source rows and columns they read. The original
+    computes in float64 with weights that are multiples of 1/512 (side / 256 * k - 0.5 is), so
+    its sums are exact and rounded once, to float32 (no rounding to uint8); these integer sums
+    in units of 1/512**2, rounded once, are the same numbers (tests/test_fidelity.py).
+    """
+    image = limit_side(image)
+    w, h = image.size
+    height, width = spec.height, spec.width
+    side, square = min(w, h), max(ORIGINAL_SQUARE_PX, height, width)
+    den = 2 * square
+    y_low, y_high, y_weight = _taps(square // 2 - height // 2, height, side, square, (h - side) // 2, h)
+    x_low, x_high, x_weight = _taps(square // 2 - width // 2, width, side, square, (w - side) // 2, w)
+    planar = spec.layout == "NCHW"
+    channels = np.array([2, 1, 0] if recipe.colour == "BGR" else [0, 1, 2])
+    x = np.concatenate((x_low, x_high))
+    # Each sampled px's bytes in the tensor's order: px-major (NHWC) or channel-major (NCHW).
+    columns = ((x.reshape(2, 1, width) * 3 + channels[:, None]) if planar else (x[:, None] * 3 + channels)).ravel()
+    dtype = np.int32 if square <= 512 else np.int64  # |sums| <= 1020 * den**2
+    x_high_weight = (np.tile(x_weight, 3) if planar else np.repeat(x_weight, 3)).astype(dtype)
+    x_low_weight, y_weight = den - x_high_weight, y_weight.astype(dtype)[:, None]
+    pixels = np.asarray(image).reshape(h, w * 3)
+    tensor = np.empty((1, 3, height, width) if planar else (1, height, width, 3), dtype=spec.dtype)
+    out = tensor[0].transpose(1, 0, 2) if planar else tensor[0].reshape(height, 3 * width)
+    for top in range(0, height, CHUNK_ROWS):  # a few rows at a time: small temporaries, in cache
+        rows = slice(top, min(height, top + CHUNK_ROWS))
+        n = rows.stop - top
+        taps = pixels[np.concatenate((y_low[rows], y_high[rows]))].take(columns, axis=1)  # rows y_low, then y_high
+        across = np.multiply(taps[:, 3 * width:], x_high_weight)
+        across += taps[:, :3 * width] * x_low_weight
+        sums = across[n:] * y_weight[rows]
+        sums += across[:n] * (den - y_weight[rows])
+        np.multiply(sums.reshape(out[rows].shape), np.float32(recipe.scale / den**2), out=out[rows], dtype=np.float32)
+    return tensor
+
+
 def to_tensor(image: Image.Image, spec: InputSpec, recipe: Recipe) -> np.ndarray:
-    """RGB Pillow image -> network input, shape [1,3,H,W] or [1,H,W,3] of ``spec.dtype``."""
+    """RGB Pillow image (EXIF orientation applied) -> network input, shape [1,3,H,W] or [1,H,W,3]
+    of ``spec.dtype``, channels in ``recipe.colour`` order, 0-255 times ``recipe.scale``."""
+    if recipe.resize == "classic":
+        return _original(image, spec, recipe)
     if recipe.resize == "stretch":
-        fitted = _resize(image, spec.width, spec.height)
+        fitted = _stretch(image, spec.width, spec.height)
     else:
-        fitted = _classic(image, recipe.shorter_side, spec.height, spec.width)
+        fitted = _shorter_side(image, recipe.shorter_side, spec.height, spec.width)
     # Pillow writes the channels in the model's order in one C pass (a numpy flip is 8x slower).
     pixels = np.frombuffer(fitted.tobytes("raw", recipe.colour), dtype=np.uint8).reshape(spec.height, spec.width, 3)
     if spec.layout == "NCHW":
