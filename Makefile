@@ -30,6 +30,7 @@ demo: $(STAMP)
 	  --set CameraCapture.VIDEO_PATH=demo/colours.mp4 \
 	  --set TextToSpeech.AUDIO_OUTPUT_DIR=$(DEMO_OUT)/audio \
 	  --set SenseHatDisplay.DISPLAY_SNAPSHOT_DIR=$(DEMO_OUT)/display \
+	  --set SenseHatDisplay.LOG_MATRIX=true \
 	  --upstream $(DEMO_OUT)/upstream.jsonl --duration 20
 	@echo "demo output: $(DEMO_OUT)/upstream.jsonl, $(DEMO_OUT)/audio/*.wav, $(DEMO_OUT)/display/*.png"
 

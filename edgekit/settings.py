@@ -40,7 +40,7 @@ SCOPE_KEY = "x-scope"
 
 MAX_DESIRED_CHARS = 1024  # longest desired value accepted (JSON-encoded), characters
 EXCERPT_CHARS = 40  # longest excerpt of a refused value echoed in a reason
-MAX_REASONS = 12  # refused keys listed one by one in desiredStatus; more are counted
+MAX_REASONS = 24  # refused keys listed one by one in desiredStatus; more are counted
 MAX_REPORT_BYTES = 16 * 1024  # a reported patch is kept under this (IoT Hub's limit is 32 KB for the document)
 
 

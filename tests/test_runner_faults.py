@@ -75,7 +75,11 @@ def test_every_module_exits_when_the_runner_is_killed(tmp_path: Path) -> None:
         wait_for(lambda: all(p.search(log.read_text()) for p in logged), 60)  # each module is up and logging
         runner.send_signal(signal.SIGKILL)
         runner.wait(10)
-        wait_for(lambda: not _alive(modules), 30)
+        try:
+            wait_for(lambda: not _alive(modules), 60)
+        except AssertionError:
+            left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[-80:] for pid in _alive(modules)}
+            raise AssertionError(f"still running after the runner was killed: {left}\n{log.read_text()[-3000:]}") from None
     finally:
         if runner.poll() is None:
             runner.kill()

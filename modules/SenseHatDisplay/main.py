@@ -1,9 +1,10 @@
 """SenseHatDisplay: shows the tag of each classification message on the 8x8 LED matrix.
 
-Wiring root: settings (env < module twin) -> matrix backend (Sense HAT on a Pi, the sense-emu
-virtual matrix elsewhere) -> display worker fed by the input -> its Prometheus metrics on METRICS_PORT
-(reported as ``metrics``), until SIGTERM. Worker failures are counted and reported as ``workerErrors``
-(thread name -> count).
+Wiring root: settings (env < module twin) -> matrix backend (the Sense HAT on a Pi, else the sense-emu
+virtual matrix where installed, else the built-in virtual matrix) -> display fed by the input, its
+state reported as ``display`` -> its Prometheus metrics on METRICS_PORT (reported as ``metrics``),
+until SIGTERM; then stopped in reverse order. Worker failures are counted and reported as
+``workerErrors`` (thread name -> count).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import sys
 import threading
 
-from display.matrix import MatrixUnavailableError, open_matrix, release
+from display.matrix import MatrixUnavailableError, open_matrix
 from display.settings import DisplaySettings
 from display.show import Display
 from edgekit.hub import Hub
@@ -35,28 +36,33 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
         return _show(hub, store, metrics, stop)
     finally:
         metrics.close()
+        store.close()
 
 
 def _show(hub: Hub, store: SettingsStore[DisplaySettings], metrics: ModuleMetrics, stop: threading.Event) -> int:
     try:
-        backend, matrix = open_matrix(store.current.backend)
+        matrix = open_matrix(store.current.backend)
     except MatrixUnavailableError as exc:
-        logger.error("no LED matrix: %s; set BACKEND=emulator (or auto) to use the virtual one", exc)
+        logger.error("no LED matrix: %s; set BACKEND=auto to fall back to a virtual one", exc)
         store.report(display={"backend": "", "error": str(exc)}, metrics=metrics.reported())
         stop.wait()
         return 0
     try:
-        display = Display(matrix, store.current)
-        store.add_listener(lambda _old, new: display.apply_settings(new))
-        metrics.registry.register(display.collector())
-        store.report(display={"backend": backend, "error": ""}, metrics=metrics.reported())
-        logger.info("showing tags on the %s matrix", backend)
-        inbox = classification_inbox(hub, lambda c: display.show(c.tagName), 1, "display")
-        stop.wait()
-        inbox.close()
-        return 0
+        display = Display(matrix, store.current, on_change=lambda status: store.report(display=status))
+        try:
+            store.add_listener(lambda _old, new: display.apply_settings(new))
+            display.apply_settings(store.current)  # a patch applied before the listener was added
+            metrics.registry.register(display.collector())
+            store.report(display=display.status(), metrics=metrics.reported())
+            logger.info("showing tags on the %s matrix", matrix.name)
+            inbox = classification_inbox(hub, display.show, 1, "display")
+            stop.wait()
+            inbox.close()
+            return 0
+        finally:
+            display.close()
     finally:
-        release()
+        matrix.close()
 
 
 if __name__ == "__main__":

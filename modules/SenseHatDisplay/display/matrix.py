@@ -1,37 +1,113 @@
-"""The LED matrix backends, all with the SenseHat API (set_pixels, show_letter, clear, get_pixels).
+"""The LED matrix backends: a small base class and a registry keyed by name.
 
-"sensehat": the real Sense HAT through the ``sense-hat`` library (Raspberry Pi only).
-"emulator": the official ``sense-emu`` package's virtual matrix. This process holds the
-emulator lock so no GUI is needed; if the sense_emu_gui desktop app is already running, the
-matrix shows there too.
+- "sensehat": the real Sense HAT through the ``sense-hat`` library (Raspberry Pi only).
+- "emulator": the official ``sense-emu`` package's virtual matrix. This process holds the emulator
+  lock so no GUI is needed; if the sense_emu_gui desktop app is already running, the matrix shows there too.
+- "virtual": a matrix in memory, with no library at all (anywhere else); the display's snapshots and
+  log rendering are how it is seen.
+
+"auto" tries them in that order, so the module always starts. Every backend takes the pictures in
+logical orientation (row by row, as the viewer should see them) and applies the rotation the way
+the Sense HAT does.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
-from PIL import Image
+
+from display.icons import RGB
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_SCALE_PX = 32
+AUTO_ORDER = ("sensehat", "emulator", "virtual")
 
 
 class MatrixUnavailableError(RuntimeError):
     """The requested backend cannot drive a matrix here."""
 
 
-class Matrix(Protocol):
-    """The part of the SenseHat API the display uses (pixels are [r, g, b] 0-255)."""
+def rotation_map(degrees: int) -> np.ndarray:
+    """8x8 array: the physical LED index (0-63) each logical pixel goes to (the sense-hat library's map)."""
+    return np.rot90(np.arange(64).reshape(8, 8), degrees // 90)
 
-    def set_pixels(self, pixel_list: list[Any]) -> None: ...
-    def show_letter(self, s: str, text_colour: list[int] | None = None, back_colour: list[int] | None = None) -> None: ...
-    def clear(self, *args: Any) -> None: ...
-    def get_pixels(self) -> list[list[int]]: ...
-    def set_rotation(self, r: int = 0, redraw: bool = True) -> None: ...
+
+class Matrix(ABC):
+    """An 8x8 RGB LED matrix; pixels are (r, g, b) 0-255, 64 of them, row by row."""
+
+    name: str = ""  # the registry key: "sensehat", "emulator" or "virtual"
+
+    @abstractmethod
+    def show(self, pixels: Sequence[RGB]) -> None:
+        """Light the LEDs with ``pixels`` (logical orientation)."""
+
+    @abstractmethod
+    def set_rotation(self, degrees: int) -> None:
+        """Rotate what is shown (0, 90, 180, 270), redrawing it."""
+
+    @abstractmethod
+    def pixels(self) -> list[RGB]:
+        """What the LEDs hold, in logical orientation (the Sense HAT keeps 5-6-5 bits per colour)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Switch the LEDs off and release the device."""
+
+
+class SenseHatApiMatrix(Matrix):
+    """A matrix driven through the SenseHat API (``sense_hat.SenseHat`` or ``sense_emu.SenseHat``)."""
+
+    def __init__(self, hat: Any, name: str, on_close: Callable[[], None] = lambda: None) -> None:
+        self.hat = hat
+        self.name = name
+        self._on_close = on_close
+        hat.low_light = False  # the gamma table persists in the driver across processes: brightness is ours
+        hat.set_rotation(0, redraw=False)
+
+    def show(self, pixels: Sequence[RGB]) -> None:
+        self.hat.set_pixels([list(p) for p in pixels])
+
+    def set_rotation(self, degrees: int) -> None:
+        self.hat.set_rotation(degrees, redraw=True)
+
+    def pixels(self) -> list[RGB]:
+        return [(int(r), int(g), int(b)) for r, g, b in self.hat.get_pixels()]
+
+    def close(self) -> None:
+        try:
+            self.hat.clear()
+        finally:
+            self._on_close()
+
+
+class VirtualMatrix(Matrix):
+    """The matrix in memory: ``physical`` (8x8x3 uint8) is the LEDs as wired, rotation applied."""
+
+    name = "virtual"
+
+    def __init__(self) -> None:
+        self.physical = np.zeros((8, 8, 3), dtype=np.uint8)
+        self._map = rotation_map(0)
+
+    def show(self, pixels: Sequence[RGB]) -> None:
+        flat = self.physical.reshape(64, 3)
+        flat[self._map.ravel()] = np.asarray(pixels, dtype=np.uint8).reshape(64, 3)
+
+    def set_rotation(self, degrees: int) -> None:
+        shown = self.pixels()
+        self._map = rotation_map(degrees)
+        self.show(shown)
+
+    def pixels(self) -> list[RGB]:
+        flat = self.physical.reshape(64, 3)[self._map.ravel()]
+        return [(int(r), int(g), int(b)) for r, g, b in flat]
+
+    def close(self) -> None:
+        self.physical[:] = 0
 
 
 def _sensehat() -> Matrix:
@@ -40,58 +116,45 @@ def _sensehat() -> Matrix:
     except ImportError as exc:
         raise MatrixUnavailableError("the sense-hat library is not installed (Raspberry Pi OS only)") from exc
     try:
-        return SenseHat()
+        return SenseHatApiMatrix(SenseHat(), "sensehat")
     except OSError as exc:
         raise MatrixUnavailableError(f"no Sense HAT found: {exc}") from exc
 
 
-_emulator_lock: Any = None
-
-
 def _emulator() -> Matrix:
-    global _emulator_lock
-    from sense_emu.lock import EmulatorLock
+    try:
+        from sense_emu import SenseHat
+        from sense_emu.lock import EmulatorLock
+    except ImportError as exc:
+        raise MatrixUnavailableError("the sense-emu package is not installed") from exc
+    try:
+        lock = EmulatorLock("sense_emu")
+        held = False
+        if not lock._is_held() or lock._is_stale():  # no sense_emu_gui running: drive the matrix ourselves
+            lock.acquire()
+            held = True
+        return SenseHatApiMatrix(SenseHat(), "emulator", on_close=lock.release if held else lambda: None)
+    except OSError as exc:
+        raise MatrixUnavailableError(f"the sense-emu matrix cannot be opened: {exc}") from exc
 
-    lock = EmulatorLock("sense_emu")
-    if not lock._is_held() or lock._is_stale():  # no sense_emu_gui running: drive the matrix ourselves
-        lock.acquire()
-        _emulator_lock = lock
-    from sense_emu import SenseHat
 
-    return SenseHat()
+BACKENDS: dict[str, Callable[[], Matrix]] = {"sensehat": _sensehat, "emulator": _emulator, "virtual": VirtualMatrix}
 
 
-BACKENDS = {"sensehat": _sensehat, "emulator": _emulator}
+def open_matrix(backend: str) -> Matrix:
+    """Open ``backend`` ("auto": the first of AUTO_ORDER that opens); its ``name`` says which.
 
-
-def open_matrix(backend: str) -> tuple[str, Matrix]:
-    """Open ``backend`` ("auto" tries the Sense HAT, then the emulator); returns (name, matrix)."""
-    names = ["sensehat", "emulator"] if backend == "auto" else [backend]
+    Raises MatrixUnavailableError naming why each one tried could not open.
+    """
+    names = AUTO_ORDER if backend == "auto" else (backend,)
     problems = []
     for name in names:
         try:
-            return name, BACKENDS[name]()
+            matrix = BACKENDS[name]()
         except MatrixUnavailableError as exc:
             problems.append(f"{name}: {exc}")
+            continue
+        if problems:
+            logger.info("using the %s matrix (%s)", name, "; ".join(problems))
+        return matrix
     raise MatrixUnavailableError("; ".join(problems))
-
-
-def release() -> None:
-    """Release the emulator lock if this process took it."""
-    global _emulator_lock
-    if _emulator_lock is not None:
-        _emulator_lock.release()
-        _emulator_lock = None
-
-
-def write_snapshot(pixels: list[list[int]], path: Path) -> None:
-    """Save the 8x8 matrix state as a PNG, each LED a 32 px square inside a dark 2 px border."""
-    size = SNAPSHOT_SCALE_PX
-    leds = np.asarray(pixels, dtype=np.uint8).reshape(8, 8, 3)
-    image = np.kron(leds, np.ones((size, size, 1), dtype=np.uint8))
-    border = np.zeros(8 * size, dtype=bool)
-    for i in range(8):
-        border[i * size : i * size + 2] = border[(i + 1) * size - 2 : (i + 1) * size] = True
-    image[border, :] = image[:, border] = 24
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image).save(path)

@@ -6,25 +6,47 @@ from typing import Any, Literal
 
 from pydantic import field_validator
 
+from display.icons import parse_icons
 from edgekit.metrics import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from edgekit.settings import ModuleSettings, live, startup
+
+MAX_ICONS_CHARS = 1024
 
 
 class DisplaySettings(ModuleSettings):
     """Start-up settings (env only): display_snapshot_dir: folder for a PNG of each new matrix state ("" = none);
-    backend: "auto" (the SenseHat on a Pi, else the sense-emu virtual matrix), "sensehat" or
-    "emulator"; metrics_port: TCP port of the Prometheus metrics for the IoT Edge metrics collector
-    (0: not served). Live settings: rotation: degrees (0, 90, 180, 270); low_light: dim the LEDs."""
+    backend: "auto" (the Sense HAT on a Pi, else the sense-emu virtual matrix where installed, else the
+    built-in virtual matrix), "sensehat", "emulator" or "virtual"; metrics_port: TCP port of the Prometheus
+    metrics for the IoT Edge metrics collector (0: not served).
+
+    Live settings: threshold: the best prediction's probability (0-1) at or above which its tag is shown;
+    not_sure_floor: below ``threshold`` but at or above this, "not sure" (a question mark) is shown, below
+    it the matrix is cleared (at or above ``threshold``: no not-sure state); brightness: 0-1, scales every
+    LED value; rotation: degrees (0, 90, 180, 270); scroll_text: scroll the tag's name once before its
+    icon; log_matrix: also draw each new matrix state in the log (ANSI 24-bit colour); icons: "Tag=colour
+    or 8x8 pattern" entries separated by ";" (see :func:`display.icons.parse_icons`), overriding the built-in icons.
+    """
 
     display_snapshot_dir: str = startup("")
-    backend: Literal["auto", "sensehat", "emulator"] = startup("auto")
+    backend: Literal["auto", "sensehat", "emulator", "virtual"] = startup("auto")
     metrics_port: int = startup(DEFAULT_METRICS_PORT, ge=0, le=65535)
+    threshold: float = live(0.5, ge=0.0, le=1.0)
+    not_sure_floor: float = live(0.3, ge=0.0, le=1.0)
+    brightness: float = live(1.0, ge=0.0, le=1.0)
     rotation: Literal[0, 90, 180, 270] = live(0)
-    low_light: bool = live(False)
+    scroll_text: bool = live(False)
+    log_matrix: bool = live(False)
+    icons: str = live("", max_length=MAX_ICONS_CHARS)
 
     @field_validator("rotation", mode="before")
     @classmethod
     def _whole_degrees(cls, value: Any) -> Any:
         if isinstance(value, (bool, float)):
             raise ValueError("must be the whole number 0, 90, 180 or 270")
+        return value
+
+    @field_validator("icons", mode="after")
+    @classmethod
+    def _valid_icons(cls, value: str) -> str:
+        parse_icons(value)
         return value
