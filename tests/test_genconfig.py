@@ -17,7 +17,7 @@ from localedge.genconfig import generate, validate
 SCHEMAS = FIXTURES.parent / "schemas"
 IOTEDGEDEV_VENV = ROOT / ".venv-iotedgedev"
 ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
-       "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\nPREDICTION_KEY=\n")
+       "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\nSPEECH_HOST=\nPREDICTION_KEY=\n")
 CASES = [("deployment.arm32v7.template.json", "arm32v7", "deployment.arm32v7.arm32v7.json"),
          ("deployment.template.json", "arm64v8", "deployment.arm64v8.json"),
          ("deployment.template.json", "amd64", "deployment.amd64.json")]

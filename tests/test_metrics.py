@@ -157,10 +157,10 @@ def test_every_module_serves_its_metrics_and_localedge_metrics_scrapes_them(runn
         assert name in camera
 
     speech = scraped["TextToSpeech"]
-    assert value(speech, "texttospeech_phrases_spoken_total", engine="espeak-ng") >= 5
+    assert value(speech, "texttospeech_phrases_spoken_total") >= 5  # by Piper or espeak-ng, whichever answered first
     assert value(speech, "texttospeech_cache_hits_total", cache="memory") >= 1  # "Red" again: synthesised once
-    assert value(speech, "texttospeech_synthesis_seconds_count", engine="espeak-ng") >= 4
-    assert value(speech, "texttospeech_engine_failures_total", engine="espeak-ng") == 0
+    assert value(speech, "texttospeech_synthesis_seconds_count") >= 4
+    assert value(speech, "texttospeech_engine_failures_total") == 0
 
     assert value(scraped["SenseHatDisplay"], "sensehatdisplay_updates_total") >= 5
     assert value(scraped["ImageClassifierService"], "classifier_requests_total", route="/image", status="200") > 0
@@ -309,7 +309,7 @@ def test_speech_counts_phrases_cache_hits_failures_and_latency_per_engine(tmp_pa
     samples = parse(generate_latest(labelled_registry(metrics.registry, metrics.labels)).decode())
     assert value(samples, "texttospeech_phrases_spoken_total", engine="espeak-ng") == 2
     assert value(samples, "texttospeech_phrases_spoken_total", engine="azure-rest") == 0
-    assert value(samples, "texttospeech_engine_failures_total", engine="azure-rest") == 2
+    assert value(samples, "texttospeech_engine_failures_total", engine="azure-rest") == 1  # the cached phrase never asks it again
     assert value(samples, "texttospeech_cache_hits_total", cache="memory") == 1
     assert value(samples, "texttospeech_synthesis_seconds_count", engine="espeak-ng") == 1
 

@@ -18,7 +18,7 @@ import pytest
 from conftest import FIXTURES, ROOT, run_localedge, wait_for
 
 SCHEMAS = FIXTURES.parent / "schemas"
-ENV = "CONTAINER_REGISTRY_ADDRESS=myregistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=u\nCONTAINER_REGISTRY_PASSWORD=p\nSPEECH_KEY=\nSPEECH_REGION=\nPREDICTION_KEY=\n"
+ENV = "CONTAINER_REGISTRY_ADDRESS=myregistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=u\nCONTAINER_REGISTRY_PASSWORD=p\nSPEECH_KEY=\nSPEECH_REGION=\nSPEECH_HOST=\nPREDICTION_KEY=\n"
 MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
 
 

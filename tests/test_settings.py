@@ -264,3 +264,15 @@ def test_values_that_would_trip_a_module_later_are_refused_up_front(model_name: 
     refused = store.apply({key: value}, full=False)
     assert key in refused and store.current == before
     assert "pw@" not in refused[key]
+
+
+def test_nested_desired_patches_merge_as_twins_do() -> None:
+    """IoT Hub sends only the changed nested keys of an object setting; null deletes one."""
+    store = SettingsStore(SpeechSettings, {})
+    assert store.apply({"speechMap": {"de-DE": {"Apple": "ein Apfel"}}}, full=False) == {}
+    assert store.apply({"speechMap": {"de-DE": {"Banana": "eine Banane"}, "fr-FR": {"Apple": "une pomme"}}}, full=False) == {}
+    assert store.current.speech_map == {"de-DE": {"Apple": "ein Apfel", "Banana": "eine Banane"}, "fr-FR": {"Apple": "une pomme"}}
+    assert store.apply({"speechMap": {"de-DE": {"Apple": None}, "fr-FR": None}}, full=False) == {}
+    assert store.current.speech_map == {"de-DE": {"Banana": "eine Banane"}}
+    assert store.apply({"speechMap": {"nl-NL": {"Apple": "een appel"}}, "$version": 9}, full=True) == {}
+    assert store.current.speech_map == {"nl-NL": {"Apple": "een appel"}}  # a full document replaces

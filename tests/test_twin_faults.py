@@ -50,6 +50,15 @@ NESTED = {"a": {"b": {"c": [1, {"d": "e"}]}}}
 LONG_PATH = "/tmp/" + "p" * 300 + ".mp4"
 REPORTED_LIMIT = 32 * 1024  # IoT Hub's limit for a twin's reported properties, bytes
 SECRET = "s3cr3t-value-never-echoed"
+# TextToSpeech's language and object settings (language -> tag -> phrase; engine -> language -> voice): good, bad, edge
+SPEECH_CANDIDATES: dict[str, list[Any]] = {
+    "language": ["de-DE", "ko-KR", "zh-Hans-CN", "en_US", "EN-us", "english", "", 42],
+    "speech_map": [{}, {"de-DE": {"Apple": "ein Apfel"}}, {"de-DE": {"Apple": "Äpfel ✓ 🍎"}}, {"de-DE": {"Apple": "p" * 100}},
+                   {"de-DE": {"Apple": "p" * 101}}, {"german": {"Apple": "x"}}, {"de-DE": "ein Apfel"}, {"de-DE": {"Apple": " "}},
+                   {"de-DE": {"Apple": 5}}, {f"de-{c}{c}": {} for c in "ABCDEFGHI"}, '{"de-DE": {}}'],
+    "voices": [{}, {"espeak-ng": {"en-US": "en-gb"}}, {"azure": {"de-DE": "de-DE-ConradNeural"}}, {"nope": {"en-US": "x"}},
+               {"espeak-ng": {"en-US": "../../etc/passwd"}}, {"espeak-ng": {"en-US": "a b"}}, {"espeak-ng": "en-gb"}],
+}
 
 MODELS_BY_MODULE: dict[str, type[ModuleSettings]] = {
     "TextToSpeech": SpeechSettings,
@@ -64,6 +73,10 @@ def candidates(model: type[ModuleSettings], name: str) -> list[Any]:
     info = model.model_fields[name]
     kind = info.annotation
     common: list[Any] = [HUGE, NESTED, [1, 2], LONG_PATH, "\ud800"]
+    if model is DisplaySettings and name == "icons":  # "Tag=colour or 8x8 pattern" entries separated by ";"
+        common += ["Apple=#00ff00", "Kiwi=" + "/".join(["rgbyowpc"] * 8), "; ".join(f"t{i}=red" for i in range(16)),
+                   "Apple=#zzzzzz", "Apple=" + "/".join(["r" * 8] * 7), "=red", "a=red; A=blue",
+                   "; ".join(f"t{i}=red" for i in range(17))]
     if get_origin(kind) is Literal:
         members = list(get_args(kind))
         numeric = isinstance(members[0], int)
@@ -83,6 +96,8 @@ def candidates(model: type[ModuleSettings], name: str) -> list[Any]:
             elif isinstance(bound, annotated_types.Le):
                 values += [bound.le, bound.le + 1]
         return [*values, *common]
+    if model is SpeechSettings and name in SPEECH_CANDIDATES:
+        return [*SPEECH_CANDIDATES[name], *common]
     assert kind is str, f"{model.__name__}.{name}: add candidates for {kind}"
     values = [42, True, 1.5, "", " ", "Äpfel ✓ 🍎", "AB" * 32, "rtsp://user:pw@127.0.0.1:1/live",
               "http://127.0.0.1:1/" + "u" * 900]
@@ -261,6 +276,9 @@ def test_bad_desired_values_are_refused_and_edge_values_applied(solution: Soluti
         edges += [{**{key: v[end] for key, v in values.items()}, "videoPath": str(solution.scene),
                    "imageProcessingEndpoint": baseline["imageProcessingEndpoint"]} for end in (0, -1)]
     for n, patch in enumerate(edges):
+        objects = {key: None for key, value in patch.items() if isinstance(value, dict)}
+        if objects:  # a twin patch merges into an object setting: clear it first so the value stands alone
+            solution.patch(module, objects)
         status = solution.patch(module, patch)
         assert status["status"] == "applied", (patch, status)
         settings = solution.reported(module)["settings"]

@@ -1,9 +1,10 @@
 """TextToSpeech: speaks the tag of each classification message that changes the tag.
 
-Wiring root: settings (env < module twin) -> speaker (Azure Speech or espeak-ng, sound device or
-WAV files) behind an inbox worker so speaking never blocks the transport -> its Prometheus metrics on
-METRICS_PORT (reported as ``metrics``), until SIGTERM. Worker failures are counted and reported as
-``workerErrors`` (thread name -> count).
+Wiring root: settings (env < module twin) -> speaker (Azure Speech, Piper, espeak-ng; sound device
+or WAV files) behind an inbox of one message where the newest wins, so speaking never blocks the
+transport and never speaks a stale tag -> its Prometheus metrics on METRICS_PORT (reported as
+``metrics``), reporting ``speech`` (engines, breakers, last phrase, counters) when it changes,
+until SIGTERM. Worker failures are counted and reported as ``workerErrors``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import os
 import sys
 import threading
 
-from edgekit.hub import Hub
-from edgekit.messages import classification_inbox
+from edgekit.hub import Hub, InputMessage
+from edgekit.inbox import Inbox
+from edgekit.messages import Classification, parse_classification
 from edgekit.metrics import ModuleMetrics
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
@@ -21,7 +23,7 @@ from speech.metrics import SpeechMetrics
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
 
-QUEUE_CAPACITY = 8
+REPORT_CHECK_S = 2.0  # how often the reported ``speech`` is refreshed when it changed, s
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
@@ -32,12 +34,26 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     speaker = Speaker(store.current, metrics=SpeechMetrics(metrics.registry))
     store.add_listener(lambda _old, new: speaker.configure(new))  # applies to the next phrase, never waits for one
     metrics.serve(store.current.metrics_port)
-    store.report(speech={"engines": ",".join(e.name for e in speaker.engines)}, metrics=metrics.reported())
+    store.report(speech=speaker.reported(), metrics=metrics.reported())
+    inbox: Inbox[Classification] = Inbox(speaker.consume, capacity=1, name="speaker", coalesce=speaker.supersede)
+
+    def on_input(message: InputMessage) -> None:
+        classification = parse_classification(message)
+        if classification is not None:
+            speaker.arrived()
+            inbox.put(classification)
+
+    hub.set_input_handler(on_input)
     try:
-        inbox = classification_inbox(hub, speaker.consume, QUEUE_CAPACITY, "speaker")
-        stop.wait()
+        reported = speaker.reported()
+        while not stop.wait(REPORT_CHECK_S):
+            now = speaker.reported()
+            if now != reported:
+                store.report(speech=now, metrics=metrics.reported())
+                reported = now
         inbox.close()
     finally:
+        speaker.close()
         metrics.close()
     return 0
 

@@ -1,4 +1,4 @@
-"""TextToSpeech's Prometheus metrics (labelled ``engine``: ``azure``, ``azure-rest``, ``espeak-ng``).
+"""TextToSpeech's Prometheus metrics (labelled ``engine``: ``azure``, ``azure-rest``, ``piper``, ``espeak-ng``).
 
 - ``texttospeech_phrases_spoken_total{engine}``: phrases emitted (played or written), by the engine that
   made them (a cached phrase counts under the engine that made it);
@@ -6,7 +6,9 @@
 - ``texttospeech_cache_hits_total{cache}``: phrases taken from the cache instead of synthesised,
   ``cache`` = ``memory`` or ``file`` (``CACHE_DIR``);
 - ``texttospeech_engine_failures_total{engine}``: synthesis failures (the next engine is tried);
-- ``texttospeech_synthesis_seconds{engine}``: time of each successful synthesis, s (cache hits excluded).
+- ``texttospeech_synthesis_seconds{engine}``: time of each successful synthesis, s (cache hits excluded);
+- ``texttospeech_phrases_superseded_total``: phrases dropped because a newer message arrived first;
+- ``texttospeech_repeats_skipped_total``: tags not spoken again within ``minRepeatS``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class SpeechMetrics:
                                 registry=registry)
         self.synthesis = Histogram(f"{PREFIX}_synthesis_seconds", "Synthesis time of a phrase, by engine, s",
                                    ["engine"], buckets=SYNTHESIS_BUCKETS_S, registry=registry)
+        self.superseded = Counter(f"{PREFIX}_phrases_superseded", "Phrases dropped for a newer message",
+                                  registry=registry)
+        self.repeats = Counter(f"{PREFIX}_repeats_skipped", "Tags not spoken again within minRepeatS",
+                               registry=registry)
 
     def show_engines(self, names: list[str]) -> None:
         """Make each engine's series exist at 0 before its first phrase (a scrape sees every engine)."""
