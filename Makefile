@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed, so TextToSpeech will only log what it would say (Debian/Ubuntu: sudo apt-get install espeak-ng)"
+	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed: TextToSpeech speaks with Piper only, with no fallback (Debian/Ubuntu: sudo apt-get install espeak-ng)"
 	rm -rf $(DEMO_OUT)
 	$(PY) -m localedge run \
 	  --set CameraCapture.VIDEO_PATH=demo/colours.mp4 \
