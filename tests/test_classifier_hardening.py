@@ -396,31 +396,21 @@ def test_the_service_answers_as_its_openapi_document_says(service: Service) -> N
     assert 5 * POSITIVE_EXAMPLES < sum(statuses.values()) and not any(status >= 500 for status in statuses)
 
 
-# A self-signed certificate for "localhost" (EC P-256, valid until 2126) and its key: test material only.
-LOCALHOST_PEM = """-----BEGIN CERTIFICATE-----
-MIIBljCCATugAwIBAgIUESFBZnrXuY2hrCMS0yL8jYK0BXIwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEzMDA1NTQzOVoYDzIxMjYxMTA2
-MDU1NDM5WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAATUBbmGNnNEqDBmbKD9xaHM1hg81P16TE+yQG1dfKl0XRx1BsCrUBnJ
-w2yfA9d1Mon9QvMlTgCjc4PP23dLuRlso2kwZzAdBgNVHQ4EFgQUig+Gt4mWBoYn
-KktFLKLkgfMyc8cwHwYDVR0jBBgwFoAUig+Gt4mWBoYnKktFLKLkgfMyc8cwDwYD
-VR0TAQH/BAUwAwEB/zAUBgNVHREEDTALgglsb2NhbGhvc3QwCgYIKoZIzj0EAwID
-SQAwRgIhANBuJDgj7uACpN+QfDgC7V6PF9wkb6OprX+fugy3O8yEAiEAqS7R24Sw
-bkLvDaOLU5P/Sm0Kmj8df1EtfGfsLYaQAOg=
------END CERTIFICATE-----
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgLc9DFhNJ/D2PYrL+
-IRwRbdhGe5kQlSlRlp7qe8nLk3mhRANCAATUBbmGNnNEqDBmbKD9xaHM1hg81P16
-TE+yQG1dfKl0XRx1BsCrUBnJw2yfA9d1Mon9QvMlTgCjc4PP23dLuRls
------END PRIVATE KEY-----
-"""
+def localhost_certificate(folder: Path) -> Path:
+    """A self-signed certificate for the name "localhost" only (no address), made here, with its key: one PEM."""
+    key, cert = folder / "localhost.key", folder / "localhost.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    pem = folder / "localhost.pem"
+    pem.write_text(cert.read_text() + key.read_text())
+    return pem
 
 
 def test_https_goes_to_the_checked_address_and_verifies_the_host_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The connection is made to the address the guard checked, and TLS still verifies the certificate
     against the URL's host name (SNI too); a certificate for another name is refused."""
-    pem = tmp_path / "localhost.pem"
-    pem.write_text(LOCALHOST_PEM)
+    pem = localhost_certificate(tmp_path)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(IMAGES)))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pem)
