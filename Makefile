@@ -6,12 +6,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-# The type checker: the shared packages and each module's package, then each module's main.py on its own
-# (the four are all named `main`).
-typecheck: $(STAMP)
-	$(PY) -m mypy
-	for m in CameraCapture ImageClassifierService TextToSpeech SenseHatDisplay; do $(PY) -m mypy modules/$$m/main.py || exit 1; done
-
 .PHONY: typecheck demo test install demo-assets config config-layered check-images clean
 
 PLATFORM ?= arm32v7
@@ -38,6 +32,12 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
+
+# The type checker: the shared packages and each module's package, then each module's main.py on its own
+# (the four are all named `main`).
+typecheck: $(STAMP)
+	$(PY) -m mypy
+	for m in CameraCapture ImageClassifierService TextToSpeech SenseHatDisplay; do $(PY) -m mypy modules/$$m/main.py || exit 1; done
 
 # config/deployment.$(PLATFORM).json from the matching template, validated (PLATFORM=amd64|arm64v8|arm32v7).
 config: $(STAMP)
