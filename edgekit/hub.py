@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.inbox import Inbox
+from edgekit.workers import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +169,6 @@ class Hub(ABC):
     def _report_held(self, report: _Report) -> None:
         """Send the merged patch; when that fails, wait, then queue it again: merged with the patches made
         meanwhile, it is sent as one."""
-        from edgekit.runtime import backoff  # here: edgekit.runtime imports this module
-
         try:
             self._deliver_report(report[1])
         except Exception as exc:  # noqa: BLE001 - every transport failure is retried; the patch waits
@@ -187,8 +186,6 @@ class Hub(ABC):
 
     def _until_delivered(self, what: str, deliver: Callable[[Any], None], item: Any) -> bool:
         """Call ``deliver(item)`` until it returns (True) or the hub closes (False), with backoff between failures."""
-        from edgekit.runtime import backoff  # here: edgekit.runtime imports this module
-
         delays = backoff(maximum_s=RETRY_MAX_S)
         failures = 0
         while not self._closing.is_set():
@@ -247,6 +244,21 @@ def merge_patch(first: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
     for key, value in then.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = merge_patch(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def apply_patch(document: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with a twin patch applied, as IoT Hub applies one: nested objects merge key by
+    key, ``None`` deletes a key; a new dict (neither argument is changed)."""
+    merged = dict(document)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict):
+            current = merged.get(key)
+            merged[key] = apply_patch(current if isinstance(current, dict) else {}, value)
         else:
             merged[key] = value
     return merged

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 
 from edgekit.hub import Hub, HubConfigurationError, HubUnavailableError, connect
 from edgekit.redact import RedactingFormatter
-from edgekit.workers import install_excepthook
+from edgekit.workers import backoff, install_excepthook  # backoff: also imported from here by the modules
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +46,6 @@ def stop_event() -> threading.Event:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     return event
-
-
-def backoff(initial_s: float = 0.5, maximum_s: float = 30.0, factor: float = 2.0) -> Iterator[float]:
-    """Endless capped exponential delays in seconds, with +-20 % jitter so retries do not align."""
-    delay = initial_s
-    while True:
-        yield delay * random.uniform(0.8, 1.2)
-        delay = min(maximum_s, delay * factor)
 
 
 def connect_hub(stop: threading.Event, *, required: bool = True) -> Hub | None:

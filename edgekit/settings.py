@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from edgekit.hub import Hub, HubSendError
+from edgekit.hub import Hub, HubSendError, apply_patch
 from edgekit.inbox import Inbox
 from edgekit.redact import redact, redact_value
 from edgekit.workers import add_error_listener, count_error, worker_errors
@@ -330,10 +330,11 @@ class SettingsStore(Generic[S]):
                 assert field is not None
                 if value is None:
                     candidate.pop(field, None)
-                elif not full and isinstance(value, dict) and isinstance(candidate.get(field), dict):
-                    candidate[field] = merge_patch(candidate[field], value)  # IoT Hub sends only the changed nested keys
+                elif isinstance(value, dict):  # a patch names only the changed nested keys; a full document replaces
+                    current = candidate.get(field)
+                    candidate[field] = apply_patch(current if isinstance(current, dict) and not full else {}, value)
                 else:
-                    candidate[field] = strip_nulls(value) if isinstance(value, dict) else value
+                    candidate[field] = value
             base = {f: getattr(self._base, f) for f in self.model.model_fields}
             try:
                 new = build(self.model, {**base, **candidate}, strict=True)
@@ -383,24 +384,6 @@ class SettingsStore(Generic[S]):
             self._hub.report(bounded(patch, MAX_REPORT_BYTES))
         except HubSendError as exc:
             logger.warning("could not report properties: %s", exc)
-
-
-def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """``target`` with ``patch`` merged in as twins merge: nested objects merge key by key, ``None`` deletes."""
-    merged = dict(target)
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_patch(merged[key], value)
-        else:
-            merged[key] = strip_nulls(value) if isinstance(value, dict) else value
-    return merged
-
-
-def strip_nulls(value: dict[str, Any]) -> dict[str, Any]:
-    """A desired object without its ``None`` members (nested too): in a twin, null means absent."""
-    return {k: strip_nulls(v) if isinstance(v, dict) else v for k, v in value.items() if v is not None}
 
 
 def bounded(document: dict[str, Any], limit_bytes: int) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 A module runs for months; a value that passes validation but trips a worker (a file name the
 filesystem refuses, a stream URL a library chokes on) must not take the module down or leave it
 silently without that worker. :func:`supervised_thread` runs a worker and restarts it with
-backoff after an exception; :func:`counted` does the same for one call (an inbox item);
+backoff after an exception; an :class:`edgekit.inbox.Inbox` counts a failed item the same way;
 :func:`install_excepthook` catches what dies in any other thread. Every such failure is counted
 per thread name (:func:`worker_errors`, reported by each module as ``workerErrors``), and error
 listeners (:func:`add_error_listener`) hear of each one, so the count is reported at once.
@@ -12,11 +12,11 @@ listeners (:func:`add_error_listener`) hear of each one, so the count is reporte
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,14 @@ _lock = threading.Lock()
 _errors: dict[str, int] = {}
 _listeners: list[Callable[[dict[str, int]], None]] = []
 
-T = TypeVar("T")
+
+
+def backoff(initial_s: float = 0.5, maximum_s: float = 30.0, factor: float = 2.0) -> Iterator[float]:
+    """Endless capped exponential delays in seconds, with +-20 % jitter so retries do not align."""
+    delay = initial_s
+    while True:
+        yield delay * random.uniform(0.8, 1.2)
+        delay = min(maximum_s, delay * factor)
 
 
 def worker_errors() -> dict[str, int]:
@@ -72,15 +79,16 @@ def run_supervised(target: Callable[[], None], name: str, stop: threading.Event)
     Each exception is logged with its traceback and counted under ``name``; the restart waits
     1 s, then twice as long each time up to 60 s (back to 1 s after a run that lasted longer).
     """
-    delay = FIRST_RETRY_S / 2
+    delays = backoff(FIRST_RETRY_S, MAX_RETRY_S)
     while not stop.is_set():
         started = time.monotonic()
         try:
             target()
             return
         except Exception:  # noqa: BLE001 - the point of this function
-            ran_long = time.monotonic() - started > MAX_RETRY_S
-            delay = FIRST_RETRY_S if ran_long else min(MAX_RETRY_S, delay * 2)
+            if time.monotonic() - started > MAX_RETRY_S:  # it had run well for a while: start over at 1 s
+                delays = backoff(FIRST_RETRY_S, MAX_RETRY_S)
+            delay = next(delays)
             logger.exception("worker %s failed; restarting it in %.1f s", name, delay)
             count_error(name)
         if stop.wait(delay):
@@ -92,20 +100,6 @@ def supervised_thread(target: Callable[[], None], name: str, stop: threading.Eve
     thread = threading.Thread(target=run_supervised, args=(target, name, stop), name=name, daemon=True)
     thread.start()
     return thread
-
-
-def counted(name: str, call: Callable[[T], Any]) -> Callable[[T], None]:
-    """``call`` for one item at a time (an inbox's consumer): an exception is logged, counted under
-    ``name`` and swallowed, so the next item is handled."""
-
-    def guarded(item: T) -> None:
-        try:
-            call(item)
-        except Exception:  # noqa: BLE001 - one bad item must not stop the worker
-            logger.exception("worker %s failed on one item; going on with the next", name)
-            count_error(name)
-
-    return guarded
 
 
 def install_excepthook() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from edgekit import wire
+from edgekit.hub import apply_patch
 from localedge.routes import UNDEFINED, MessageView, Route
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class Bus:
             for item in held:
                 self._write(module, item)
         elif op == "report":
-            _merge(self.reported[module], frame.get("patch") or {})
+            self.reported[module] = apply_patch(self.reported[module], frame.get("patch") or {})
 
     def _write(self, module: str, frame: dict[str, Any]) -> None:
         with self._lock:
@@ -187,18 +188,7 @@ class Bus:
 
     def patch_desired(self, module: str, patch: Mapping[str, Any]) -> None:
         """Change a module's desired properties as a twin update would, and notify the module."""
-        doc = self.desired.setdefault(module, {"$version": 1})
-        _merge(doc, patch)
+        doc = apply_patch(self.desired.get(module, {"$version": 1}), patch)
         doc["$version"] = int(doc.get("$version", 1)) + 1
+        self.desired[module] = doc
         self._write(module, {"op": "desired", "patch": {**patch, "$version": doc["$version"]}})
-
-
-def _merge(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
-    """JSON merge as twins do: nested objects merge, ``None`` deletes."""
-    for key, value in patch.items():
-        if value is None:
-            target.pop(key, None)
-        elif isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = dict(value) if isinstance(value, dict) else value

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import wait_for
-from edgekit.workers import add_error_listener, counted, install_excepthook, supervised_thread, worker_errors
+from edgekit.inbox import Inbox
+from edgekit.workers import add_error_listener, count_error, install_excepthook, supervised_thread, worker_errors
 
 
 @pytest.fixture()
@@ -52,7 +53,7 @@ def test_stop_ends_the_backoff_of_a_worker_that_always_fails() -> None:
     assert not thread.is_alive()
 
 
-def test_counted_skips_a_bad_item_and_goes_on(heard: list[dict[str, int]]) -> None:
+def test_an_inbox_counts_a_bad_item_and_goes_on(heard: list[dict[str, int]]) -> None:
     handled: list[int] = []
 
     def consume(item: int) -> None:
@@ -60,10 +61,12 @@ def test_counted_skips_a_bad_item_and_goes_on(heard: list[dict[str, int]]) -> No
             raise KeyError(item)
         handled.append(item)
 
-    consume_safely = counted("test-inbox", consume)
     before = worker_errors().get("test-inbox", 0)
+    inbox: Inbox[int] = Inbox(consume, capacity=8, name="test-inbox")
     for item in (1, 2, 3):
-        consume_safely(item)
+        inbox.put(item)
+    assert inbox.wait_idle(10)
+    inbox.close()
     assert handled == [1, 3] and worker_errors()["test-inbox"] == before + 1 and heard
 
 
@@ -88,7 +91,7 @@ def test_a_failing_listener_does_not_fail_the_worker() -> None:
 
     remove = add_error_listener(bad_listener)
     try:
-        counted("test-listener", lambda _item: 1 / 0)(None)
+        count_error("test-listener")
     finally:
         remove()
     assert worker_errors()["test-listener"] >= 1
