@@ -253,9 +253,17 @@ class SettingsStore(Generic[S]):
             logger.error("ignoring environment variable %s: %s", _env_of(model, key), why)
         return {f: v for f, v in raw.items() if f not in bad}, problems
 
-    def add_listener(self, listener: Listener[S]) -> None:
-        """Call ``listener(old, new)`` whenever the settings change (on the store's worker thread)."""
-        self._listeners.append(listener)
+    def add_listener(self, listener: Listener[S], since: S | None = None) -> None:
+        """Call ``listener(old, new)`` whenever the settings change (on the store's worker thread).
+
+        since: the settings the caller built its object from; when a patch changed them meanwhile,
+        ``listener(since, current)`` is called at once (on this thread), so no change is missed.
+        """
+        with self._lock:
+            self._listeners.append(listener)
+            current = self.current
+        if since is not None and since != current:
+            listener(since, current)
 
     def start(self, timeout_s: float = 30.0) -> None:
         """Twin handshake: follow patches, read the full desired document, apply it and report.
@@ -352,13 +360,14 @@ class SettingsStore(Generic[S]):
                     refused.update(again.problems)
                     new, candidate = self.current, dict(self._desired)
             old, self.current, self._desired = self.current, new, candidate
+            listeners = list(self._listeners)  # a listener added after this swap catches up in add_listener
             status = "refused" if refused and new == old and document else ("partly applied" if refused else "applied")
             self._status = {"version": version, "status": status, "refused": _describe(refused)}
         if refused:
             logger.warning("desired properties refused (version %s): %s", version, self._status["refused"])
         if new != old:
             logger.info("settings changed: %s", _diff(old, new))
-            for listener in list(self._listeners):
+            for listener in listeners:
                 try:
                     listener(old, new)
                 except Exception:  # noqa: BLE001 - one failing listener must not stop the others or the store

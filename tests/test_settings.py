@@ -276,3 +276,13 @@ def test_nested_desired_patches_merge_as_twins_do() -> None:
     assert store.current.speech_map == {"de-DE": {"Banana": "eine Banane"}}
     assert store.apply({"speechMap": {"nl-NL": {"Apple": "een appel"}}, "$version": 9}, full=True) == {}
     assert store.current.speech_map == {"nl-NL": {"Apple": "een appel"}}  # a full document replaces
+
+
+def test_a_listener_added_after_a_change_catches_up_once() -> None:
+    store = SettingsStore(CaptureSettings, {})
+    built_from = store.current
+    store.apply({"threshold": 0.9}, full=False)  # a patch between building an object and listening
+    calls: list[tuple[float, float]] = []
+    store.add_listener(lambda old, new: calls.append((old.threshold, new.threshold)), since=built_from)
+    store.apply({"frameRate": 3}, full=False)
+    assert calls == [(0.5, 0.9), (0.9, 0.9)]

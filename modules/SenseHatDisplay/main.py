@@ -48,10 +48,10 @@ def _show(hub: Hub, store: SettingsStore[DisplaySettings], metrics: ModuleMetric
         stop.wait()
         return 0
     try:
-        display = Display(matrix, store.current, on_change=lambda status: store.report(display=status))
+        settings = store.current
+        display = Display(matrix, settings, on_change=lambda status: store.report(display=status))
         try:
-            store.add_listener(lambda _old, new: display.apply_settings(new))
-            display.apply_settings(store.current)  # a patch applied before the listener was added
+            store.add_listener(lambda _old, new: display.apply_settings(new), since=settings)
             metrics.registry.register(display.collector())
             store.report(display=display.status(), metrics=metrics.reported())
             logger.info("showing tags on the %s matrix", matrix.name)

@@ -31,8 +31,9 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     store = SettingsStore(SpeechSettings, os.environ, hub)
     store.start()
     metrics = ModuleMetrics("TextToSpeech", os.environ)
-    speaker = Speaker(store.current, metrics=SpeechMetrics(metrics.registry))
-    store.add_listener(lambda _old, new: speaker.configure(new))  # applies to the next phrase, never waits for one
+    settings = store.current
+    speaker = Speaker(settings, metrics=SpeechMetrics(metrics.registry))
+    store.add_listener(lambda _old, new: speaker.configure(new), since=settings)  # for the next phrase, never waits
     metrics.serve(store.current.metrics_port)
     store.report(speech=speaker.reported(), metrics=metrics.reported())
     inbox: Inbox[Classification] = Inbox(speaker.consume, capacity=1, name="speaker", coalesce=speaker.supersede)
