@@ -149,7 +149,7 @@ class Bus:
             for item in held:
                 self._write(module, item)
         elif op == "report":
-            self.reported[module] = apply_patch(self.reported[module], frame.get("patch") or {})
+            _patch_in_place(self.reported[module], frame.get("patch") or {})
 
     def _write(self, module: str, frame: dict[str, Any]) -> None:
         with self._lock:
@@ -188,7 +188,14 @@ class Bus:
 
     def patch_desired(self, module: str, patch: Mapping[str, Any]) -> None:
         """Change a module's desired properties as a twin update would, and notify the module."""
-        doc = apply_patch(self.desired.get(module, {"$version": 1}), patch)
+        doc = self.desired.setdefault(module, {"$version": 1})
+        _patch_in_place(doc, patch)
         doc["$version"] = int(doc.get("$version", 1)) + 1
-        self.desired[module] = doc
         self._write(module, {"op": "desired", "patch": {**patch, "$version": doc["$version"]}})
+
+
+def _patch_in_place(document: dict[str, Any], patch: Mapping[str, Any]) -> None:
+    """Apply a twin patch (edgekit.hub.apply_patch) to ``document`` itself: readers holding it see the change."""
+    patched = apply_patch(document, patch)
+    document.clear()
+    document.update(patched)
