@@ -245,7 +245,7 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
     app.wsgi_app = fold_cloud_paths(app.wsgi_app)  # type: ignore[method-assign, assignment]
 
     metrics = Metrics(slot)
-    guard = AddressGuard(settings.allowed_hosts)
+    guard = AddressGuard(settings.url_allowed_hosts.split(","))
     decoding = PixelBudget(settings.max_image_pixels)  # one largest image in memory at a time, or several smaller
     slots = settings.effective_url_downloads
     downloads = threading.BoundedSemaphore(slots) if slots else None

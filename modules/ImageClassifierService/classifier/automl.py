@@ -30,7 +30,6 @@ first, at most 100 (AutoML's ``box_detections_per_img``), above probability 0.1.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -44,7 +43,7 @@ from PIL import Image
 
 from classifier.backends import Backend
 from classifier.detection import PROBABILITY_THRESHOLD, non_max_suppression, read_s1, sigmoid
-from classifier.export import CustomVisionModel, ModelInfo, ModelLoadError, Prediction, _Head, _in_export, _read_json
+from classifier.export import CustomVisionModel, ModelInfo, ModelLoadError, Prediction, _Head, _in_export, _read_json, file_sha256
 from classifier.preprocess import InputSpec, Recipe
 
 logger = logging.getLogger(__name__)
@@ -287,7 +286,7 @@ def load_automl(location: str | Path, directory: Path, model_path: Path, backend
     labels = _labels(directory)
     form = _form(backend, labels, directory)
     spec = _input_spec(backend, form)
-    info = ModelInfo(source=str(location), sha256=hashlib.sha256(model_path.read_bytes()).hexdigest(), flavour=form.flavour,
+    info = ModelInfo(source=str(location), sha256=file_sha256(model_path), flavour=form.flavour,
                      runtime=backend.runtime, task=form.task, labels=labels, input_size=(spec.width, spec.height),
                      layout="NCHW", colour="RGB", value_range=form.value_range)
     model = AutomlModel(backend, spec, labels, form, info)

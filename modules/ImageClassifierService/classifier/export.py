@@ -421,6 +421,12 @@ def load(location: str | Path, threads: int = 0, limits: UnpackLimits = DEFAULT_
         return _load(location, _unpack(Path(location), Path(unpacked), limits), threads)
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file as 64 hex digits, read in chunks (a model is not held twice in memory)."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
 def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionModel:
     manifest = _read_json(_in_export(directory, MANIFEST_FILE)) if (directory / MANIFEST_FILE).is_file() else {}
     model_path, backend = _open_backend(directory, manifest, threads)
@@ -452,7 +458,7 @@ def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionMo
         )
     info = ModelInfo(
         source=str(location),
-        sha256=hashlib.sha256(model_path.read_bytes()).hexdigest(),
+        sha256=file_sha256(model_path),
         flavour=_flavour(backend, manifest, head, spec),
         runtime=backend.runtime,
         task="detection" if head.kind in ("grid", "s1") else "classification",

@@ -32,12 +32,11 @@ TLS = ssl.create_default_context(cafile=certifi.where())  # the CA bundle reques
 class FetchError(RuntimeError):
     """The download failed. ``status``: the HTTP status when the server answered other than 200
     (None otherwise); ``too_large``: the body passed the cap; ``network``: no answer at all (or too
-    slow); ``refused``: the guard refused the target."""
+    slow)."""
 
-    def __init__(self, message: str, status: int | None = None, too_large: bool = False, network: bool = False,
-                 refused: bool = False) -> None:
+    def __init__(self, message: str, status: int | None = None, too_large: bool = False, network: bool = False) -> None:
         super().__init__(message)
-        self.status, self.too_large, self.network, self.refused = status, too_large, network, refused
+        self.status, self.too_large, self.network = status, too_large, network
 
     @property
     def transient(self) -> bool:
@@ -69,7 +68,7 @@ class AddressGuard:
 
     def address(self, host: str, port: int) -> str:
         """The address to connect to for ``host``: the first one it resolves to, after every one was
-        checked. Raises FetchError (``refused``) for a non-public address, (``network``) when it does not resolve.
+        checked. Raises FetchError for a non-public address, (``network``) when it does not resolve.
         Resolving takes what the system resolver takes (its own timeouts, outside fetch's deadline)."""
         try:
             found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
@@ -79,7 +78,7 @@ class AddressGuard:
             for address in found:
                 if not is_public(str(address)):
                     raise FetchError(f"{host} resolves to {address}, not a public address (allow it with URL_ALLOWED_HOSTS)",
-                                     refused=True)
+)
         return str(found[0])
 
 

@@ -57,11 +57,6 @@ class ClassifierSettings(ModuleSettings):
         return self.inference_threads or max(1, (os.cpu_count() or 2) // 2)
 
     @property
-    def allowed_hosts(self) -> tuple[str, ...]:
-        """``url_allowed_hosts`` as a tuple of host names or addresses."""
-        return tuple(h.strip() for h in self.url_allowed_hosts.split(",") if h.strip())
-
-    @property
     def effective_url_downloads(self) -> int:
         """``url_downloads``, at most ``threads`` - 1 (only the default can be above it)."""
         return min(self.url_downloads, self.threads - 1)
