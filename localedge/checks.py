@@ -18,8 +18,10 @@ from typing import Any
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
 
+from edgekit.metrics import DEFAULT_PORT
+
 AGENT_MODULES = "modulesContent.$edgeAgent.properties.desired.modules"
-DEFAULT_METRICS_PORT = 9600
+DEFAULT_METRICS_PORT = DEFAULT_PORT  # where a module serves its metrics unless its env says otherwise
 _MODULE = {  # the fields the runner reads, constrained as the public azure-iot-edge-deployment-2.0 schema does
     "type": "object",
     "properties": {

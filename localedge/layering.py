@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,18 +157,18 @@ class _Parser:
         return node
 
     def disjunction(self) -> Any:
-        parts = [self.conjunction()]
-        while self.peek_word("OR"):
-            self.at += 1
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else _Bool("OR", tuple(parts))
+        return self._chain("OR", self.conjunction)
 
     def conjunction(self) -> Any:
-        parts = [self.unary()]
-        while self.peek_word("AND"):
+        return self._chain("AND", self.unary)
+
+    def _chain(self, word: str, operand: Callable[[], Any]) -> Any:
+        """``operand (word operand)*``: one operand as it is, more joined by ``word``."""
+        parts = [operand()]
+        while self.peek_word(word):
             self.at += 1
-            parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else _Bool("AND", tuple(parts))
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else _Bool(word, tuple(parts))
 
     def unary(self) -> Any:
         if self.peek_word("NOT"):

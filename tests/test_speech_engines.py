@@ -197,9 +197,8 @@ def test_breaker_opens_after_failures_skips_for_the_cool_down_then_probes_once()
 class Scripted(Engine):
     """An engine whose calls are recorded in ``events``; ``hold`` blocks a call until released; ``fail`` raises."""
 
-    def __init__(self, name: str, events: list[str], hold: bool = False, fail: bool = False, local: bool = False) -> None:
+    def __init__(self, name: str, events: list[str], hold: bool = False, fail: bool = False) -> None:
         self.name = name
-        self.local = local
         self.events = events
         self.fail = fail
         self.hold = hold
@@ -228,7 +227,7 @@ class Scripted(Engine):
 def test_a_slow_preferred_engine_is_hedged_and_its_late_audio_cached_for_next_time(tmp_path: Path) -> None:
     events: list[str] = []
     slow = Scripted("azure", events, hold=True)
-    local = Scripted("espeak-ng", events, local=True)
+    local = Scripted("espeak-ng", events)
     speaker = Speaker(SpeechSettings(audio_output_dir=str(tmp_path), hedge_delay_s=0.05), [slow, local])
     written = speaker.say("Apple")
     events.append("said")
@@ -244,7 +243,7 @@ def test_a_slow_preferred_engine_is_hedged_and_its_late_audio_cached_for_next_ti
 
 def test_a_phrase_cached_by_any_engine_never_waits_on_a_failing_one(tmp_path: Path) -> None:
     events: list[str] = []
-    local = Scripted("espeak-ng", events, local=True)
+    local = Scripted("espeak-ng", events)
     speaker = Speaker(SpeechSettings(audio_output_dir=str(tmp_path)), [local])
     speaker.say("Banana")
     hung = Scripted("azure", events, hold=True)
@@ -258,7 +257,7 @@ def test_a_failing_engine_is_skipped_once_its_breaker_opens(tmp_path: Path, capl
     caplog.set_level(logging.INFO)
     events: list[str] = []
     failing = Scripted("azure-rest", events, fail=True)
-    local = Scripted("espeak-ng", events, local=True)
+    local = Scripted("espeak-ng", events)
     speaker = Speaker(SpeechSettings(audio_output_dir=str(tmp_path)), [failing, local])
     for word in ["One", "Two", "Three", "Four"]:
         assert speaker.say(word) is not None

@@ -10,10 +10,9 @@ class SynthesisError(RuntimeError):
 
 
 class Engine(ABC):
-    """Turns a phrase into a RIFF WAV. ``local``: runs on this device (no network), so it can hedge."""
+    """Turns a phrase into a RIFF WAV."""
 
     name: str
-    local: bool = False
     language: str = ""
 
     @abstractmethod

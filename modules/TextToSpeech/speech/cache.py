@@ -79,9 +79,6 @@ class PhraseCache:
             self.hits["file"] += 1
             return wav, "file"
 
-    def __contains__(self, key: str) -> bool:
-        with self._lock:
-            return key in self._memory or key in self._files
 
     def put(self, key: str, wav: bytes) -> None:
         """Keep ``wav`` under ``key`` (in memory and, when there is a folder, on disk; oldest evicted)."""

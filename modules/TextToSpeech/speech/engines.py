@@ -48,7 +48,6 @@ class EspeakEngine(Engine):
     """espeak-ng (Debian package ``espeak-ng``): offline, instant, robotic."""
 
     name = "espeak-ng"
-    local = True
 
     def __init__(self, voice: str, timeout_s: float, language: str = "") -> None:
         self._voice = voice

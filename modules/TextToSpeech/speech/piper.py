@@ -60,7 +60,6 @@ class PiperEngine(Engine):
     """Piper's voices through one long-running Piper process per voice."""
 
     name = "piper"
-    local = True
 
     def __init__(self, model: Path, timeout_s: float, language: str = "") -> None:
         self.model = model
