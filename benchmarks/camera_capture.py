@@ -40,8 +40,8 @@ from capture.pipeline import CapturePipeline, encode_jpeg  # noqa: E402
 from capture.settings import CaptureSettings  # noqa: E402
 from edgekit.local_hub import LocalHub  # noqa: E402
 from edgekit.settings import SettingsStore  # noqa: E402
-from localedge.bus import Bus, UpstreamSink  # noqa: E402
-from localedge.routes import parse_route  # noqa: E402
+from localedge.runner.bus import Bus, UpstreamSink  # noqa: E402
+from localedge.runner.routes import parse_route  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 

@@ -1,299 +1,43 @@
-"""``python -m localedge run``: the whole solution on one machine, no Azure, no Docker;
-``python -m localedge genconfig``: the deployable manifest for a platform, validated;
-``python -m localedge metrics``: each running module's Prometheus metrics.
+"""``python -m localedge``: the solution on a laptop and on the way to a device.
 
-Reads the deployment template, starts each custom module of this solution as a local process
-with the env the manifest gives it (``--set Module.VAR=value`` overrides), and delivers messages
-between them as the manifest's routes say. URLs that name a module (``http://Module:80/...``)
-are pointed at the loopback port the runner gives that module's ``PORT``, since module names
-resolve only on the IoT Edge network. Each module also gets a free ``METRICS_PORT`` of its own (on
-IoT Edge they all serve 9600, each in its container), and the runner keeps the modules' metrics URLs
-in a state file for ``python -m localedge metrics`` (:mod:`localedge.metrics_cmd`).
+Each command lives with its concern and adds itself here (``add_parser`` setting ``func``):
+``run`` and the commands that talk to a running runner (:mod:`localedge.runner`), ``genconfig``
+(:mod:`localedge.deploy`), ``check-images`` (:mod:`localedge.build`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
-import re
-import signal
-import socket
 import sys
-import threading
-import time
-from collections.abc import Mapping, Sequence
-from typing import Any
-from pathlib import Path
+from collections.abc import Sequence
 
-from pydantic.alias_generators import to_camel
-
-from localedge.bus import Bus, UpstreamSink
-from localedge.metrics_cmd import RunnerState
-from localedge.metrics_cmd import add_parser as add_metrics_parser
-from localedge.metrics_cmd import main as metrics
-from localedge.manifest import VARIABLE, Manifest, ManifestError, ModuleSpec, load_manifest, load_variables, unresolved
-from localedge.routes import Route, RouteError, parse_route
-from localedge.supervisor import Supervisor
+from localedge.build import images
+from localedge.deploy import commands as deploy_commands
+from localedge.deploy.genconfig import GenerationError
+from localedge.deploy.manifest import ManifestError
+from localedge.runner import metrics, run
+from localedge.runner.routes import RouteError
+from localedge.runner.run import RunnerError
 
 logger = logging.getLogger("localedge")
 
-ROOT = Path(__file__).resolve().parent.parent
-HIDDEN_ENV = re.compile(r"^(IOTEDGE_|LOCALEDGE_|EdgeHubConnectionString|EdgeModuleCACertificateFile)")
-
-
-class RunnerError(ValueError):
-    """The runner cannot start the solution as asked; the message says why and what to do."""
-
-
-def parse_sets(items: Sequence[str], modules: Mapping[str, ModuleSpec]) -> dict[str, dict[str, str]]:
-    """``Module.VAR=value`` items -> {module: {VAR: value}}; raises RunnerError on a bad item."""
-    result: dict[str, dict[str, str]] = {}
-    for item in items:
-        target, sep, value = item.partition("=")
-        module, dot, var = target.partition(".")
-        if not sep or not dot or not module or not var:
-            raise RunnerError(f"--set {item!r}: write it as <Module>.<VAR>=<value>, e.g. CameraCapture.VIDEO_PATH=clip.mp4")
-        if module not in modules:
-            raise RunnerError(f"--set {item!r}: no module {module!r} in the manifest (modules: {', '.join(modules)})")
-        result.setdefault(module, {})[var] = value
-    return result
-
-
-def apply_sets(manifest: Manifest, sets: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
-    """Put each ``--set`` where the module will read it; returns the env overrides.
-
-    A variable whose twin name (``FRAME_RATE`` -> ``frameRate``) is among the module's desired
-    properties in the manifest goes there, typed like the manifest's value, since desired
-    properties override the environment; any other goes into the module's env.
-    """
-    env_sets: dict[str, dict[str, str]] = {}
-    for module, items in sets.items():
-        desired = manifest.modules[module].desired
-        for var, value in items.items():
-            key = to_camel(var.lower())
-            if key in desired:
-                desired[key] = _typed_like(desired[key], value, f"{module}.{var}")
-            else:
-                env_sets.setdefault(module, {})[var] = value
-    return env_sets
-
-
-def _typed_like(example: object, value: str, where: str) -> object:
-    try:
-        if isinstance(example, bool):
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-                raise ValueError(value)
-            return value.lower() in ("true", "1", "yes", "on")
-        if isinstance(example, int):
-            return int(value)
-        if isinstance(example, float):
-            return float(value)
-    except ValueError as exc:
-        raise RunnerError(f"--set {where}={value}: expected a {type(example).__name__}, like the manifest's {example!r}") from exc
-    return value
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _point_at_loopback(values: dict[str, Any], module: str, declared_port: str, local_port: int) -> None:
-    pattern = re.compile(rf"(?i)(\w+://){re.escape(module)}(?::{re.escape(declared_port)})?(?=[/?#]|$)")
-    for key, value in values.items():
-        if isinstance(value, str):
-            values[key] = pattern.sub(lambda m: f"{m.group(1)}127.0.0.1:{local_port}", value)
-
-
-def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]],
-                        base: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Each runnable module's environment: process env (IoT Edge variables removed) < manifest < --set.
-
-    Also points URLs naming a module, in env values and desired properties, at its loopback port.
-    """
-    clean = {k: v for k, v in base.items() if not HIDDEN_ENV.match(k)}
-    envs: dict[str, dict[str, str]] = {}
-    for name, spec in manifest.modules.items():
-        env = dict(spec.env)
-        missing = sorted({var for value in env.values() for var in unresolved(value)})
-        if missing:
-            logger.info("%s: %s not set in .env or the environment; left empty", name, ", ".join(missing))
-            env = {key: VARIABLE.sub("", value) for key, value in env.items()}
-        env.update(sets.get(name, {}))
-        envs[name] = {**clean, **env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))}
-    for name, spec in manifest.modules.items():
-        if "PORT" not in envs[name]:
-            continue
-        declared = spec.env.get("PORT", envs[name]["PORT"])
-        wanted = sets.get(name, {}).get("PORT")
-        if wanted is not None and not (wanted.isdecimal() and 1 <= int(wanted) <= 65535):
-            raise RunnerError(f"--set {name}.PORT={wanted}: write a TCP port, a number from 1 to 65535 (or leave it to the runner)")
-        local_port = int(wanted) if wanted is not None else _free_port()
-        envs[name]["PORT"] = str(local_port)
-        for other in [*envs.values(), *(spec.desired for spec in manifest.modules.values())]:
-            _point_at_loopback(other, name, declared, local_port)
-    for name in envs:  # each module its own metrics port (all would want 9600); 0 (metrics off) is kept
-        wanted = sets.get(name, {}).get("METRICS_PORT")
-        if wanted is not None and not (wanted.isdecimal() and 0 <= int(wanted) <= 65535):
-            raise RunnerError(f"--set {name}.METRICS_PORT={wanted}: write a TCP port, 0 to 65535 (0: off), or leave it to the runner")
-        if wanted is None:
-            wanted = "0" if envs[name].get("METRICS_PORT", "").strip() == "0" else str(_free_port())
-        envs[name]["METRICS_PORT"] = wanted
-    return envs
-
-
-def _routes(manifest: Manifest) -> list[Route]:
-    routes = []
-    for name, text in manifest.routes.items():
-        try:
-            route = parse_route(name, text)
-        except RouteError as exc:
-            raise RunnerError(f"{manifest.path}: modulesContent.$edgeHub.properties.desired.routes.{name}: {exc}") from None
-        for module in (route.module, route.sink_module):
-            if module is not None and module not in manifest.modules:
-                raise RunnerError(
-                    f"{manifest.path}: route {name!r} names module {module!r}, which is not in "
-                    f"$edgeAgent.modules ({', '.join(manifest.modules)}); fix the route or add the module"
-                )
-        routes.append(route)
-    return routes
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the solution until --duration elapses or Ctrl-C / SIGTERM; returns the exit code."""
-    variables = load_variables(Path(args.env_file), os.environ)
-    manifest = load_manifest(Path(args.manifest), variables)
-    sets = apply_sets(manifest, parse_sets(args.set or [], manifest.modules))
-    routes = _routes(manifest)
-    envs = module_environments(manifest, sets, os.environ)
-    upstream = UpstreamSink(Path(args.upstream) if args.upstream else None, sys.stdout)
-    bus = Bus(routes, {name: spec.desired for name, spec in manifest.modules.items()}, upstream)
-    supervisor = Supervisor(sys.stdout, Path.cwd())
-    for spec in sorted(manifest.modules.values(), key=lambda s: s.startup_order):
-        script = ROOT / "modules" / (spec.folder or "") / "main.py"
-        if spec.status != "running":
-            logger.info("%s: status %s, not started", spec.name, spec.status)
-        elif spec.folder is None or not script.is_file():
-            logger.warning("%s: image %s is not built from modules/ in this solution; not started", spec.name, spec.image)
-        else:
-            supervisor.add(spec.name, script, {**envs[spec.name], **bus.environment(spec.name)}, spec.restart_policy)
-    if not supervisor.modules:
-        raise RunnerError(f"{manifest.path}: no module of this solution to run")
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    bus.start()
-    supervisor.start_all()
-    logger.info("running %s for %s; routes: %s", ", ".join(m.name for m in supervisor.modules),
-                f"{args.duration:g} s" if args.duration else "until Ctrl-C", len(routes))
-    deadline = time.monotonic() + args.duration if args.duration else None
-    state = RunnerState([m.name for m in supervisor.modules])  # for `python -m localedge metrics`
-    try:
-        while not stop.wait(0.25):
-            supervisor.watch()
-            state.refresh(bus.reported)
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-    finally:
-        state.remove()
-    logger.info("stopping modules")
-    supervisor.stop_all()
-    bus.close()
-    written = f", appended to {args.upstream}" if args.upstream else ""
-    logger.info("done: %d message(s) to $upstream%s", upstream.count, written)
-    return 0
-
-
-def genconfig(args: argparse.Namespace) -> int:
-    """Generate config/deployment.<platform>.json and validate it; 0 when it can be deployed."""
-    from localedge.genconfig import generate, output_path, validate, write
-
-    template = Path(args.file)
-    variables = load_variables(Path(args.env_file), os.environ)
-    if args.layered:
-        return _genconfig_layered(args, template, variables)
-    manifest = generate(template, args.platform, variables, ROOT)
-    problems = validate(manifest, template, args.platform, ROOT, Path(args.schema_dir) if args.schema_dir else None)
-    if len(problems) == 1:
-        logger.error("%s; nothing written", problems[0])
-    elif problems:
-        for problem in problems:
-            logger.error("%s", problem)
-        logger.error("%d problem(s); nothing written", len(problems))
-    if problems:
-        return 1
-    target = output_path(Path(args.output_dir), args.platform)
-    write(manifest, target)
-    logger.info("wrote %s (valid): deploy it with az iot edge set-modules --content %s", target, target)
-    return 0
-
-
-def _genconfig_layered(args: argparse.Namespace, template: Path, variables: Mapping[str, str]) -> int:
-    """The base and layered deployments and the layer's metrics, validated; prints the az commands that create them."""
-    from localedge.genconfig import write_layered
-
-    options = {key: getattr(args, key) for key in ("deployment_id", "base_deployment_id", "target_condition",
-                                                   "base_target_condition", "priority", "base_priority", "model_sha256")}
-    problems, commands = write_layered(template, args.platform, variables, ROOT, Path(args.output_dir),
-                                       Path(args.schema_dir) if args.schema_dir else None, options)
-    for problem in problems:
-        logger.error("%s", problem)
-    if problems:
-        logger.error("%d problem(s); nothing written", len(problems))
-        return 1
-    logger.info("wrote the base and layered deployments and the metrics (valid); create them with:")
-    for command in commands:
-        logger.info("  %s", command)
-    return 0
+COMMANDS = [run, deploy_commands, images, metrics]  # each: add_parser(subparsers), setting func(args) -> exit code
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localedge", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_cmd = commands.add_parser("run", help="run the solution's modules locally, routed as the manifest says")
-    run_cmd.add_argument("--manifest", default="deployment.template.json", help="deployment template (default: %(default)s)")
-    run_cmd.add_argument("--set", action="append", metavar="Module.VAR=value", help="override a module's env (repeatable)")
-    run_cmd.add_argument("--upstream", metavar="FILE", help="append each $upstream message to FILE as a JSON line")
-    run_cmd.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="stop after this long (default: Ctrl-C)")
-    run_cmd.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s, if present)")
-    gen = commands.add_parser("genconfig", help="generate and validate config/deployment.<platform>.json from a template")
-    gen.add_argument("-f", "--file", default="deployment.template.json", help="deployment template (default: %(default)s)")
-    gen.add_argument("-P", "--platform", default="amd64", help="amd64, arm64v8 or arm32v7 (default: %(default)s)")
-    gen.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s)")
-    gen.add_argument("--output-dir", default="config", help="where the manifest is written (default: %(default)s)")
-    gen.add_argument("--schema-dir", help="folder with the SchemaStore IoT Edge schemas (default: fetch from SchemaStore)")
-    fleet = gen.add_argument_group("--layered", "a base and a layered deployment for az iot edge deployment create "
-                                   "(defaults: .env FLEET_*, else per platform)")
-    fleet.add_argument("--layered", action="store_true", help="write config/deployment.{base,layered}.<platform>.json "
-                       "and config/deployment.layered.<platform>.metrics.json")
-    fleet.add_argument("--target-condition", help="the layer's, e.g. \"tags.environment='prod' AND tags.platform='arm32v7'\"")
-    fleet.add_argument("--priority", help="the layer's (default 10; above the base's)")
-    fleet.add_argument("--deployment-id", help="the layer's id, used in its metrics (default vision-<platform>)")
-    fleet.add_argument("--base-target-condition", help="the base's (default tags.platform='<platform>')")
-    fleet.add_argument("--base-priority", help="the base's (default 0)")
-    fleet.add_argument("--base-deployment-id", help="the base's id (default base-<platform>)")
-    fleet.add_argument("--model-sha256", help="the model the modelServed metric counts (default: the bundled model's)")
-    commands.add_parser("check-images", help="prove each module image installs for each platform; estimate sizes")
-    add_metrics_parser(commands)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="localedge | %(message)s", stream=sys.stdout)
     args = build_parser().parse_args(argv)
-    from localedge.genconfig import GenerationError
-
     try:
-        if args.command == "check-images":
-            from localedge.images import main as check_images
-
-            return check_images(ROOT)
-        if args.command == "metrics":
-            return metrics(args)
-        return genconfig(args) if args.command == "genconfig" else run(args)
+        return int(args.func(args))
     except (ManifestError, RouteError, RunnerError, GenerationError) as exc:
         logger.error("%s", exc)
         return 2

@@ -21,8 +21,8 @@ from conftest import ROOT, read_jsonl
 from edgekit.http import HttpServer
 from edgekit.local_hub import LocalHub
 from edgekit.settings import SettingsStore
-from localedge.bus import Bus, UpstreamSink
-from localedge.routes import parse_route
+from localedge.runner.bus import Bus, UpstreamSink
+from localedge.runner.routes import parse_route
 
 
 def free_port() -> int:

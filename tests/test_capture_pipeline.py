@@ -156,7 +156,7 @@ def test_sigterm_stops_the_module_within_seconds_even_while_waiting(tmp_path: Pa
     import sys
 
     from conftest import ROOT
-    from localedge.bus import Bus, UpstreamSink
+    from localedge.runner.bus import Bus, UpstreamSink
 
     bus = Bus([], {}, UpstreamSink(None, io.StringIO()))
     bus.start()

@@ -23,8 +23,8 @@ from display.settings import DisplaySettings
 from display.show import Display
 from edgekit import wire
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification
-from localedge.bus import Bus, UpstreamSink
-from localedge.routes import parse_route
+from localedge.runner.bus import Bus, UpstreamSink
+from localedge.runner.routes import parse_route
 
 BLOCK_SENSE_EMU = "import sys; sys.modules['sense_emu'] = None; sys.modules['sense_hat'] = None\n"
 

@@ -16,7 +16,7 @@ from classifier.settings import ClassifierSettings
 from conftest import ROOT
 from display.settings import DisplaySettings
 from edgekit.settings import ModuleSettings
-from localedge.manifest import load_manifest
+from localedge.deploy.manifest import load_manifest
 from speech.settings import SpeechSettings
 
 MODELS: dict[str, type[ModuleSettings]] = {

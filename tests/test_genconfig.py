@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, ROOT
-from localedge.genconfig import generate, validate
+from localedge.deploy.genconfig import generate, validate
 
 SCHEMAS = FIXTURES.parent / "schemas"
 IOTEDGEDEV_VENV = ROOT / ".venv-iotedgedev"
@@ -44,7 +44,7 @@ def solution(tmp_path: Path) -> Path:
 
 
 def _ours(solution: Path, template: str, platform: str) -> dict:
-    from localedge.manifest import load_variables
+    from localedge.deploy.manifest import load_variables
 
     return generate(solution / template, platform, load_variables(solution / ".env", {}), solution)
 
@@ -194,7 +194,7 @@ def test_a_manifest_written_over_an_older_readable_one_is_readable_by_its_owner_
 
 
 def test_a_metrics_url_on_a_modules_metrics_port_needs_no_port_but_any_other_does(solution: Path) -> None:
-    from localedge.manifest import ManifestError
+    from localedge.deploy.manifest import ManifestError
 
     def scrape(url: str):  # type: ignore[no-untyped-def]
         def change(content: dict) -> None:

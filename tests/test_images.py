@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 from conftest import ROOT
-from localedge.images import _stand_in_wheel, parse_dockerfile, plans
+from localedge.build.images import _stand_in_wheel, parse_dockerfile, plans
 
 
 def test_every_module_lists_three_platforms_with_existing_dockerfiles() -> None:

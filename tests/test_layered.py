@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, ROOT
-from localedge.genconfig import GenerationError, fleet_settings, generate, generate_layered, validate_layered
-from localedge.layering import (COLLECTOR, ConditionError, Deployment, layer_problems, matches, merge,
+from localedge.deploy.genconfig import GenerationError, fleet_settings, generate, generate_layered, validate_layered
+from localedge.deploy.layering import (COLLECTOR, ConditionError, Deployment, layer_problems, matches, merge,
                                 parse_condition, resolve)
-from localedge.manifest import load_variables
+from localedge.deploy.manifest import load_variables
 
 SCHEMAS = FIXTURES.parent / "schemas"
 HUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/my-rg/providers/Microsoft.Devices/IotHubs/my-hub"

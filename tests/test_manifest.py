@@ -11,8 +11,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from conftest import FIXTURES, ROOT
-from localedge.manifest import ManifestError, load_manifest, substitute
-from localedge.routes import parse_route
+from localedge.deploy.manifest import ManifestError, load_manifest, substitute
+from localedge.runner.routes import parse_route
 
 SCHEMAS = FIXTURES.parent / "schemas"
 TEMPLATES = ["deployment.template.json", "deployment.arm32v7.template.json"]
@@ -77,7 +77,7 @@ def test_substitution_replaces_only_defined_variables() -> None:
 
 def test_env_file_values_reach_module_env(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SPEECH_KEY=abc123\nSPEECH_REGION=westeurope\n")
-    from localedge.manifest import load_variables
+    from localedge.deploy.manifest import load_variables
 
     manifest = load_manifest(ROOT / "deployment.template.json", load_variables(tmp_path / ".env", {}))
     assert manifest.modules["TextToSpeech"].env["SPEECH_KEY"] == "abc123"

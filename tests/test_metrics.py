@@ -31,9 +31,9 @@ from conftest import ROOT, read_jsonl
 from display.settings import DisplaySettings
 from edgekit.metrics import DEFAULT_PORT, ModuleMetrics, identity, labelled_registry
 from edgekit.settings import SettingsError, SettingsStore, build
-from localedge.cli import RunnerError, module_environments
-from localedge.manifest import load_manifest
-from localedge.metrics_cmd import endpoint, scrape
+from localedge.runner.run import RunnerError, module_environments
+from localedge.deploy.manifest import load_manifest
+from localedge.runner.metrics import endpoint, scrape
 from speech.engines import Engine, SynthesisError
 from speech.metrics import SpeechMetrics
 from speech.settings import SpeechSettings

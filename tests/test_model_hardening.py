@@ -397,7 +397,7 @@ def test_credentials_in_model_url_stay_out_of_the_real_modules_twin_and_log(serv
     import io
 
     from conftest import wait_for
-    from localedge.bus import Bus, UpstreamSink
+    from localedge.runner.bus import Bus, UpstreamSink
 
     host = served[0].removeprefix("http://")
     bus = Bus([], {"ImageClassifierService": {}}, UpstreamSink(None, io.StringIO()))

@@ -29,7 +29,7 @@ from classifier.export import load
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
 from conftest import IMAGES, MODELS, ROOT, wait_for
-from localedge.bus import Bus, UpstreamSink
+from localedge.runner.bus import Bus, UpstreamSink
 
 BANANA = (IMAGES / "banana1.jpg").read_bytes()
 

@@ -22,7 +22,7 @@ from conftest import ROOT, wait_for
 from edgehub_standin import EdgeHubStandIn, make_certificates
 from edgekit.azure_hub import AzureHub
 from edgekit.hub import merge_patch
-from localedge.bus import Bus, UpstreamSink
+from localedge.runner.bus import Bus, UpstreamSink
 
 # A module process: the real runtime frame; the body sends the numbers given in SEND and waits for SIGTERM.
 MODULE = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from localedge.routes import UNDEFINED, MessageView, RouteError, parse_route
+from localedge.runner.routes import UNDEFINED, MessageView, RouteError, parse_route
 
 
 def view(properties: dict | None = None, body: object = UNDEFINED, module: str = "CameraCapture",

@@ -11,10 +11,10 @@ import pytest
 
 from conftest import ROOT, run_localedge
 from edgekit.local_hub import LocalHub
-from localedge.bus import Bus, UpstreamSink
-from localedge.cli import RunnerError, apply_sets, module_environments, parse_sets
-from localedge.manifest import load_manifest
-from localedge.routes import parse_route
+from localedge.runner.bus import Bus, UpstreamSink
+from localedge.runner.run import RunnerError, apply_sets, module_environments, parse_sets
+from localedge.deploy.manifest import load_manifest
+from localedge.runner.routes import parse_route
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ while True:
 SUPERVISOR = """
 import sys, threading, time
 from pathlib import Path
-from localedge.supervisor import Supervisor
+from localedge.runner.supervisor import Supervisor
 supervisor = Supervisor(sys.stdout, Path.cwd())
 supervisor.add("Sleeper", Path(sys.argv[1]), {"PYTHONPATH": ""}, "always")
 supervisor.add("Sleeper2", Path(sys.argv[2]), {"PYTHONPATH": ""}, "always")

@@ -15,7 +15,7 @@ from capture.settings import CaptureSettings
 from conftest import wait_for
 from edgekit.local_hub import LocalHub
 from edgekit.settings import SettingsError, SettingsStore, build
-from localedge.bus import Bus, UpstreamSink
+from localedge.runner.bus import Bus, UpstreamSink
 from speech.settings import SpeechSettings
 
 

@@ -25,8 +25,8 @@ import pytest
 from conftest import ROOT, wait_for
 from edgekit import wire
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification
-from localedge.bus import Bus, UpstreamSink
-from localedge.routes import parse_route
+from localedge.runner.bus import Bus, UpstreamSink
+from localedge.runner.routes import parse_route
 from speech.base import Engine, SynthesisError
 from speech.engines import AzureEngine, AzureRestEngine, EspeakEngine, select_engines
 from speech.health import Breaker

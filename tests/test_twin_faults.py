@@ -41,8 +41,8 @@ from display.settings import DisplaySettings
 from edgekit import wire
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification
 from edgekit.settings import EXCERPT_CHARS, MAX_DESIRED_CHARS, MAX_REASONS, ModuleSettings, SettingsError, build
-from localedge.bus import Bus, UpstreamSink
-from localedge.routes import parse_route
+from localedge.runner.bus import Bus, UpstreamSink
+from localedge.runner.routes import parse_route
 from speech.settings import SpeechSettings
 
 HUGE = "x" * 100_000

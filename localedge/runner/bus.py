@@ -12,18 +12,20 @@ import logging
 import os
 import threading
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Any, TextIO
 
 from edgekit import wire
 from edgekit.hub import apply_patch
-from localedge.routes import UNDEFINED, MessageView, Route
+from localedge.runner.routes import UNDEFINED, MessageView, Route
 
 logger = logging.getLogger(__name__)
 
 HELD_PER_MODULE = 1000
+
+Send = Callable[[dict[str, Any]], None]  # a transport's link to one module: writes a frame to it
 
 
 class UpstreamSink:
@@ -70,7 +72,8 @@ class Bus:
         self.reported: dict[str, dict[str, Any]] = defaultdict(dict)
         self.authkey = os.urandom(16)
         self._listener = Listener(("127.0.0.1", 0), authkey=self.authkey)
-        self._conns: dict[str, Connection] = {}
+        self._links: dict[str, Send] = {}
+        self._conns: set[Connection] = set()  # the local wire's connections, interrupted by close()
         self._subscribed: set[str] = set()
         self._held: dict[str, deque[dict[str, Any]]] = defaultdict(lambda: deque(maxlen=HELD_PER_MODULE))
         self._lock = threading.RLock()
@@ -92,7 +95,7 @@ class Bus:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            conns = list(self._conns.values())
+            conns = list(self._conns)
         self._listener.close()
         for conn in conns:
             wire.interrupt(conn)  # each connection's thread sees EOF and closes it
@@ -109,6 +112,7 @@ class Bus:
             threading.Thread(target=self._serve, args=(conn,), name="bus-conn", daemon=True).start()
 
     def _serve(self, conn: Connection) -> None:
+        """One module's connection over the local wire (:mod:`edgekit.wire`): its frames in, the bus's out."""
         try:
             hello = wire.read(conn)
         except (EOFError, OSError, ValueError):
@@ -116,7 +120,14 @@ class Bus:
             return
         module = str(hello.get("module", ""))
         with self._lock:
-            self._conns[module] = conn
+            self._conns.add(conn)
+        write_lock = threading.Lock()
+
+        def send(frame: dict[str, Any]) -> None:
+            with write_lock:
+                wire.write(conn, frame)
+
+        self.attach(module, send)
         logger.debug("%s connected", module)
         while not self._closed:
             try:
@@ -126,22 +137,33 @@ class Bus:
             except ValueError:
                 logger.warning("%s sent a malformed frame", module)
                 continue
-            self._handle(module, conn, frame)
+            self.handle(module, frame)
+        self.detach(module, send)
         with self._lock:
-            if self._conns.get(module) is conn:
-                del self._conns[module]
-                self._subscribed.discard(module)
+            self._conns.discard(conn)
         conn.close()
 
-    def _handle(self, module: str, conn: Connection, frame: dict[str, Any]) -> None:
-        op = frame["op"]
+    def attach(self, module: str, send: Send) -> None:
+        """A transport connected ``module``: frames for it go to ``send`` (which raises OSError once it is gone)."""
+        with self._lock:
+            self._links[module] = send
+
+    def detach(self, module: str, send: Send) -> None:
+        """The transport's link to ``module`` is gone (only if ``send`` is still its current link)."""
+        with self._lock:
+            if self._links.get(module) is send:
+                del self._links[module]
+                self._subscribed.discard(module)
+
+    def handle(self, module: str, frame: dict[str, Any]) -> None:
+        """A frame from ``module`` (ops ``send``, ``get_twin``, ``subscribe``, ``report``; see :mod:`edgekit.wire`)."""
+        op = frame.get("op")
         if op == "send":
             self.route(module, frame)
         elif op == "get_twin":
             reply = {"op": "twin", "rid": frame["rid"], "desired": self.desired.get(module, {"$version": 1}),
                      "reported": self.reported[module]}
-            with self._lock:
-                wire.write(conn, reply)
+            self._write(module, reply)
         elif op == "subscribe":
             with self._lock:
                 self._subscribed.add(module)
@@ -153,14 +175,16 @@ class Bus:
 
     def _write(self, module: str, frame: dict[str, Any]) -> None:
         with self._lock:
-            conn = self._conns.get(module)
-            if conn is None or (frame["op"] == "input" and module not in self._subscribed):
-                self._held[module].append(frame)
+            send = self._links.get(module)
+            if send is None or (frame["op"] == "input" and module not in self._subscribed):
+                if frame["op"] == "input":
+                    self._held[module].append(frame)
                 return
             try:
-                wire.write(conn, frame)
+                send(frame)
             except OSError:
-                self._held[module].append(frame)
+                if frame["op"] == "input":
+                    self._held[module].append(frame)
 
     def route(self, module: str, frame: dict[str, Any]) -> None:
         """Deliver a ``send`` frame from ``module`` through every route whose source and condition match."""

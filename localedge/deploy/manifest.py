@@ -18,7 +18,7 @@ from typing import Any
 from dotenv import dotenv_values
 from jsonschema import Draft4Validator
 
-from localedge.checks import RUNNER_SCHEMA, port_problems, schema_problems
+from localedge.deploy.checks import RUNNER_SCHEMA, port_problems, schema_problems
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 MODULE_IMAGE = re.compile(r"^\$\{MODULES\.([^.}]+)(?:\.([^}]+))?\}$")
@@ -105,7 +105,7 @@ def read_template(path: Path) -> dict[str, Any]:
 
 def check(document: dict[str, Any], path: Path) -> None:
     """Raise ManifestError with the first problem the runner would meet in an expanded template:
-    :data:`~localedge.checks.RUNNER_SCHEMA` (types and values of what it reads) and the modules' ports."""
+    :data:`~localedge.deploy.checks.RUNNER_SCHEMA` (types and values of what it reads) and the modules' ports."""
     problems = schema_problems(Draft4Validator(RUNNER_SCHEMA), document, str(path))
     if not problems:
         agent = document["modulesContent"]["$edgeAgent"]["properties.desired"]

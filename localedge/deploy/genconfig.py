@@ -7,7 +7,7 @@ genconfig`` and the VS Code extension): ``$VAR`` / ``${VAR}`` from ``.env`` and 
 objects become compact JSON strings split into 512-character ``createOptions``,
 ``createOptions01``... chunks; ``$schema-template`` is dropped.
 
-Before generating, the template passes the runner's own checks (:func:`localedge.manifest.check`: the
+Before generating, the template passes the runner's own checks (:func:`localedge.deploy.manifest.check`: the
 types and values it reads, module ports), so a malformed one is refused in one line, as ``run`` does.
 Validation, each problem naming the file, the JSON path and the fix: the public deployment schema
 (``--schema-dir``, or SchemaStore when online); every route joins an existing module's output to
@@ -26,9 +26,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from localedge.checks import Problem, schema_problems
-from localedge.manifest import MODULE_IMAGE, check, expand, read_template, substitute
-from localedge.routes import RouteError, parse_route
+from localedge.deploy.checks import Problem, schema_problems
+from localedge.deploy.manifest import MODULE_IMAGE, check, expand, read_template, substitute
+from localedge.runner.routes import RouteError, parse_route
 
 CHUNK = 512
 MAX_CREATE_OPTIONS = 4096
@@ -98,7 +98,7 @@ def _all_modules(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
 
 def generate(template: Path, platform: str, variables: Mapping[str, str], root: Path) -> dict[str, Any]:
     """The deployment manifest for ``platform``; raises ManifestError (unreadable template, or one the runner's
-    checks refuse: :func:`localedge.manifest.check`) or GenerationError (unknown platform or module folder)."""
+    checks refuse: :func:`localedge.deploy.manifest.check`) or GenerationError (unknown platform or module folder)."""
     if platform not in PLATFORMS:
         raise GenerationError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
     document = read_template(template)
@@ -309,7 +309,7 @@ def generate_layered(template: Path, platform: str, variables: Mapping[str, str]
                      collector: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """(base, layer) for ``platform``, split from the full manifest :func:`generate` makes from ``template``;
     the layer also carries Microsoft's metrics collector (``collector``), scraping every module it deploys."""
-    from localedge.layering import COLLECTOR, collector_module, split
+    from localedge.deploy.layering import COLLECTOR, collector_module, split
 
     base, layer = split(generate(template, platform, variables, root))
     if collector:
@@ -330,11 +330,11 @@ def generate_layered(template: Path, platform: str, variables: Mapping[str, str]
 def validate_layered(base: dict[str, Any], layer: dict[str, Any], template: Path, platform: str, root: Path,
                      schema_dir: Path | None) -> list[Problem]:
     """Every problem of the base, of the layer's form, and of the base merged with the layer: the merged
-    document passes every check a full manifest passes (:func:`localedge.manifest.check`'s and :func:`validate`'s)."""
+    document passes every check a full manifest passes (:func:`localedge.deploy.manifest.check`'s and :func:`validate`'s)."""
     from jsonschema import Draft4Validator
 
-    from localedge.checks import RUNNER_SCHEMA, port_problems
-    from localedge.layering import COLLECTOR, collector_problems, layer_problems, merge
+    from localedge.deploy.checks import RUNNER_SCHEMA, port_problems
+    from localedge.deploy.layering import COLLECTOR, collector_problems, layer_problems, merge
 
     file = str(template)
     merged = merge(base, [layer])
@@ -342,7 +342,7 @@ def validate_layered(base: dict[str, Any], layer: dict[str, Any], template: Path
     own = list(_own_modules(read_template(template)))
     problems = [Problem(file, "layered deployment", text.removeprefix(f"{file}: ")) for text in layer_problems(layer, file)]
     problems += [Problem(file, f"base deployment: {p.path}", p.message) for p in _schema_problems(base, schema_dir, file)]
-    runner = schema_problems(Draft4Validator(RUNNER_SCHEMA), merged, file)  # what localedge.manifest.check refuses
+    runner = schema_problems(Draft4Validator(RUNNER_SCHEMA), merged, file)  # what localedge.deploy.manifest.check refuses
     problems += runner or port_problems(merged["modulesContent"], file, own)
     problems += validate(merged, template, platform, root, schema_dir)
     if isinstance(agent["modules"].get(COLLECTOR), dict):
@@ -373,7 +373,7 @@ def fleet_settings(options: Mapping[str, Any], variables: Mapping[str, str], pla
     """Deployment ids, target conditions and priorities: the command line, else ``.env`` (FLEET_*), else defaults
     (base: every device tagged with the platform, priority 0; layer: production devices of the platform, 10).
     Raises GenerationError (one line) for a condition IoT Hub would refuse or a layer that would never apply."""
-    from localedge.layering import DEPLOYMENT_ID, ConditionError, parse_condition
+    from localedge.deploy.layering import DEPLOYMENT_ID, ConditionError, parse_condition
 
     def pick(option: str, variable: str, default: str) -> str:
         value = options.get(option)
@@ -410,7 +410,7 @@ def write_layered(template: Path, platform: str, variables: Mapping[str, str], r
                   schema_dir: Path | None, options: Mapping[str, Any]) -> tuple[list[Problem], list[str]]:
     """Generate, validate and (when valid) write the base, the layer and its metrics; returns (problems, the
     ``az`` commands that create the two deployments). Nothing is written while there are problems."""
-    from localedge.layering import COLLECTOR, metric_queries
+    from localedge.deploy.layering import COLLECTOR, metric_queries
 
     fleet = fleet_settings(options, variables, platform)
     base, layer = generate_layered(template, platform, variables, root)

@@ -287,7 +287,7 @@ UPLOAD_TARGETS = ("AzureMonitor", "IotMessage")
 def metrics_endpoints(modules: Mapping[str, Any]) -> list[str]:
     """edgeHub's and edgeAgent's metrics URLs, then ``http://<Module>:<METRICS_PORT>/metrics`` of each module
     (9600 unless its env says otherwise; none for METRICS_PORT 0)."""
-    from localedge.checks import metrics_port
+    from localedge.deploy.checks import metrics_port
 
     urls = ["http://edgeHub:9600/metrics", "http://edgeAgent:9600/metrics"]
     return urls + [f"http://{name}:{port}/metrics" for name in modules if (port := metrics_port(modules, name)) != "0"]

@@ -24,6 +24,9 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from localedge import ROOT
 
 DEBIAN_ARCH = {"amd64": "amd64", "arm64v8": "arm64", "arm32v7": "armhf"}
 PIP_ARCH = {"amd64": "x86_64", "arm64v8": "aarch64", "arm32v7": "armv7l"}
@@ -278,3 +281,9 @@ def main(root: Path) -> int:
     for problem in problems:
         print(f"error: {problem}")
     return 1 if problems else 0
+
+
+def add_parser(commands: Any) -> None:
+    """The ``check-images`` command."""
+    cmd = commands.add_parser("check-images", help="prove each module image installs for each platform; estimate sizes")
+    cmd.set_defaults(func=lambda _args: main(ROOT))

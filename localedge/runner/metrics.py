@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from localedge import ROOT
+
 logger = logging.getLogger("localedge")
 
-ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR_ENV = "LOCALEDGE_STATE_DIR"
 SCRAPE_TIMEOUT_S = 10.0  # as the collector, a scrape that does not answer is given up
 
@@ -151,6 +152,7 @@ def add_parser(commands: Any) -> None:
     cmd = commands.add_parser("metrics", help="print each module's current Prometheus metrics from the running runner")
     cmd.add_argument("modules", nargs="*", metavar="MODULE", help="only these modules (default: all)")
     cmd.add_argument("--runner", type=int, metavar="PID", help="the runner to ask, when several run (default: each)")
+    cmd.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

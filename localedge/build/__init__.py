@@ -1,0 +1,1 @@
+"""Build checks: each module image installs for each platform it lists (:mod:`.images`)."""
