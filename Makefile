@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-.PHONY: typecheck demo test install demo-assets config config-layered check-images clean
+.PHONY: typecheck demo test install azurite demo-assets config config-layered check-images clean
 
 PLATFORM ?= arm32v7
 
@@ -15,9 +15,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Azurite, the Azure Storage API server (npm), plays Blob Storage on IoT Edge under the local runner.
+# Without Node.js the runner says so and captures go to a local folder; the tests need it.
+AZURITE_VERSION := 3.37.0
+AZURITE := .node/node_modules/.bin/azurite-blob
+AZURITE_STAMP := .node/.azurite-$(AZURITE_VERSION)
 
-demo: $(STAMP)
+$(AZURITE_STAMP):
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix .node --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION) && touch $(AZURITE_STAMP); \
+	else echo "note: Node.js (npm) is not installed: no Azurite; under the local runner captures go to a local folder"; fi
+
+azurite: $(AZURITE_STAMP)
+
+install: $(STAMP) $(AZURITE_STAMP)
+
+demo: $(STAMP) $(AZURITE_STAMP)
 	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed: TextToSpeech speaks with Piper only, with no fallback (Debian/Ubuntu: sudo apt-get install espeak-ng)"
 	rm -rf $(DEMO_OUT)
 	$(PY) -m localedge run \
@@ -29,6 +42,8 @@ demo: $(STAMP)
 	@echo "demo output: $(DEMO_OUT)/upstream.jsonl, $(DEMO_OUT)/audio/*.wav, $(DEMO_OUT)/display/*.png"
 
 test: $(STAMP)
+	@command -v npm >/dev/null || { echo "make test needs Node.js 18+ (npm) for Azurite: sudo apt-get install nodejs npm" >&2; exit 1; }
+	$(MAKE) --no-print-directory azurite
 	$(PY) -m ruff check .
 	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
@@ -58,7 +73,7 @@ demo-assets: $(STAMP)
 	$(PY) demo/make_demo.py
 
 clean:
-	rm -rf $(VENV) $(CONVERT_VENV) $(DEMO_OUT) .pytest_cache *.egg-info
+	rm -rf $(VENV) $(CONVERT_VENV) $(DEMO_OUT) .node .pytest_cache *.egg-info
 
 # A Custom Vision TensorFlow export (model.pb) converted once into model.onnx and model.tflite, which the
 # service images run (they have no TensorFlow): make convert-model EXPORT=path/to/export(.zip) [OUT=folder].
