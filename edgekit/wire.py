@@ -4,9 +4,10 @@ Transport: ``multiprocessing.connection`` (HMAC-authenticated, length-framed) on
 each frame is one UTF-8 JSON object with an ``op``. Message bodies travel base64-encoded.
 
 Module -> runner: ``hello`` {module}, ``subscribe`` (input handler set: inputs may flow), ``send`` {output, body, properties, contentType,
-contentEncoding}, ``get_twin`` {rid}, ``report`` {patch}.
+contentEncoding}, ``get_twin`` {rid}, ``report`` {patch},
+``method_result`` {rid, status, payload}.
 Runner -> module: ``input`` {input, body, properties, contentType}, ``twin`` {rid, desired,
-reported}, ``desired`` {patch}.
+reported}, ``desired`` {patch}, ``method`` {rid, name, payload}.
 """
 
 from __future__ import annotations
