@@ -2,7 +2,9 @@
 
 contract: Azure IoT Edge module <-> edgeHub over MQTT (see docs/iotedge.md); messages go out
 with ``contentType=application/json`` and ``contentEncoding=utf-8`` so that routes and IoT Hub
-message routing can query their bodies.
+message routing can query their bodies. Direct methods arrive through the SDK's
+``on_method_request_received`` and are answered with ``MethodResponse.create_from_method_request``
+and ``send_method_response`` (see :mod:`edgekit.methods`).
 
 How the SDK (2.14, ``connection_retry`` on, the default) behaves when edgeHub goes away, measured
 against mosquitto (tests/test_outage.py): a send or reported patch made while disconnected raises
@@ -24,7 +26,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from azure.iot.device import IoTHubModuleClient, Message
+from azure.iot.device import IoTHubModuleClient, Message, MethodRequest, MethodResponse
 from azure.iot.device.exceptions import CredentialError
 
 from edgekit.hub import (
@@ -187,6 +189,19 @@ class AzureHub(Hub):
 
     def set_desired_handler(self, handler: DesiredHandler) -> None:
         self._client.on_twin_desired_properties_patch_received = guarded(handler, "desired properties")
+
+    def _subscribe_methods(self) -> None:
+        def on_method(request: MethodRequest) -> None:
+            self._method_requested(request, str(request.name), request.payload)
+
+        # Setting the handler makes the SDK subscribe to $iothub/methods/POST/# (once; later calls replace it).
+        self._client.on_method_request_received = guarded(on_method, "direct method")
+
+    def _send_method_response(self, request_id: Any, status: int, payload: Any) -> None:
+        assert isinstance(request_id, MethodRequest)
+        response = MethodResponse.create_from_method_request(request_id, status, payload)
+        # bounded: an answer the SDK cannot send in an outage is given up (the caller has timed out by then)
+        self._bounded(f"answer to direct method {request_id.name}", self._client.send_method_response, response)
 
     def get_desired(self) -> dict[str, Any]:
         twin = self._bounded("get twin", self._client.get_twin)

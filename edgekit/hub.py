@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.inbox import Inbox
+from edgekit.methods import MethodDispatcher, MethodHandler
 from edgekit.workers import backoff
 
 logger = logging.getLogger(__name__)
@@ -85,9 +86,10 @@ class OutputMessage(BaseModel):
 class Hub(ABC):
     """A module's connection to edgeHub (or to the local runner standing in for it).
 
-    Handlers are called on the transport's own threads: they must hand work over
-    quickly (a queue) and not block. Exceptions they raise are logged, never
-    propagated into the transport.
+    Input and desired-properties handlers are called on the transport's own threads: they must
+    hand work over quickly (a queue) and not block. Exceptions they raise are logged, never
+    propagated into the transport. Direct-method handlers run on the hub's own method workers
+    (:meth:`set_method_handlers`, :mod:`edgekit.methods`).
 
     Outputs and reported properties never block the caller and are not lost while edgeHub is
     unreachable: :meth:`send` queues the message in a bounded outbox (``outbox_capacity``
@@ -96,8 +98,9 @@ class Hub(ABC):
     :meth:`report` merges the patch into the one waiting to be sent (newest values win), which a
     second worker sends, putting it back to be merged with newer ones when it fails. What is still queued when the hub closes after its grace
     period is lost (and logged). Transports implement :meth:`_deliver`,
-    :meth:`_deliver_report` (both may block until edgeHub answers; raise on failure) and
-    :meth:`_close_transport`.
+    :meth:`_deliver_report` (both may block until edgeHub answers; raise on failure),
+    :meth:`_send_method_response` and :meth:`_close_transport`, and hand each direct-method request
+    to :meth:`_method_requested`.
     """
 
     def __init__(self, outbox_capacity: int = OUTBOX_CAPACITY) -> None:
@@ -111,6 +114,19 @@ class Hub(ABC):
         self._report_failures = 0
         self._report_delays: Iterator[float] | None = None
         self._reports: Inbox[_Report] = Inbox(self._report_held, 1, "hub-reports", coalesce=_merge_reports)
+        self._methods = MethodDispatcher(self._send_method_response)
+
+    def set_method_handlers(self, handlers: Mapping[str, MethodHandler]) -> None:
+        """Offer these direct methods (name -> handler), replacing any offered before.
+
+        A handler takes the request payload (parsed JSON, or None) and returns a JSON-able payload,
+        answered with status 200; it runs on the hub's method workers, never on the transport's thread.
+        A pydantic ValidationError it raises is answered 400, :class:`edgekit.methods.MethodError` its
+        status, any other exception 500, each with ``{"error": reason}``; an unknown method gets 404
+        (see :mod:`edgekit.methods`).
+        """
+        self._methods.set_handlers(handlers)
+        self._subscribe_methods()
 
     def send(self, output: str, body: Mapping[str, Any], properties: Mapping[str, str] | None = None) -> None:
         """Queue ``body`` as a JSON message (contentType application/json, utf-8) for ``output``; returns at once.
@@ -154,6 +170,7 @@ class Hub(ABC):
         if not self.flush(grace_s):
             logger.warning("closing with %d messages not delivered to edgeHub", self.outbox_status()["queued"])
         self._closing.set()
+        self._methods.close()
         self._close_transport()
         self._outbox.close(1.0)
         self._reports.close(1.0)
@@ -209,6 +226,19 @@ class Hub(ABC):
     @abstractmethod
     def _deliver_report(self, patch: dict[str, Any]) -> None:
         """Send a reported-properties patch; return once it is acknowledged, raise when it was not taken."""
+
+    def _subscribe_methods(self) -> None:
+        """Make the transport deliver direct-method requests to :meth:`_method_requested` (called by
+        :meth:`set_method_handlers`; a transport that always delivers them does nothing)."""
+        return None
+
+    def _method_requested(self, request_id: Any, name: str, payload: Any) -> None:
+        """A direct-method request arrived (transport thread): dispatched to a worker; returns at once."""
+        self._methods.dispatch(request_id, name, payload)
+
+    @abstractmethod
+    def _send_method_response(self, request_id: Any, status: int, payload: Any) -> None:
+        """Answer the direct-method request ``request_id`` with ``status`` and the JSON ``payload``; raise on failure."""
 
     @abstractmethod
     def _close_transport(self) -> None:

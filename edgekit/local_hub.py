@@ -2,7 +2,8 @@
 
 The runner starts each module with ``LOCALEDGE_ADDRESS``, ``LOCALEDGE_AUTHKEY`` and
 ``IOTEDGE_MODULEID``; this client connects back to the runner's bus, which applies the
-deployment manifest's routes and serves the module twin from the manifest. When the bus closes
+deployment manifest's routes and serves the module twin from the manifest, and passes direct methods
+(``python -m localedge invoke``) as ``method`` frames, answered with ``method_result`` frames. When the bus closes
 the connection without the module asking (the runner stopped or was killed), the module process
 is sent SIGTERM, so it stops through its normal path instead of running on orphaned.
 """
@@ -93,7 +94,10 @@ class LocalHub(Hub):
             except ValueError:
                 logger.warning("ignoring a malformed frame from the local runner")
                 continue
-            self._dispatch(frame)
+            try:
+                self._dispatch(frame)
+            except (KeyError, TypeError, ValueError) as exc:  # a frame missing a field must not end the reader
+                logger.warning("ignoring a malformed %r frame from the local runner (%s)", frame.get("op"), exc)
 
     def _dispatch(self, frame: dict[str, Any]) -> None:
         op = frame["op"]
@@ -106,6 +110,8 @@ class LocalHub(Hub):
                     content_type=frame.get("contentType"),
                 )
             )
+        elif op == "method":
+            self._method_requested(int(frame["rid"]), str(frame["name"]), frame.get("payload"))
         elif op == "desired" and self._desired_handler is not None:
             self._desired_handler(dict(frame["patch"]))
         elif op == "twin":
@@ -147,6 +153,9 @@ class LocalHub(Hub):
 
     def _deliver_report(self, patch: dict[str, Any]) -> None:
         self._write({"op": "report", "patch": patch})
+
+    def _send_method_response(self, request_id: Any, status: int, payload: Any) -> None:
+        self._write({"op": "method_result", "rid": request_id, "status": status, "payload": payload})
 
     def _close_transport(self) -> None:
         wire.interrupt(self._conn)

@@ -16,13 +16,14 @@ from localedge.build import images
 from localedge.deploy import commands as deploy_commands
 from localedge.deploy.genconfig import GenerationError
 from localedge.deploy.manifest import ManifestError
-from localedge.runner import metrics, run
+from localedge.runner import commands as runner_commands
+from localedge.runner import captures, metrics, run
 from localedge.runner.routes import RouteError
 from localedge.runner.run import RunnerError
 
 logger = logging.getLogger("localedge")
 
-COMMANDS = [run, deploy_commands, images, metrics]  # each: add_parser(subparsers), setting func(args) -> exit code
+COMMANDS = [run, runner_commands, deploy_commands, images, metrics, captures]  # each: add_parser(subparsers), setting func(args) -> exit code
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,7 @@
 contract: docs/iotedge.md "Exercising the real SDK without Azure". One mosquitto per module
 with a TLS listener on 127.0.0.<n>:8883 (the SDK always uses 8883) and a plain loopback listener
 for the test's own paho client, which plays edgeHub: it reads module outputs, publishes inputs,
-answers twin GET / reported PATCH, and publishes desired patches. For outages the broker can be
+answers twin GET / reported PATCH, publishes desired patches and invokes direct methods. For outages the broker can be
 stopped (SIGTERM or SIGKILL), frozen (SIGSTOP) and restarted on the same addresses; the test's
 client keeps a persistent session, so nothing the module publishes meanwhile is missed.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import itertools
 import queue
 import random
 import shutil
@@ -86,6 +87,8 @@ class EdgeHubStandIn:
         self.desired: dict[str, Any] = {"$version": 1}
         self.reported: list[dict[str, Any]] = []
         self.subscribed = threading.Event()
+        self._rids = itertools.count(1)
+        self._method_answers: dict[str, queue.Queue[tuple[int, Any]]] = {}
         # A persistent session (clean_session False): mosquitto keeps its subscriptions and queues what
         # the module publishes while this client reconnects after a broker restart.
         self.client = mqtt.Client(client_id=f"edgehub-standin-{self.plain_port}", clean_session=False)
@@ -142,7 +145,7 @@ class EdgeHubStandIn:
             return
         base = f"devices/{DEVICE}/modules/{self.module}"
         client.subscribe([(f"{base}/messages/events/#", 1), ("$iothub/twin/GET/#", 1),
-                          ("$iothub/twin/PATCH/properties/reported/#", 1)])
+                          ("$iothub/twin/PATCH/properties/reported/#", 1), ("$iothub/methods/res/#", 1)])
 
     def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int, _granted: Any) -> None:
         self.subscribed.set()
@@ -163,8 +166,29 @@ class EdgeHubStandIn:
             rid = dict(parse_qsl(topic.split("?", 1)[1]))["$rid"]
             self.reported.append(json.loads(msg.payload))
             self.client.publish(f"$iothub/twin/res/204/?$rid={rid}&$version={len(self.reported) + 1}", b"", qos=1)
+        elif topic.startswith("$iothub/methods/res/"):
+            status, query = topic[len("$iothub/methods/res/"):].split("/?", 1)
+            answers = self._method_answers.get(dict(parse_qsl(query))["$rid"])
+            if answers is not None:
+                answers.put((int(status), json.loads(msg.payload or b"null")))
         else:
             self.events.put((topic, msg.payload))
+
+    def invoke(self, method: str, payload: Any = None, timeout: float = 30.0) -> tuple[int, Any]:
+        """Invoke a direct method on the module as edgeHub does (``$iothub/methods/POST/{method}/?$rid=``);
+        returns (status, payload) of its answer (``$iothub/methods/res/{status}/?$rid=``); TimeoutError
+        when none comes within ``timeout`` seconds."""
+        rid = f"{next(self._rids):x}"
+        answers: queue.Queue[tuple[int, Any]] = queue.Queue()
+        self._method_answers[rid] = answers
+        try:
+            self.client.publish(f"$iothub/methods/POST/{method}/?$rid={rid}", json.dumps(payload), qos=0)
+            try:
+                return answers.get(timeout=timeout)
+            except queue.Empty:
+                raise TimeoutError(f"no answer to direct method {method} within {timeout} s") from None
+        finally:
+            self._method_answers.pop(rid, None)
 
     def send_input(self, input_name: str, body: Any, properties: dict[str, str] | None = None) -> None:
         props = "&".join(f"{quote(k)}={quote(v)}" for k, v in (properties or {}).items())

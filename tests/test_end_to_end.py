@@ -6,6 +6,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import FIXTURES, read_jsonl, run_localedge
@@ -23,9 +24,9 @@ def _dominant(png: Path) -> str:
     return max((r, "red"), (g, "green"), (b, "blue"))[1]
 
 
-def _run(tmp_path: Path, *sets: str) -> tuple[list[dict], list[Path], list[Path], str]:
+def _run(tmp_path: Path, *sets: str, transport: str = "local") -> tuple[list[dict], list[Path], list[Path], str]:
     upstream = tmp_path / "upstream.jsonl"
-    args = ["run", "--upstream", str(upstream), "--duration", "24",
+    args = ["run", "--transport", transport, "--upstream", str(upstream), "--duration", "24",
             "--set", f"TextToSpeech.AUDIO_OUTPUT_DIR={tmp_path / 'audio'}",
             "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={tmp_path / 'display'}"]
     for item in sets:
@@ -46,7 +47,10 @@ def _spoken(wav: Path) -> float:
         return w.getnframes() / w.getframerate()
 
 
-def test_fruit_clip_reports_each_change_upstream_on_display_and_in_speech(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["local", "mqtt"])
+def test_fruit_clip_reports_each_change_upstream_on_display_and_in_speech(tmp_path: Path, transport: str) -> None:
+    """On both transports: the runner's local bus, and edgeHub's MQTT topics over TLS (mosquitto), where
+    every module runs its unchanged azure-iot-device client."""
     model = FIXTURES / "models" / "apples-bananas"
     clip = FIXTURES / "video" / "fruit.mp4"
     messages, audio, display, log = _run(
@@ -54,7 +58,10 @@ def test_fruit_clip_reports_each_change_upstream_on_display_and_in_speech(tmp_pa
         f"ImageClassifierService.MODEL_DIR={model}",
         f"CameraCapture.VIDEO_PATH={clip}",
         "CameraCapture.LOOP_VIDEO=false",
+        transport=transport,
     )
+    if transport == "mqtt":  # each of the four modules connected through the SDK (edgekit.azure_hub)
+        assert log.count("edgekit.azure_hub: connected to edgeHub") == 4, log
     expected = ["Apple", "Banana", "Apple", "Banana", "Apple", "Banana"]
     assert [m["body"]["tagName"] for m in messages] == expected, log
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import stat
@@ -16,8 +17,11 @@ from localedge.deploy.genconfig import generate, validate
 
 SCHEMAS = FIXTURES.parent / "schemas"
 IOTEDGEDEV_VENV = ROOT / ".venv-iotedgedev"
+BLOB_KEY = base64.b64encode(bytes(range(64))).decode()  # a 64-byte key, as the blob module requires
+CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"
 ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
-       "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\nSPEECH_HOST=\nPREDICTION_KEY=\n")
+       "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\nSPEECH_HOST=\nPREDICTION_KEY=\n"
+       f"BLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")
 CASES = [("deployment.arm32v7.template.json", "arm32v7", "deployment.arm32v7.arm32v7.json"),
          ("deployment.template.json", "arm64v8", "deployment.arm64v8.json"),
          ("deployment.template.json", "amd64", "deployment.amd64.json")]
@@ -119,6 +123,24 @@ def test_routes_to_and_from_a_marketplace_module_are_validated_without_its_modul
     assert _problems(solution, "deployment.template.json", "amd64") == [
         f"{solution / 'deployment.template.json'}: modulesContent.$edgeHub.properties.desired.routes.SensorToSpeech: "
         "TextToSpeech has no input 'temperature' (inputs: classification); use one of those"]
+
+
+def test_route_conditions_and_settings_are_checked_as_edgehub_reads_them(solution: Path) -> None:
+    def change(content: dict) -> None:
+        routes = content["$edgeHub"]["properties.desired"]["routes"]
+        source = "FROM /messages/modules/CameraCapture/outputs/classification"
+        routes["Confident"] = {"route": f"{source} WHERE ABS($body.predictions[0].probability) > 0.6 AND "
+                                        "$outputName = 'classification' INTO $upstream", "priority": 1, "timeToLiveSecs": 600}
+        routes["Typed"] = {"route": f"{source} WHERE schemaVersion = 1 INTO $upstream"}
+        routes["Arrays"] = f"{source} WHERE IS_ARRAY($body.predictions) INTO $upstream"
+    _edit(solution, "deployment.template.json", change)
+    where = f"{solution / 'deployment.template.json'}: modulesContent.$edgeHub.properties.desired.routes"
+    assert sorted(p for p in _problems(solution, "deployment.template.json", "amd64") if ".routes." in p) == [
+        f"{where}.Arrays: route 'Arrays': function IS_ARRAY is not supported by edgeHub (an array in $body is undefined "
+        "to edgeHub; test an element instead, e.g. IS_DEFINED($body.predictions[0]))",
+        f"{where}.Typed: route 'Typed': = needs two values of one type, not a string, an application property "
+        "(schemaVersion) and a number (1), in the condition 'schemaVersion = 1'; application properties are strings: "
+        "compare schemaVersion with a string ('1'), or convert it with AS_NUMBER(schemaVersion)"]
 
 
 def test_unresolved_variables_name_the_variable_and_the_fix(solution: Path) -> None:

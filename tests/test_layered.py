@@ -5,6 +5,7 @@ priority order, a higher layer replacing the same paths)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import hashlib
@@ -27,14 +28,18 @@ from localedge.deploy.manifest import load_variables
 
 SCHEMAS = FIXTURES.parent / "schemas"
 HUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/my-rg/providers/Microsoft.Devices/IotHubs/my-hub"
+BLOB_KEY = base64.b64encode(bytes(range(64))).decode()
+CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"
 ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
        "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\n"
        f"PREDICTION_KEY=\nMETRICS_COLLECTOR_RESOURCE_ID={HUB}\n"
        "METRICS_COLLECTOR_ENDPOINT=https://my-dce-a1b2.westeurope-1.ingest.monitor.azure.com\n"
-       "METRICS_COLLECTOR_RULE_ID=dcr-0123456789abcdef0123456789abcdef\n")
+       "METRICS_COLLECTOR_RULE_ID=dcr-0123456789abcdef0123456789abcdef\n"
+       f"BLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")
 CASES = [("deployment.arm32v7.template.json", "arm32v7"), ("deployment.template.json", "arm64v8"),
          ("deployment.template.json", "amd64")]
 MODULES = {"ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"}
+BLOB = "blobstorage"  # Azure Blob Storage on IoT Edge: in the layer, with the app that writes to it
 AGENT = "properties.desired.modules."
 
 
@@ -74,11 +79,11 @@ def test_each_platform_gets_a_base_and_a_layer_that_validate(solution: Path, tem
     assert [agent["systemModules"][m]["settings"]["image"] for m in ("edgeAgent", "edgeHub")] == [
         "mcr.microsoft.com/azureiotedge-agent:1.6", "mcr.microsoft.com/azureiotedge-hub:1.6"]
     content = layer["modulesContent"]
-    assert set(content["$edgeAgent"]) == {AGENT + m for m in MODULES | {COLLECTOR}}
+    assert set(content["$edgeAgent"]) == {AGENT + m for m in MODULES | {BLOB, COLLECTOR}}
     assert set(content["$edgeHub"]) == {f"properties.desired.routes.{r}" for r in ("CameraToUpstream", "CameraToDisplay",
                                                                                    "CameraToSpeech")}
-    assert set(content) == {"$edgeAgent", "$edgeHub"} | MODULES  # each module's twin: properties.desired, whole
-    assert all(set(content[m]) == {"properties.desired"} for m in MODULES)
+    assert set(content) == {"$edgeAgent", "$edgeHub"} | MODULES | {BLOB}  # each module's twin: properties.desired, whole
+    assert all(set(content[m]) == {"properties.desired"} for m in MODULES | {BLOB})
     image = content["$edgeAgent"][AGENT + "CameraCapture"]["settings"]["image"]
     assert image == f"myregistry.azurecr.io/cameracapture:0.1.0-{platform}"
 
@@ -97,6 +102,7 @@ def test_the_base_merged_with_the_layer_is_the_full_manifest_plus_the_collector(
     assert env["MetricsEndpointsCSV"].split(",") == ["http://edgeHub:9600/metrics", "http://edgeAgent:9600/metrics", *(
         f"http://{m}:{ports[m]}/metrics" for m in ("ImageClassifierService", "CameraCapture", "TextToSpeech",
                                                    "SenseHatDisplay") if ports[m] != "0")]
+    assert BLOB not in env["MetricsEndpointsCSV"]  # the storage module serves no Prometheus metrics
     assert env["ResourceId"] == HUB and env["UploadTarget"] == "AzureMonitor"
     assert env["DataCollectionRuleId"] == "dcr-0123456789abcdef0123456789abcdef"
     assert env["DataCollectionStreamName"] == "Custom-IoTEdgeMetrics" and env["ScrapeFrequencyInSecs"] == "300"
@@ -211,7 +217,7 @@ def test_cli_writes_the_deployments_and_metrics_0600_and_prints_the_az_commands(
     assert set(queries) == {"modulesRunning", "modelServed", "cameraErrors"}
     running = _where(queries["modulesRunning"], "$edgeAgent")
     assert running.startswith("configurations.[[vision-arm32v7]].status = 'Applied' AND ")
-    assert all(f"properties.reported.modules.{m}.runtimeStatus = 'running'" in running for m in MODULES | {COLLECTOR})
+    assert all(f"properties.reported.modules.{m}.runtimeStatus = 'running'" in running for m in MODULES | {BLOB, COLLECTOR})
     # the module-twin conditions read as IoT Hub conditions do, and count the devices they should
     sha = hashlib.sha256((ROOT / "modules/ImageClassifierService/model/model.tflite").read_bytes()).hexdigest()
     served = _where(queries["modelServed"], "ImageClassifierService")
@@ -278,7 +284,7 @@ def test_each_device_gets_its_base_and_the_layers_that_target_it(fleet: dict[str
     other = resolve(_device("pi64-1", environment="prod", platform="arm64v8"), deployments)
 
     assert (store.base, store.layers) == (fleet["base"], (fleet["layer"],))
-    assert set(_modules(store.manifest or {})) == MODULES | {COLLECTOR}
+    assert set(_modules(store.manifest or {})) == MODULES | {BLOB, COLLECTOR}
     assert set(_routes(store.manifest or {})) == {"CameraToUpstream", "CameraToDisplay", "CameraToSpeech"}
     assert _desired(store.manifest or {}, "CameraCapture")["threshold"] == 0.5
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft4Validator
@@ -12,7 +15,7 @@ from referencing.jsonschema import DRAFT4
 
 from conftest import FIXTURES, ROOT
 from localedge.deploy.manifest import ManifestError, load_manifest, substitute
-from localedge.runner.routes import parse_route
+from localedge.runner.routes import DEFAULT_PRIORITY, parse_route
 
 SCHEMAS = FIXTURES.parent / "schemas"
 TEMPLATES = ["deployment.template.json", "deployment.arm32v7.template.json"]
@@ -48,19 +51,23 @@ def test_template_uses_iot_edge_1_6_and_current_schema_versions(template: str) -
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_every_route_joins_modules_and_folders_that_exist(template: str) -> None:
     manifest = load_manifest(ROOT / template, {})
-    assert set(manifest.modules) == {"CameraCapture", "ImageClassifierService", "TextToSpeech", "SenseHatDisplay"}
-    for spec in manifest.modules.values():
+    own = {name for name, spec in manifest.modules.items() if spec.folder is not None}  # others: marketplace images
+    assert own == {"CameraCapture", "ImageClassifierService", "TextToSpeech", "SenseHatDisplay"}
+    for spec in (manifest.modules[name] for name in own):
         assert spec.folder == spec.name and (ROOT / "modules" / spec.folder / "module.json").is_file()
         platform = "arm32v7" if "arm32v7" in template else "amd64"
         assert spec.image.endswith(".arm32v7}") == (platform == "arm32v7")
         dockerfile = json.loads((ROOT / "modules" / spec.folder / "module.json").read_text())["image"]["tag"]["platforms"][platform]
         assert (ROOT / "modules" / spec.folder / dockerfile).is_file()
     sinks = set()
-    for name, text in manifest.routes.items():
-        route = parse_route(name, text)
+    for name, value in manifest.routes.items():
+        route = parse_route(name, value)
         assert route.module == "CameraCapture" and route.output == "classification"
         sinks.add("$upstream" if route.upstream else f"{route.sink_module}/{route.sink_input}")
+        # scans go upstream for as long as edgeHub keeps them; the display and speaker want only fresh ones
+        assert route.priority == 0 and route.time_to_live_s == (7200 if route.upstream else 60)
     assert sinks == {"$upstream", "SenseHatDisplay/classification", "TextToSpeech/classification"}
+    assert manifest.time_to_live_s == 7200
 
 
 def test_no_secret_is_written_into_a_template() -> None:
@@ -82,7 +89,51 @@ def test_env_file_values_reach_module_env(tmp_path: Path) -> None:
     manifest = load_manifest(ROOT / "deployment.template.json", load_variables(tmp_path / ".env", {}))
     assert manifest.modules["TextToSpeech"].env["SPEECH_KEY"] == "abc123"
     assert manifest.modules["TextToSpeech"].env["SPEECH_REGION"] == "westeurope"
-    assert "INTO $upstream" in manifest.routes["CameraToUpstream"]
+    assert "INTO $upstream" in parse_route("CameraToUpstream", manifest.routes["CameraToUpstream"]).text
+
+
+def _hub(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    document = json.loads((ROOT / "deployment.template.json").read_text())
+    change(document["modulesContent"]["$edgeHub"]["properties.desired"])
+    (tmp_path / "t.json").write_text(json.dumps(document))
+    return tmp_path / "t.json"
+
+
+def test_routes_keep_their_priority_and_time_to_live_and_the_store_and_forward_default(tmp_path: Path) -> None:
+    def change(hub: dict[str, Any]) -> None:
+        hub["routes"] = {"Alerts": {"route": "FROM /messages/modules/CameraCapture/outputs/classification WHERE "
+                                             "$body.predictions[0].probability > 0.6 INTO $upstream", "priority": 1,
+                                    "timeToLiveSecs": 30},
+                         "Plain": "FROM /messages/* INTO $upstream"}
+        hub["storeAndForwardConfiguration"] = {"timeToLiveSecs": 600}
+
+    manifest = load_manifest(_hub(tmp_path, change), {})
+    assert manifest.time_to_live_s == 600
+    alerts, plain = (parse_route(name, spec) for name, spec in manifest.routes.items())
+    assert (alerts.priority, alerts.time_to_live_s) == (1, 30)
+    assert (plain.priority, plain.time_to_live_s) == (DEFAULT_PRIORITY, None)  # None: the manifest's 600 s
+
+    manifest = load_manifest(_hub(tmp_path, lambda hub: hub.pop("storeAndForwardConfiguration")), {})
+    assert manifest.time_to_live_s == 7200  # edgeHub's default
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda hub: hub["routes"]["CameraToUpstream"].update(priority=12),
+         "routes.CameraToUpstream.priority: 12 is greater than the maximum of 9; use 9 or less"),
+        (lambda hub: hub["routes"]["CameraToUpstream"].update(timeToLiveSecs="60"),
+         "routes.CameraToUpstream.timeToLiveSecs: '60' is not of type 'integer'; write a whole number"),
+        (lambda hub: hub["routes"]["CameraToUpstream"].update(ttl=60),
+         "routes.CameraToUpstream: Additional properties are not allowed ('ttl' was unexpected)"),
+        (lambda hub: hub.update(storeAndForwardConfiguration={"timeToLiveSecs": -5}),
+         "storeAndForwardConfiguration.timeToLiveSecs: -5 is less than the minimum of 0; use 0 or more"),
+    ],
+)
+def test_a_bad_route_setting_is_refused_with_its_path(tmp_path: Path, change: Callable[[dict[str, Any]], None],
+                                                      message: str) -> None:
+    with pytest.raises(ManifestError, match=re.escape(message)):
+        load_manifest(_hub(tmp_path, change), {})
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

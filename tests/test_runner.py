@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_localedge
+from conftest import ROOT, run_localedge, wait_for
 from edgekit.local_hub import LocalHub
 from localedge.runner.bus import Bus, UpstreamSink
 from localedge.runner.run import RunnerError, apply_sets, module_environments, parse_sets
@@ -48,6 +53,13 @@ def test_module_names_in_urls_resolve_to_the_local_port() -> None:
 def test_a_set_port_that_is_not_a_port_is_refused(manifest) -> None:
     with pytest.raises(RunnerError, match="--set ImageClassifierService.PORT=80a: write a TCP port, a number from 1 to 65535"):
         module_environments(manifest, {"ImageClassifierService": {"PORT": "80a"}}, {})
+
+
+def test_runner_timing_settings_are_checked() -> None:
+    done = subprocess.run([sys.executable, "-m", "localedge", "run", "--duration", "1"], cwd=ROOT,
+                          env={**os.environ, "LOCALEDGE_COOL_OFF_S": "soon"}, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 2 and "LOCALEDGE_COOL_OFF_S=soon: write a number of seconds, 0 or more" in done.stdout
 
 
 def test_route_to_a_missing_module_is_refused_with_the_fix(tmp_path: Path) -> None:
@@ -93,12 +105,34 @@ def test_messages_for_a_module_not_yet_connected_are_held_then_delivered(tmp_pat
     bus.close()
 
 
-def test_a_module_that_cannot_start_says_why_and_is_restarted_with_backoff() -> None:
-    done = run_localedge("run", "--duration", "6", "--set", "ImageClassifierService.MODEL_DIR=/nonexistent/export",
-                         timeout=60)
-    assert done.returncode == 0
-    refusals = done.stdout.count("cannot start: model location /nonexistent/export does not exist: set MODEL_DIR")
-    assert refusals >= 2, done.stdout  # started, refused, restarted per restartPolicy "always"
-    assert "ImageClassifierService exited with code 2; restarting in 1 s" in done.stdout
-    assert "waiting for the classifier" in done.stdout  # the camera waits instead of failing
-    assert "Traceback" not in done.stdout
+def test_a_module_that_cannot_start_says_why_and_is_restarted_with_backoff(tmp_path: Path) -> None:
+    # edgeAgent's cool-off (10 s, doubling) shortened to 1 s through the runner's LOCALEDGE_COOL_OFF_S
+    env = {**os.environ, "LOCALEDGE_COOL_OFF_S": "1", "LOCALEDGE_STATE_DIR": tempfile.mkdtemp(prefix="le-", dir="/tmp")}
+    log = tmp_path / "runner.log"
+    with log.open("w") as out:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "localedge", "run", "--duration", "15",
+             "--set", "ImageClassifierService.MODEL_DIR=/nonexistent/export"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def listed() -> str:
+        done = subprocess.run([sys.executable, "-m", "localedge", "list"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=30, check=False)
+        return done.stdout
+
+    try:
+        table = wait_for(lambda: (text := listed()) and "ImageClassifierService  backoff" in text and text, 30)
+        row = next(line for line in table.splitlines() if line.startswith("ImageClassifierService"))
+        assert row.split()[1:3] == ["backoff", "-"] and "exited with code 2; restarting in" in row
+        assert runner.wait(60) == 0
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        shutil.rmtree(env["LOCALEDGE_STATE_DIR"], ignore_errors=True)
+    stdout = log.read_text()
+    refusals = stdout.count("cannot start: model location /nonexistent/export does not exist: set MODEL_DIR")
+    assert refusals >= 2, stdout  # started, refused, restarted per restartPolicy "always"
+    assert "ImageClassifierService exited with code 2; restarting in 1 s" in stdout
+    assert "ImageClassifierService exited with code 2; restarting in 2 s" in stdout  # the cool-off doubles
+    assert "waiting for the classifier" in stdout  # the camera waits instead of failing
+    assert "Traceback" not in stdout

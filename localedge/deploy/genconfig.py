@@ -12,7 +12,8 @@ types and values it reads, module ports), so a malformed one is refused in one l
 Validation, each problem naming the file, the JSON path and the fix: the public deployment schema
 (``--schema-dir``, or SchemaStore when online); every route joins an existing module's output to
 an existing module's input; nothing unresolved; each image exists for the platform; createOptions
-within 4 KB; no secret written into the template instead of ``.env``.
+within 4 KB; no secret written into the template instead of ``.env``; each Azure Blob Storage on IoT Edge
+module as its documentation requires (:func:`localedge.deploy.checks.blob_problems`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from localedge.deploy.checks import Problem, schema_problems
+from localedge.deploy.checks import Problem, blob_problems, connection_string_parts, schema_problems
 from localedge.deploy.manifest import MODULE_IMAGE, check, expand, read_template, substitute
 from localedge.runner.routes import RouteError, parse_route
 
@@ -38,7 +39,9 @@ PLATFORMS = ("amd64", "amd64.debug", "arm32v7", "arm32v7.debug", "arm64v8", "arm
 _LEFTOVER = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 _ROUTE_SYMBOLS = re.compile(r"\$(upstream|body\b[\w.]*|contentType|contentEncoding|connectionModuleId|connectionDeviceId"
                             r"|messageId|correlationId|userId|iothub-\w+|dt-\w+|\w+)")
-_SECRET_VALUE = re.compile(r"SharedAccessKey=[^;\s]{8,}|AccountKey=[^;\s]{8,}|^[0-9a-fA-F]{32}$|^[A-Za-z0-9+/]{40,}={0,2}$")
+_SECRET_VALUE = re.compile(r"SharedAccessKey=(?!\$)[^;\s]{8,}|AccountKey=(?!\$)[^;\s]{8,}|SharedAccessSignature=(?!\$)[^;\s]{8,}"
+                           r"|^[0-9a-fA-F]{32}$|^[A-Za-z0-9+/]{40,}={0,2}$")
+_SECRET_PARTS = ("accountkey", "sharedaccesskey", "sharedaccesssignature", "password")
 _SECRET_ENV = re.compile(r"(PASSWORD|SECRET|KEY|TOKEN|CONNECTION_?STRING)$", re.I)
 
 
@@ -173,7 +176,7 @@ def _route_problems(manifest: dict[str, Any], template: Path, template_doc: dict
         if not isinstance(text, str):
             continue  # the schema says what is wrong with it
         try:
-            route = parse_route(name, text)
+            route = parse_route(name, value)  # the object form's priority and timeToLiveSecs too
         except RouteError as exc:
             problems.append(Problem(file, where, f"{exc}"))
             continue
@@ -258,7 +261,7 @@ def _secret_problems(template_doc: dict[str, Any], file: str) -> list[Problem]:
     """
     problems = []
     for path, value in _walk(template_doc):
-        if not isinstance(value, str) or not value.strip() or _LEFTOVER.fullmatch(value.strip()):
+        if not isinstance(value, str) or not value.strip() or _LEFTOVER.fullmatch(value.strip()) or _secrets_from_env(value):
             continue
         env_name = path.split(".env.")[1].split(".")[0] if ".env." in path else ""
         if (".registryCredentials." in path and path.endswith(".password")) or _SECRET_ENV.search(env_name) \
@@ -267,6 +270,14 @@ def _secret_problems(template_doc: dict[str, Any], file: str) -> list[Problem]:
             problems.append(Problem(file, path, f"looks like a secret written into the template; put it in .env "
                                                 f"(never committed) and write ${name} here"))
     return problems
+
+
+def _secrets_from_env(value: str) -> bool:
+    """A connection string whose secret parts (AccountKey, SharedAccessKey, SharedAccessSignature, Password) are all
+    ``$NAME`` from .env, e.g. ``...;AccountName=$BLOB_ACCOUNT_NAME;AccountKey=$BLOB_ACCOUNT_KEY``."""
+    parts = connection_string_parts(value)
+    secrets = [text for key, text in parts.items() if key in _SECRET_PARTS]
+    return bool(secrets) and all(_LEFTOVER.fullmatch(text) for text in secrets) and not _SECRET_VALUE.search(value)
 
 
 def validate(manifest: dict[str, Any], template: Path, platform: str, root: Path, schema_dir: Path | None) -> list[Problem]:
@@ -280,6 +291,7 @@ def validate(manifest: dict[str, Any], template: Path, platform: str, root: Path
         *_image_problems(template_doc, platform, root, file),
         *_create_options_problems(manifest, file),
         *_secret_problems(template_doc, file),
+        *blob_problems(manifest.get("modulesContent", {}), file, platform),
     ]
 
 
@@ -308,7 +320,8 @@ def write(manifest: dict[str, Any], target: Path) -> None:
 def generate_layered(template: Path, platform: str, variables: Mapping[str, str], root: Path,
                      collector: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """(base, layer) for ``platform``, split from the full manifest :func:`generate` makes from ``template``;
-    the layer also carries Microsoft's metrics collector (``collector``), scraping every module it deploys."""
+    the layer also carries Microsoft's metrics collector (``collector``), scraping every module it deploys
+    that serves metrics (this solution's; a marketplace module such as blob storage only with a METRICS_PORT env)."""
     from localedge.deploy.layering import COLLECTOR, collector_module, split
 
     base, layer = split(generate(template, platform, variables, root))
@@ -317,7 +330,10 @@ def generate_layered(template: Path, platform: str, variables: Mapping[str, str]
         prefix = "properties.desired.modules."
         modules = {key[len(prefix):]: spec for key, spec in agent.items()}
         order = max([int(s.get("startupOrder", 0)) for s in modules.values() if isinstance(s, dict)] or [0]) + 1
-        spec = expand(collector_module(modules, variables, order), variables)
+        own = _own_modules(read_template(template))  # this solution's modules serve metrics on METRICS_PORT; a
+        scraped = {name: spec for name, spec in modules.items()  # marketplace one (blob storage) only if its env says so
+                   if name in own or (isinstance(spec, dict) and "METRICS_PORT" in (spec.get("env") or {}))}
+        spec = expand(collector_module(scraped, variables, order), variables)
         _stringify_create_options(spec["settings"])
         agent[prefix + COLLECTOR] = spec
         if spec["env"]["UploadTarget"]["value"].lower() == "iotmessage":  # metrics as IoT messages, through edgeHub

@@ -42,13 +42,21 @@ class ModuleSpec:
     desired: dict[str, Any] = field(default_factory=dict)
 
 
+DEFAULT_TIME_TO_LIVE_S = 7200
+"""edgeHub's ``storeAndForwardConfiguration.timeToLiveSecs`` when the manifest gives none."""
+
+
 @dataclass
 class Manifest:
-    """The parts of a deployment manifest the local runner needs."""
+    """The parts of a deployment manifest the local runner needs. ``routes``: each route's value as written,
+    a string or ``{"route": ..., "priority": ..., "timeToLiveSecs": ...}`` (both read by
+    :func:`~localedge.runner.routes.parse_route`). ``time_to_live_s``: how long, in seconds, edgeHub keeps an
+    upstream message while IoT Hub is unreachable, for routes that do not give their own."""
 
     path: Path
     modules: dict[str, ModuleSpec]
-    routes: dict[str, str]
+    routes: dict[str, str | dict[str, Any]]
+    time_to_live_s: int = DEFAULT_TIME_TO_LIVE_S
 
 
 def load_variables(env_file: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
@@ -136,6 +144,7 @@ def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
             startup_order=int(spec.get("startupOrder", 200)),
             desired=dict(content.get(name, {}).get("properties.desired", {})),
         )
-    routes_node = content["$edgeHub"]["properties.desired"].get("routes", {})
-    routes = {name: (r["route"] if isinstance(r, dict) else str(r)) for name, r in routes_node.items()}
-    return Manifest(path=path, modules=modules, routes=routes)
+    hub = content["$edgeHub"]["properties.desired"]
+    routes = {name: (dict(r) if isinstance(r, dict) else str(r)) for name, r in hub.get("routes", {}).items()}
+    ttl = hub.get("storeAndForwardConfiguration", {}).get("timeToLiveSecs", DEFAULT_TIME_TO_LIVE_S)
+    return Manifest(path=path, modules=modules, routes=routes, time_to_live_s=int(ttl))

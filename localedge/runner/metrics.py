@@ -5,7 +5,8 @@ module's ``/metrics``), printed as the modules serve them.
 While ``python -m localedge run`` runs it keeps a small state file, ``.localedge/runner-<pid>.json``
 (mode 0600, in a 0700 folder at the project root; ``LOCALEDGE_STATE_DIR`` moves it), with each
 module's metrics URL as the module reports it (reported property ``metrics``: ``port``, ``path``);
-the file is removed when the runner stops. This command reads it; a file left by a runner that was
+the file is removed when the runner stops. The file also names the runner's control socket
+(``control``, see :mod:`localedge.runner.control`). This command reads it; a file left by a runner that was
 killed is ignored and removed.
 """
 
@@ -36,7 +37,7 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(STATE_DIR_ENV) or ROOT / ".localedge")
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """True while runner ``pid`` runs (on Linux: and is still a localedge process, not a reused pid)."""
     try:
         os.kill(pid, 0)
@@ -54,9 +55,10 @@ class RunnerState:
     """The running runner's state file: module -> metrics URL (or why there is none), kept up to date
     from the modules' reported properties (:meth:`refresh`), removed by :meth:`remove`."""
 
-    def __init__(self, modules: list[str], folder: Path | None = None) -> None:
+    def __init__(self, modules: list[str], folder: Path | None = None, extra: Mapping[str, Any] | None = None) -> None:
         self.path = (folder or state_dir()) / f"runner-{os.getpid()}.json"
         self._modules = modules
+        self._extra = dict(extra or {})  # more for the commands, e.g. ``control``: the control socket's path
         self._written: dict[str, Any] | None = None
 
     def refresh(self, reported: Mapping[str, Mapping[str, Any]]) -> None:
@@ -69,7 +71,7 @@ class RunnerState:
             except RuntimeError:  # changed while read (the bus thread merged a report): read next time
                 return
             modules[name] = endpoint(metrics)
-        state = {"pid": os.getpid(), "modules": modules}
+        state = {"pid": os.getpid(), "modules": modules, **self._extra}
         if state != self._written:
             self._write(state)
             self._written = state
@@ -111,10 +113,11 @@ def running_states(folder: Path) -> list[dict[str, Any]]:
             pid = int(state["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if _alive(pid):
+        if alive(pid):
             states.append(state)
         else:
             path.unlink(missing_ok=True)
+            path.with_suffix(".sock").unlink(missing_ok=True)  # its control socket (localedge.runner.control)
     return sorted(states, key=lambda s: int(s["pid"]))
 
 

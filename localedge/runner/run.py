@@ -7,34 +7,49 @@ are pointed at the loopback port the runner gives that module's ``PORT``, since 
 resolve only on the IoT Edge network. Each module also gets a free ``METRICS_PORT`` of its own (on
 IoT Edge they all serve 9600, each in its container), and the runner keeps the modules' metrics URLs
 in a state file for ``python -m localedge metrics`` (:mod:`localedge.runner.metrics`).
+
+While it runs, the runner serves a control endpoint (:mod:`localedge.runner.control`) for
+``list``, ``logs``, ``restart``, ``twin``, ``monitor``, ``invoke`` and ``upstream``
+(:mod:`localedge.runner.commands`). Modules are restarted as edgeAgent restarts them
+(:mod:`localedge.runner.supervisor`). With ``--transport mqtt`` the modules reach the hub with their
+``azure-iot-device`` client over edgeHub's MQTT topics (:mod:`localedge.runner.mqtt`) instead of the
+local bus; routing, twins and direct methods are the bus's either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Mapping, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from localedge.runner.bus import Bus, UpstreamSink
-from localedge.runner.metrics import RunnerState
 from localedge import ROOT
 from localedge.deploy.manifest import VARIABLE, Manifest, ModuleSpec, load_manifest, load_variables, unresolved
+from localedge.runner import supervisor
+from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
+from localedge.runner.control import ControlServer, socket_path
+from localedge.runner.metrics import RunnerState, alive, state_dir
 from localedge.runner.routes import Route, RouteError, parse_route
-from localedge.runner.supervisor import Supervisor
+from localedge.runner.supervisor import HealthCheck, Supervisor
 
 logger = logging.getLogger("localedge")
 
+HEALTH_TIMEOUT_S = 3.0
 HIDDEN_ENV = re.compile(r"^(IOTEDGE_|LOCALEDGE_|EdgeHubConnectionString|EdgeModuleCACertificateFile)")
 
 
@@ -157,6 +172,58 @@ def _routes(manifest: Manifest) -> list[Route]:
     return routes
 
 
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise RunnerError(f"{name}={text}: write a number of seconds, 0 or more")
+    return value
+
+
+def supervisor_timing(environ: Mapping[str, str]) -> dict[str, float]:
+    """The supervisor's timing: edgeAgent's by default; ``LOCALEDGE_COOL_OFF_S``, ``LOCALEDGE_MAX_COOL_OFF_S``,
+    ``LOCALEDGE_STABLE_S``, ``LOCALEDGE_HEALTH_GRACE_S`` and ``LOCALEDGE_HEALTH_INTERVAL_S`` shorten them (tests)."""
+    return {
+        "cool_off_s": _seconds(environ, "LOCALEDGE_COOL_OFF_S", supervisor.COOL_OFF_S),
+        "max_cool_off_s": _seconds(environ, "LOCALEDGE_MAX_COOL_OFF_S", supervisor.MAX_COOL_OFF_S),
+        "stable_s": _seconds(environ, "LOCALEDGE_STABLE_S", supervisor.STABLE_S),
+        "health_grace_s": _seconds(environ, "LOCALEDGE_HEALTH_GRACE_S", supervisor.HEALTH_GRACE_S),
+        "health_interval_s": max(0.1, _seconds(environ, "LOCALEDGE_HEALTH_INTERVAL_S", supervisor.HEALTH_INTERVAL_S)),
+    }
+
+
+def module_version(folder: str) -> str:
+    """``image.tag.version`` of ``modules/<folder>/module.json``; empty when it cannot be read."""
+    try:
+        document = json.loads((ROOT / "modules" / folder / "module.json").read_text(encoding="utf-8"))
+        return str(document["image"]["tag"]["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def http_ready(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+    """True when ``url`` answers 2xx within ``timeout_s`` (a readiness probe)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as reply:  # noqa: S310 - a loopback http URL the runner made
+            return 200 <= int(reply.status) < 300
+    except (OSError, ValueError):
+        return False
+
+
+def health_check(env: Mapping[str, str], name: str, bus: Bus) -> HealthCheck:
+    """A module's health as on-unhealthy judges it: a module with a ``PORT`` (the classifier) must answer
+    ``/health/ready`` there; the others must be connected to the hub (attached to the bus)."""
+    port = env.get("PORT", "").strip()
+    if port.isdecimal():
+        return functools.partial(http_ready, f"http://127.0.0.1:{port}/health/ready")
+    return functools.partial(bus.connected, name)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the solution until --duration elapses or Ctrl-C / SIGTERM; returns the exit code."""
     variables = load_variables(Path(args.env_file), os.environ)
@@ -164,9 +231,12 @@ def run(args: argparse.Namespace) -> int:
     sets = apply_sets(manifest, parse_sets(args.set or [], manifest.modules))
     routes = _routes(manifest)
     envs = module_environments(manifest, sets, os.environ)
+    timing = supervisor_timing(os.environ)
     upstream = UpstreamSink(Path(args.upstream) if args.upstream else None, sys.stdout)
-    bus = Bus(routes, {name: spec.desired for name, spec in manifest.modules.items()}, upstream)
-    supervisor = Supervisor(sys.stdout, Path.cwd())
+    bus = Bus(routes, {name: spec.desired for name, spec in manifest.modules.items()}, upstream,
+              time_to_live_s=float(getattr(manifest, "time_to_live_s", DEFAULT_TIME_TO_LIVE_S)))
+    sup = Supervisor(sys.stdout, Path.cwd(), **timing)
+    runnable = []
     for spec in sorted(manifest.modules.values(), key=lambda s: s.startup_order):
         script = ROOT / "modules" / (spec.folder or "") / "main.py"
         if spec.status != "running":
@@ -174,35 +244,91 @@ def run(args: argparse.Namespace) -> int:
         elif spec.folder is None or not script.is_file():
             logger.warning("%s: image %s is not built from modules/ in this solution; not started", spec.name, spec.image)
         else:
-            supervisor.add(spec.name, script, {**envs[spec.name], **bus.environment(spec.name)}, spec.restart_policy)
-    if not supervisor.modules:
+            runnable.append((spec, script))
+    if not runnable:
         raise RunnerError(f"{manifest.path}: no module of this solution to run")
+    folder = state_dir()
+    try:
+        control = ControlServer(socket_path(folder, os.getpid()), bus, sup)
+    except OSError as exc:
+        raise RunnerError(f"cannot open the runner's control endpoint in {folder}: {exc}") from None
+    mqtt_folder = None
+    mqtt_hub = None
+    try:
+        if getattr(args, "transport", "local") == "mqtt":  # its keys in the runner's 0700 state folder
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _remove_stale_mqtt_folders(folder)
+            mqtt_folder = Path(tempfile.mkdtemp(prefix=f"mqtt-{os.getpid()}-", dir=folder))
+            mqtt_hub = _mqtt_hub(bus, mqtt_folder)
+        for spec, script in runnable:
+            link = mqtt_hub.environment(spec.name) if mqtt_hub is not None else bus.environment(spec.name)
+            sup.add(spec.name, script, {**envs[spec.name], **link}, spec.restart_policy,
+                    version=module_version(spec.folder or ""), health=health_check(envs[spec.name], spec.name, bus))
+    except BaseException as exc:
+        control.close()
+        if mqtt_hub is not None:
+            mqtt_hub.stop()
+        if mqtt_folder is not None:
+            shutil.rmtree(mqtt_folder, ignore_errors=True)
+        if isinstance(exc, RuntimeError):  # MqttEdgeHub: mosquitto or openssl missing, no loopback address free
+            raise RunnerError(str(exc)) from None
+        raise
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     bus.start()
-    supervisor.start_all()
-    logger.info("running %s for %s; routes: %s", ", ".join(m.name for m in supervisor.modules),
+    control.start()
+    state = RunnerState([m.name for m in sup.modules], folder, {"control": str(control.path)})  # for the commands
+    state.refresh(bus.reported)
+    sup.start_all()
+    logger.info("running %s for %s; routes: %s", ", ".join(m.name for m in sup.modules),
                 f"{args.duration:g} s" if args.duration else "until Ctrl-C", len(routes))
     deadline = time.monotonic() + args.duration if args.duration else None
-    state = RunnerState([m.name for m in supervisor.modules])  # for `python -m localedge metrics`
     try:
         while not stop.wait(0.25):
-            supervisor.watch()
+            sup.watch()
             state.refresh(bus.reported)
             if deadline is not None and time.monotonic() >= deadline:
                 break
     finally:
         state.remove()
+        control.close()
     logger.info("stopping modules")
-    supervisor.stop_all()
+    sup.stop_all()
+    if mqtt_hub is not None:
+        mqtt_hub.stop()
+    if mqtt_folder is not None:
+        shutil.rmtree(mqtt_folder, ignore_errors=True)
     bus.close()
+    counters = bus.counters()
     written = f", appended to {args.upstream}" if args.upstream else ""
     logger.info("done: %d message(s) to $upstream%s", upstream.count, written)
+    if counters.unrouted or counters.upstream_queued or counters.upstream_expired or counters.upstream_dropped:
+        logger.info("%d message(s) matched no route (dropped); $upstream: %d still queued, %d expired, %d dropped",
+                    counters.unrouted, counters.upstream_queued, counters.upstream_expired, counters.upstream_dropped)
     return 0
 
 
+def _remove_stale_mqtt_folders(folder: Path) -> None:
+    """Remove the MQTT transport's folders (keys included) left by runners that were killed."""
+    for path in folder.glob("mqtt-*-*"):
+        pid = path.name.split("-")[1]
+        if pid.isdecimal() and not alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _mqtt_hub(bus: Bus, folder: Path) -> Any:
+    """Start the MQTT transport (:mod:`localedge.runner.mqtt`, imported only when asked for) with its
+    broker's files (CA, certificates, configuration) in ``folder``."""
+    try:
+        from localedge.runner.mqtt import MqttEdgeHub  # noqa: PLC0415 - optional transport, loaded on demand
+    except ImportError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise RunnerError(f"--transport mqtt is not available here ({exc}); use --transport local") from None
+    hub = MqttEdgeHub(bus, folder)
+    hub.start()
+    return hub
 
 
 def add_parser(commands: Any) -> None:
@@ -213,4 +339,7 @@ def add_parser(commands: Any) -> None:
     run_cmd.add_argument("--upstream", metavar="FILE", help="append each $upstream message to FILE as a JSON line")
     run_cmd.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="stop after this long (default: Ctrl-C)")
     run_cmd.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s, if present)")
+    run_cmd.add_argument("--transport", choices=("local", "mqtt"), default="local",
+                         help="how modules reach the hub: the runner's local bus, or edgeHub's MQTT topics over TLS "
+                              "with each module's azure-iot-device client (default: %(default)s)")
     run_cmd.set_defaults(func=run)

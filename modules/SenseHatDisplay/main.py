@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 
+from display import methods
 from display.matrix import MatrixUnavailableError, open_matrix
 from display.settings import DisplaySettings
 from display.show import Display
@@ -54,6 +55,7 @@ def _show(hub: Hub, store: SettingsStore[DisplaySettings], metrics: ModuleMetric
             store.add_listener(lambda _old, new: display.apply_settings(new), since=settings)
             metrics.registry.register(display.collector())
             store.report(display=display.status(), metrics=metrics.reported())
+            hub.set_method_handlers(methods.handlers(display))  # show, clear
             logger.info("showing tags on the %s matrix", matrix.name)
             inbox = classification_inbox(hub, display.show, 1, "display")
             stop.wait()

@@ -19,6 +19,7 @@ from edgekit.messages import Classification, parse_classification
 from edgekit.metrics import ModuleMetrics
 from edgekit.runtime import run_module
 from edgekit.settings import SettingsStore
+from speech import methods
 from speech.metrics import SpeechMetrics
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
@@ -45,6 +46,7 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
             inbox.put(classification)
 
     hub.set_input_handler(on_input)
+    hub.set_method_handlers(methods.handlers(speaker))  # say
     try:
         reported = speaker.reported()
         while not stop.wait(REPORT_CHECK_S):

@@ -141,7 +141,15 @@ class Speaker:
 
         generation: the :meth:`arrived` count the phrase answers; when more arrived meanwhile it is not emitted.
         """
-        settings, engines = self._voice
+        spoken = self.speak(text, generation)
+        return spoken[1] if spoken is not None else None
+
+    def speak(self, text: str, generation: int | None = None,
+              voice: tuple[SpeechSettings, list[Engine]] | None = None) -> tuple[str, Path | None] | None:
+        """:meth:`say`, returning (the engine that spoke, the WAV file written or None), or None when
+        nothing was spoken (no engine could, or superseded). voice: (settings, engines) to use instead
+        of the configured ones (another language), for this phrase only."""
+        settings, engines = voice or self._voice
         with self._speaking:
             found = self._cached(engines, text)
             if found is not None:
@@ -165,7 +173,7 @@ class Speaker:
             self.last = {"engine": engine.name, "phrase": text, "at": datetime.now(timezone.utc).isoformat()}
             logger.info("said %r with %s%s%s", text, engine.name, " (cached)" if found else "",
                         f" -> {written}" if written else "")
-            return written
+            return engine.name, written
 
     def _cached(self, engines: list[Engine], text: str) -> tuple[Engine, bytes] | None:
         for engine in engines:
