@@ -28,7 +28,7 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=getattr(logging, level, logging.INFO), handlers=[handler], force=True)
-    for noisy in ("azure.iot.device", "paho", "urllib3", "waitress.queue"):
+    for noisy in ("azure.iot.device", "azure.core.pipeline.policies.http_logging_policy", "paho", "urllib3", "waitress.queue"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     # The SDK warns twice per background reconnection attempt (every 10 s of an outage); the hub logs
     # each connection state change once instead.

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from azure.storage.blob import BlobServiceClient
 
+from capture.settings import CaptureSettings
 from conftest import FIXTURES, ROOT
 from localedge.deploy.genconfig import generate, generate_layered, validate, validate_layered
 from localedge.deploy.layering import COLLECTOR, merge
@@ -98,6 +99,10 @@ def test_each_platform_gets_the_blob_module_as_documented_and_the_manifest_valid
     upload = twin["deviceToCloudUploadProperties"]
     assert upload["cloudStorageConnectionString"] == CLOUD and upload["deleteAfterUpload"] is True
     assert upload["storageContainersForUpload"] == {"captures": {"target": "%d-%c"}}
+    camera = content["$edgeAgent"]["properties.desired"]["modules"]["CameraCapture"]
+    container = camera["env"].get("CAPTURE_CONTAINER", {}).get("value") or CaptureSettings().capture_container
+    assert container in upload["storageContainersForUpload"]  # what CameraCapture writes is uploaded, then deleted
+    assert "cameracapture-captures:/captures" in json.loads(camera["settings"]["createOptions"])["HostConfig"]["Binds"]
 
 
 def test_camera_capture_reaches_the_module_with_a_connection_string_the_sdk_reads(solution: Path) -> None:

@@ -26,7 +26,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
-from capture.retrain import BlobStorage, Capture, CaptureRecord, FolderStorage, blob_base, container_for
+from capture.retrain import BlobStorage, Capture, CaptureRecord, FolderStorage, Spool, blob_base, blob_name
 from conftest import run_localedge
 from edgekit.messages import Prediction
 from localedge.runner.azurite import Azurite
@@ -50,7 +50,7 @@ def _record(tag: str | None, probability: float, reason: str, when: datetime, fr
     """The sidecar CameraCapture writes (its own model), for a frame whose best prediction is ``tag``."""
     predictions = [] if tag is None else [Prediction(tagName=tag, probability=probability),
                                           Prediction(tagName="Other", probability=round((1 - probability) / 4, 4))]
-    name = blob_base(when, frame)
+    name = blob_name("day", tag, when, frame)
     return CaptureRecord(capturedAt=when, reason=reason, tagName=tag if probability >= 0.5 else None, bestTag=tag,
                          probability=probability, threshold=0.5, band=0.15, predictions=predictions,
                          source="rtsp://***@camera/stream", frameNumber=frame, modelSha256="ab" * 32,
@@ -58,19 +58,20 @@ def _record(tag: str | None, probability: float, reason: str, when: datetime, fr
 
 
 def _captures(apples: int = 3) -> Iterator[Capture]:
-    """Captures as CameraCapture makes them (a container per UTC day): Apple uncertain on the 29th, Banana
-    changes on the 30th, one sampled frame with no prediction at all."""
+    """Captures as CameraCapture makes them (one container, ``captures``, blob names grouped by UTC day:
+    ``20261129/<time>-f<frame>``): Apple uncertain on the 29th, Banana changes on the 30th, one sampled frame
+    with no prediction at all."""
     day1, day2 = datetime(2026, 11, 29, 10, tzinfo=timezone.utc), datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
     for i in range(apples):
         when = day1 + timedelta(seconds=i)
-        yield Capture(container=container_for("day", "Apple", when), name=blob_base(when, i),
+        yield Capture(container="captures", name=blob_name("day", "Apple", when, i),
                       record=_record("Apple", 0.48 + i / 1000, "uncertain", when, i), jpeg=_jpeg((200, 30, 30), i))
     for i in range(2):
         when = day2 + timedelta(seconds=i)
-        yield Capture(container=container_for("day", "Banana", when), name=blob_base(when, 100 + i),
+        yield Capture(container="captures", name=blob_name("day", "Banana", when, 100 + i),
                       record=_record("Banana", 0.9, "change", when, 100 + i), jpeg=_jpeg((220, 220, 40), i))
     when = day2 + timedelta(minutes=5)
-    yield Capture(container=container_for("day", None, when), name=blob_base(when, 200),
+    yield Capture(container="captures", name=blob_name("day", None, when, 200),
                   record=_record(None, 0.0, "sample", when, 200), jpeg=_jpeg((0, 0, 0), 1))
 
 
@@ -82,10 +83,10 @@ def _write_blobs(connection_string: str, apples: int = 3) -> dict[str, bytes]:
     for capture in _captures(apples):
         storage.put(capture)
         written[f"{capture.container}/{capture.name}"] = capture.jpeg
-    client = BlobServiceClient.from_connection_string(connection_string).get_container_client("captures-20261130")
-    client.upload_blob("orphan.json", _record("Apple", 0.5, "uncertain", datetime.now(timezone.utc), 1).model_dump_json())
-    client.upload_blob("broken.jpg", _jpeg((1, 2, 3), 301))
-    client.upload_blob("broken.json", b"{not json")
+    client = BlobServiceClient.from_connection_string(connection_string).get_container_client("captures")
+    client.upload_blob("20261130/orphan.json", _record("Apple", 0.5, "uncertain", datetime.now(timezone.utc), 1).model_dump_json())
+    client.upload_blob("20261130/broken.jpg", _jpeg((1, 2, 3), 301))
+    client.upload_blob("20261130/broken.json", b"{not json")
     client.upload_blob("notes.txt", b"not a capture")
     return written
 
@@ -127,7 +128,7 @@ def test_list_counts_the_captures_in_azurite_by_tag_reason_and_day(storage: tupl
     assert counts["source"].startswith(f"storage account {ACCOUNT} at http://127.0.0.1:")
     assert KEY not in done.stdout + done.stderr
 
-    done = run_localedge("captures", "list", "--env-file", str(env), "--reason", "uncertain", "--container", "captures-20261129")
+    done = run_localedge("captures", "list", "--env-file", str(env), "--reason", "uncertain", "--container", "captures")
     assert done.returncode == 0
     assert re.search(r"^3 capture\(s\) in storage account captures01", done.stdout, re.M)
     assert re.search(r"^by tag:\n  Apple\s+3$", done.stdout, re.M), done.stdout
@@ -136,12 +137,22 @@ def test_list_counts_the_captures_in_azurite_by_tag_reason_and_day(storage: tupl
 
 
 def test_list_reads_the_folder_captures_go_to_without_storage(tmp_path: Path) -> None:
-    folder = FolderStorage(tmp_path / "captures")  # CameraCapture's CAPTURE_DIR when it has no connection string
+    capture_dir = tmp_path / "captures"  # CameraCapture's CAPTURE_DIR when it has no connection string
+    folder = FolderStorage(capture_dir)
     for capture in _captures():
-        folder.put(capture)
-    done = run_localedge("captures", "list", "--dir", str(tmp_path / "captures"), "--json")
+        folder.put(capture)  # CAPTURE_DIR/captures/<day>/<name>.jpg and .json
+    assert len(list((capture_dir / "captures" / "20261129").glob("*.jpg"))) == 3
+    when = datetime(2026, 11, 28, 9, tzinfo=timezone.utc)  # the earlier layout: a container per day, no group
+    old = _record("Apple", 0.6, "uncertain", when, 7)
+    folder.put(Capture(container="captures-20261128", name=blob_base(when, 7), record=old.model_copy(
+        update={"image": f"{blob_base(when, 7)}.jpg"}), jpeg=_jpeg((200, 30, 30), 7)))
+    # a capture waiting in the spool (CAPTURE_DIR/.spool: <seq>.jpg and .json) is not listed until it is stored
+    assert Spool(capture_dir / ".spool", 1024 * 1024).add(next(_captures()))
+    done = run_localedge("captures", "list", "--dir", str(capture_dir), "--json")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(done.stdout)["byTag"] == {"Apple": 3, "Banana": 2, "(none)": 1}
+    counts = json.loads(done.stdout)
+    assert counts["byTag"] == {"Apple": 4, "Banana": 2, "(none)": 1} and counts["skipped"] == {}
+    assert counts["byDay"] == {"2026-11-28": 1, "2026-11-29": 3, "2026-11-30": 3}
 
 
 def test_no_storage_or_storage_out_of_reach_is_said_in_one_line(tmp_path: Path) -> None:
@@ -175,7 +186,7 @@ def test_export_groups_the_frames_by_predicted_tag_with_their_sidecars_and_an_in
         assert sidecar["frameNumber"] == row["frameNumber"] and sidecar["reason"] == row["reason"]
         assert sidecar["bestTag"] == row["tag"] and sidecar["modelSha256"] == row["modelSha256"]
     apple = next(row for row in rows.values() if row["frameNumber"] == 1)
-    assert apple["file"].startswith("Apple/captures-20261129_20261129T100001") and apple["probability"] == 0.481
+    assert apple["file"].startswith("Apple/captures_20261129_20261129T100001") and apple["probability"] == 0.481
     with (out / "index.csv").open() as file:
         table = list(csv.DictReader(file))
     assert len(table) == 6 and {r["tag"] for r in table} == {"Apple", "Banana", ""}

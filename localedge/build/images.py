@@ -32,7 +32,8 @@ DEBIAN_ARCH = {"amd64": "amd64", "arm64v8": "arm64", "arm32v7": "armhf"}
 PIP_ARCH = {"amd64": "x86_64", "arm64v8": "aarch64", "arm32v7": "armv7l"}
 GLIBC_MINORS = range(17, 37)  # manylinux_2_17 .. manylinux_2_36 (Debian 12 has glibc 2.36)
 SOURCE_ONLY = {"paho-mqtt": "1.6.1"}  # published as sdist only; pure Python, built into a wheel first
-APT_PYTHON = {"python3-numpy": "numpy", "python3-pil": "pillow", "python3-opencv": "opencv-python-headless"}
+APT_PYTHON = {"python3-numpy": "numpy", "python3-pil": "pillow", "python3-opencv": "opencv-python-headless",
+              "python3-cryptography": "cryptography"}
 # The base images' own size, uncompressed: Debian 12's "required" packages (computed) plus, for the
 # python:3.11-slim images, CPython 3.11 in /usr/local (approximate).
 PYTHON_SLIM_INTERPRETER_MB = 50.0

@@ -40,6 +40,7 @@ class ModuleSpec:
     restart_policy: str = "always"
     startup_order: int = 200
     desired: dict[str, Any] = field(default_factory=dict)
+    binds: list[str] = field(default_factory=list)  # createOptions HostConfig.Binds: "<volume or host path>:<container path>[:ro]"
 
 
 DEFAULT_TIME_TO_LIVE_S = 7200
@@ -124,6 +125,18 @@ def check(document: dict[str, Any], path: Path) -> None:
         raise ManifestError(f"{problems[0]}{more}")
 
 
+def _binds(create_options: Any) -> list[str]:
+    """``HostConfig.Binds`` of a module's createOptions (an object in templates, a JSON string once generated)."""
+    if isinstance(create_options, str):
+        try:
+            create_options = json.loads(create_options)
+        except ValueError:
+            return []
+    host = create_options.get("HostConfig") if isinstance(create_options, dict) else None
+    binds = host.get("Binds") if isinstance(host, dict) else None
+    return [str(b) for b in binds] if isinstance(binds, list) else []
+
+
 def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
     """Parse, expand and check a deployment template; raises ManifestError naming the file, the JSON path and the fix."""
     document = expand(read_template(path), variables)
@@ -143,6 +156,7 @@ def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
             restart_policy=str(spec.get("restartPolicy", "always")),
             startup_order=int(spec.get("startupOrder", 200)),
             desired=dict(content.get(name, {}).get("properties.desired", {})),
+            binds=_binds(spec.get("settings", {}).get("createOptions")),
         )
     hub = content["$edgeHub"]["properties.desired"]
     routes = {name: (dict(r) if isinstance(r, dict) else str(r)) for name, r in hub.get("routes", {}).items()}

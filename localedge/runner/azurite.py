@@ -116,9 +116,11 @@ class Azurite:
         threading.Thread(target=self._read_output, args=(process, listening), name="azurite-output",
                          daemon=True).start()
         if not listening.wait(timeout_s) or process.poll() is not None:
+            code = process.poll()
             self.stop()
             last = next((line for line in reversed(self._output) if line.strip()), "no output")
-            raise AzuriteUnavailable(f"Azurite did not start within {timeout_s:.0f} s: {last.strip()[:200]}")
+            why = f"exited with code {code} as it started" if code is not None else f"did not start within {timeout_s:.0f} s"
+            raise AzuriteUnavailable(f"Azurite {why}: {last.strip()[:200]}")
 
     def _read_output(self, process: subprocess.Popen[str], listening: threading.Event) -> None:
         assert process.stdout is not None

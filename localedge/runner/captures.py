@@ -3,11 +3,15 @@ uploaded to a Custom Vision training project.
 
 Where captures are: CameraCapture writes each capture as ``<name>.jpg`` (the frame as classified) and
 ``<name>.json`` (its sidecar: ``predictions`` [{tagName, probability}], ``reason``, ``capturedAt``, ``threshold``,
-``frame``, ``model``) to Blob Storage on IoT Edge (Azurite under the local runner), which uploads them to the
-user's cloud storage account; or to a local folder. This command reads either: a storage account through a
+``frameNumber``, ``modelSha256``...) to one container of Blob Storage on IoT Edge (CAPTURE_CONTAINER, default
+``captures``; Azurite under the local runner), grouped by a blob-name prefix, the UTC day or the tag
+(``captures/20261130/20261130T081530.123456Z-f000000042.jpg``); the module uploads that container to the user's
+cloud storage account (as ``<device id>-captures``) and deletes it on the device. Without storage CameraCapture
+writes the same layout under its CAPTURE_DIR. This command reads either: a storage account through a
 connection string (``--connection-string``, else ``CAPTURES_CONNECTION_STRING``, else
 ``BLOB_UPLOAD_CONNECTION_STRING`` from ``.env`` or the environment), with the ``azure-storage-blob`` SDK, every
-container or those named; or a folder (``--dir``).
+container or those named; or a folder (``--dir``, e.g. a copy of CAPTURE_DIR; hidden files and folders, such as
+the spool ``.spool``, are left out). The earlier layout, a container per day or tag, is read the same way.
 
 - ``list``: counts by predicted tag, reason and day.
 - ``export FOLDER``: a folder a person can review: ``FOLDER/<tag>/<name>.jpg`` with its ``.json`` sidecar, grouped
@@ -194,7 +198,8 @@ class BlobSource:
 
 
 class FolderSource:
-    """A folder holding ``<name>.jpg`` + ``<name>.json`` pairs, in any subfolders (CameraCapture's local captures)."""
+    """A folder holding ``<name>.jpg`` + ``<name>.json`` pairs, in any subfolders (CameraCapture's local captures);
+    hidden files and folders (a name starting with ``.``: the spool, half-written temporaries) are left out."""
 
     def __init__(self, folder: Path) -> None:
         if not folder.is_dir():
@@ -203,7 +208,8 @@ class FolderSource:
         self.description = f"folder {folder}"
 
     def entries(self) -> Iterator[tuple[str, str, int]]:
-        paths = sorted(p for p in self.folder.rglob("*") if p.is_file() and not p.is_symlink())
+        paths = sorted(p for p in self.folder.rglob("*") if p.is_file() and not p.is_symlink()
+                       and not any(part.startswith(".") for part in p.relative_to(self.folder).parts))
         for path in paths:
             yield "", path.relative_to(self.folder).as_posix(), path.stat().st_size
 

@@ -45,6 +45,7 @@ from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
 from localedge.runner.metrics import RunnerState, alive, state_dir
 from localedge.runner.routes import Route, RouteError, parse_route
+from localedge.runner.standins import BlobStandIns, blob_account_defaults, map_volumes, volume_folders
 from localedge.runner.supervisor import HealthCheck, Supervisor
 
 logger = logging.getLogger("localedge")
@@ -228,17 +229,28 @@ def run(args: argparse.Namespace) -> int:
     """Run the solution until --duration elapses or Ctrl-C / SIGTERM; returns the exit code."""
     variables = load_variables(Path(args.env_file), os.environ)
     manifest = load_manifest(Path(args.manifest), variables)
+    accounts = blob_account_defaults(manifest)
+    if accounts:  # a Blob Storage on IoT Edge module whose account .env does not give: a local one for this run
+        logger.info("%s not set in .env or the environment: a local storage account for this run", ", ".join(accounts))
+        manifest = load_manifest(Path(args.manifest), {**variables, **accounts})
     sets = apply_sets(manifest, parse_sets(args.set or [], manifest.modules))
     routes = _routes(manifest)
     envs = module_environments(manifest, sets, os.environ)
+    folder = state_dir()
+    for spec in manifest.modules.values():  # the modules' volumes: folders under .localedge/volumes
+        map_volumes(envs[spec.name], volume_folders(spec, folder))
     timing = supervisor_timing(os.environ)
     upstream = UpstreamSink(Path(args.upstream) if args.upstream else None, sys.stdout)
     bus = Bus(routes, {name: spec.desired for name, spec in manifest.modules.items()}, upstream,
               time_to_live_s=float(getattr(manifest, "time_to_live_s", DEFAULT_TIME_TO_LIVE_S)))
     sup = Supervisor(sys.stdout, Path.cwd(), **timing)
     runnable = []
+    blobs = BlobStandIns(manifest, folder)
+    stand_ins = blobs.start(envs, [bus.desired[name] for name in bus.desired])
     for spec in sorted(manifest.modules.values(), key=lambda s: s.startup_order):
         script = ROOT / "modules" / (spec.folder or "") / "main.py"
+        if spec.name in stand_ins:
+            continue
         if spec.status != "running":
             logger.info("%s: status %s, not started", spec.name, spec.status)
         elif spec.folder is None or not script.is_file():
@@ -246,11 +258,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             runnable.append((spec, script))
     if not runnable:
+        blobs.stop()
         raise RunnerError(f"{manifest.path}: no module of this solution to run")
-    folder = state_dir()
     try:
         control = ControlServer(socket_path(folder, os.getpid()), bus, sup)
     except OSError as exc:
+        blobs.stop()
         raise RunnerError(f"cannot open the runner's control endpoint in {folder}: {exc}") from None
     mqtt_folder = None
     mqtt_hub = None
@@ -266,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
                     version=module_version(spec.folder or ""), health=health_check(envs[spec.name], spec.name, bus))
     except BaseException as exc:
         control.close()
+        blobs.stop()
         if mqtt_hub is not None:
             mqtt_hub.stop()
         if mqtt_folder is not None:
@@ -288,6 +302,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         while not stop.wait(0.25):
             sup.watch()
+            blobs.watch()
             state.refresh(bus.reported)
             if deadline is not None and time.monotonic() >= deadline:
                 break
@@ -300,6 +315,7 @@ def run(args: argparse.Namespace) -> int:
         mqtt_hub.stop()
     if mqtt_folder is not None:
         shutil.rmtree(mqtt_folder, ignore_errors=True)
+    blobs.stop()
     bus.close()
     counters = bus.counters()
     written = f", appended to {args.upstream}" if args.upstream else ""

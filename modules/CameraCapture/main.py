@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 
+from capture import methods
 from capture.pipeline import CapturePipeline
 from capture.settings import CaptureSettings
 from edgekit.hub import Hub
@@ -24,8 +25,10 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     store = SettingsStore(CaptureSettings, os.environ, hub)
     store.start()
     pipeline = CapturePipeline(store, hub, stop)
+    hub.set_method_handlers(methods.handlers(pipeline))  # snapshot, captureStatus
     metrics = ModuleMetrics("CameraCapture", os.environ)
     metrics.registry.register(pipeline.collector())
+    metrics.registry.register(pipeline.captures.collector())  # captures for retraining
     metrics.serve(store.current.metrics_port)
     store.report(metrics=metrics.reported())
     try:

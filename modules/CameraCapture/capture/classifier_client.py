@@ -18,6 +18,8 @@ from edgekit.runtime import backoff
 logger = logging.getLogger(__name__)
 
 _PREDICTIONS = TypeAdapter(list[Prediction])
+# The classifier says which model answered (ImageClassifierService's app: the model file's SHA-256 and its flavour).
+MODEL_HEADERS = ("X-Model-Sha256", "X-Model-Flavour")
 
 
 class ClassifierError(RuntimeError):
@@ -26,7 +28,12 @@ class ClassifierError(RuntimeError):
 
 class ClassifierClient:
     """POSTs JPEG frames to ``endpoint`` (e.g. http://ImageClassifierService:80/image); timeout in s;
-    prediction_key: sent as the ``Prediction-Key`` header when not empty (the classifier's PREDICTION_KEY)."""
+    prediction_key: sent as the ``Prediction-Key`` header when not empty (the classifier's PREDICTION_KEY).
+
+    model_headers: the last successful answer's ``X-Model-Sha256`` / ``X-Model-Flavour`` headers, under those
+    names, as sent (unchecked; capture.retrain.model_info validates them); {} before the first answer and when
+    the classifier sends neither (e.g. the Custom Vision cloud). One request at a time: they are the last one's.
+    """
 
     def __init__(self, endpoint: str, timeout_s: float, prediction_key: str = "") -> None:
         self.endpoint = endpoint
@@ -36,6 +43,7 @@ class ClassifierClient:
         self._shown = shown if len(shown) <= 80 else f"{shown[:77]}... ({len(shown)} characters)"
         # urllib3 directly: half the per-request CPU of requests, which matters at tens of frames a second.
         self._http = urllib3.PoolManager(maxsize=1, retries=False)
+        self.model_headers: dict[str, str] = {}
 
     def classify(self, jpeg: bytes) -> list[Prediction]:
         """Predictions for one JPEG, in the order the classifier gives; raises ClassifierError."""
@@ -45,6 +53,7 @@ class ClassifierClient:
             raise ClassifierError(f"{self._shown} unreachable: {exc.__class__.__name__}") from exc
         if reply.status != 200:
             raise ClassifierError(f"{self._shown} answered HTTP {reply.status}: {reply.data[:200].decode(errors='replace')}")
+        self.model_headers = {name: reply.headers[name] for name in MODEL_HEADERS if name in reply.headers}
         try:
             return _PREDICTIONS.validate_python(reply.json().get("predictions"))
         except (ValueError, AttributeError, ValidationError) as exc:

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -25,6 +25,7 @@ from capture.gate import SceneGate
 from capture.liveview import LiveView
 from capture.metrics import CaptureCollector, latency_histogram
 from capture.policy import SendPolicy, top_prediction
+from capture.retrain import Candidate, Captures, ModelInfo, model_info
 from capture.settings import CaptureSettings
 from capture.source import Frame, FrameReader, LatestFrame, describe, kind
 from edgekit.hub import Hub
@@ -56,6 +57,14 @@ def encode_jpeg(image: np.ndarray, width: int, quality: int) -> bytes:
     return data.tobytes()
 
 
+class Answer(NamedTuple):
+    """A classifier answer: the predictions, the JPEG they are for, and the model that answered."""
+
+    predictions: list[Prediction]
+    jpeg: bytes
+    model: ModelInfo
+
+
 class CapturePipeline:
     """Samples the newest frame at ``frameRate``, classifies it, and sends what the send policy says."""
 
@@ -69,11 +78,14 @@ class CapturePipeline:
         self.latest = LatestFrame()
         self.policy = SendPolicy()
         self.gate = SceneGate()
+        self.captures = Captures(store.current)  # frames kept for retraining (captureMode)
         self.counters = {"framesRead": 0, "framesDropped": 0, "framesClassified": 0, "framesSkipped": 0,
                          "messagesSent": 0, "errors": 0}
         self.rates = {"captureFps": 0.0, "classifyFps": 0.0}  # over the last reporting interval
         self.latency = latency_histogram()  # successful classifier requests, s
         self.last_tag: str | None = None
+        self.newest: Frame | None = None  # the newest frame sampled (direct method snapshot)
+        self.last_result: tuple[Frame, list[Prediction]] | None = None  # the last frame classified, its predictions
         self.live: LiveView | None = None
         self._reader: FrameReader | None = None
         self._read_before = 0  # frames read by earlier readers (the source was changed)
@@ -126,12 +138,13 @@ class CapturePipeline:
         """The Prometheus collector of this pipeline's counters, rates, classifier latency and outbox."""
         return CaptureCollector(self.status, lambda: dict(self.rates), self.hub.outbox_status, self.latency)
 
-    def _classify(self, client: ClassifierClient, jpeg: bytes) -> list[Prediction]:
-        """``client.classify(jpeg)``, its time observed in :attr:`latency` when it succeeds."""
+    def _classify(self, client: ClassifierClient, jpeg: bytes) -> Answer:
+        """``client.classify(jpeg)``, its time observed in :attr:`latency` when it succeeds; the model
+        that answered from the client's last response headers (one request at a time: they are this one's)."""
         started = time.perf_counter()
         predictions = client.classify(jpeg)
         self.latency.observe(time.perf_counter() - started)
-        return predictions
+        return Answer(predictions, jpeg, model_info(client.model_headers))
 
     def _is_current(self, client: ClassifierClient) -> bool:
         settings = self.store.current
@@ -154,6 +167,7 @@ class CapturePipeline:
     def run(self) -> None:
         """Wait for the classifier, then capture until ``stop`` is set."""
         self._follow_live_view(self.store.current)
+        self.captures.start()
         try:
             client = self._client(None)
             while not client.wait_until_ready(self.stop, partial(self._is_current, client)):
@@ -166,6 +180,7 @@ class CapturePipeline:
                 self._reader.close()
             if self.live is not None:
                 self.live.close()
+            self.captures.close()
             self._report()
 
     def _loop(self, client: ClassifierClient) -> None:
@@ -177,7 +192,7 @@ class CapturePipeline:
         camera; at lower rates each frame is sampled only when due, the newest at that moment.
         """
         classify_calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
-        in_flight: tuple[Frame, Future[list[Prediction]]] | None = None
+        in_flight: tuple[Frame, Future[Answer]] | None = None
         next_due = time.monotonic()
         errors = backoff(initial_s=0.5, maximum_s=30.0)
         idle_logged = False
@@ -216,7 +231,7 @@ class CapturePipeline:
                     frame, result = in_flight
                     in_flight = None
                     try:
-                        predictions = result.result()
+                        answer = result.result()
                     except ClassifierError as exc:
                         self.counters["errors"] += 1
                         delay = next(errors)
@@ -227,13 +242,16 @@ class CapturePipeline:
                         if prepared is not None:  # keep the classifier busy while this answer is handled
                             in_flight = (prepared[0], classify_calls.submit(self._classify, client, prepared[1]))
                             prepared = None
-                        self._handle(frame, predictions, settings)
+                        self._handle(frame, answer.predictions, settings)
+                        self.captures.offer(Candidate(frame.image, frame.number, frame.captured_at, answer.jpeg,
+                                                      answer.predictions, answer.model),
+                                            settings, describe(settings.video_path))
                 if prepared is not None:
                     in_flight = (prepared[0], classify_calls.submit(self._classify, client, prepared[1]))
         finally:
             classify_calls.shutdown(wait=False, cancel_futures=True)
 
-    def _prepare_meanwhile(self, answer: Future[list[Prediction]], settings: CaptureSettings,
+    def _prepare_meanwhile(self, answer: Future[Answer], settings: CaptureSettings,
                            next_due: float) -> tuple[tuple[Frame, bytes] | None, float]:
         """While a request is in flight: once the next sample is due, take and encode the first
         frame that arrives, so it is ready to send the moment the answer comes. Returns the
@@ -253,6 +271,7 @@ class CapturePipeline:
         frame = self.latest.take(timeout_s=wait_s)
         if frame is None:
             return None
+        self.newest = frame
         if not self.gate.changed(frame.image, settings.scene_change_threshold):
             self.counters["framesSkipped"] += 1
             return None
@@ -260,6 +279,7 @@ class CapturePipeline:
 
     def _handle(self, frame: Frame, predictions: list[Prediction], settings: CaptureSettings) -> None:
         self.counters["framesClassified"] += 1
+        self.last_result = (frame, predictions)
         top = top_prediction(predictions, settings.threshold)
         tag = top.tagName if top else None
         reason = self.policy.decide(tag, time.monotonic(), send_on=settings.send_on,
@@ -293,7 +313,7 @@ class CapturePipeline:
         source_error, live_view_error = self._errors()
         return {"source": describe(settings.video_path), "sourceKind": kind(settings.video_path),
                 "sourceError": source_error, "liveViewError": live_view_error,
-                "lastTag": self.last_tag, "counters": counters}
+                "lastTag": self.last_tag, "counters": counters, "captures": self.captures.status()}
 
     def _errors(self) -> tuple[str, str]:
         """(why the source cannot be read, why the live view cannot listen); "" for each that works."""
