@@ -122,6 +122,12 @@ def test_a_storage_outage_spools_and_the_spool_is_uploaded_when_azurite_is_back(
                          and c["uploaded"] == c["captured"] and c["spoolFiles"] == 0 and c, 60)
         assert final["captured"] == 5 and final["droppedByRate"] == 2
         assert final["droppedSpoolFull"] == 0 and final["droppedQueueFull"] == 0
+        # `captures list` finds the running runner's Azurite by itself (no connection string given).
+        listed = run_localedge("captures", "list", "--json", "--env-file", os.devnull)
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        counts = json.loads(listed.stdout)
+        assert counts["captures"] == 5 and counts["byReason"] == {"change": 5}
+        assert loop["key"] not in listed.stdout + listed.stderr
     finally:
         runner.send_signal(signal.SIGTERM)
         runner.wait(60)

@@ -52,6 +52,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from localedge.deploy.manifest import load_variables
+from localedge.runner.metrics import running_states, state_dir
 
 logger = logging.getLogger("localedge")
 
@@ -283,16 +284,18 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
 
 
 def open_source(args: argparse.Namespace) -> Source:
-    """The source the arguments name: ``--dir``, else a connection string (``--connection-string``, else
-    CAPTURES_CONNECTION_STRING or BLOB_UPLOAD_CONNECTION_STRING from .env or the environment)."""
+    """The source the arguments name: ``--dir``, else a connection string: ``--connection-string``, else
+    CAPTURES_CONNECTION_STRING (.env or the environment), else the Azurite of a running local runner (its
+    state file, :mod:`localedge.runner.metrics`), else BLOB_UPLOAD_CONNECTION_STRING."""
     if args.dir:
         return FolderSource(Path(args.dir))
     variables = _variables(args)
-    text = args.connection_string or variables.get("CAPTURES_CONNECTION_STRING") or \
+    local = next((text for state in running_states(state_dir()) for text in (state.get("blob") or {}).values()), "")
+    text = args.connection_string or variables.get("CAPTURES_CONNECTION_STRING") or local or \
         variables.get("BLOB_UPLOAD_CONNECTION_STRING") or ""
     if not text.strip():
-        raise CapturesError("no storage to read: pass --dir FOLDER, or set CAPTURES_CONNECTION_STRING in .env (the "
-                            "connection string of the storage account captures are uploaded to, or Azurite's)")
+        raise CapturesError("no storage to read: pass --dir FOLDER, run `python -m localedge run` (its Azurite), or set "
+                            "CAPTURES_CONNECTION_STRING in .env (the storage account captures are uploaded to)")
     return BlobSource(text.strip(), args.container or [], args.api_version)
 
 

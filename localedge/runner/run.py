@@ -293,7 +293,9 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     bus.start()
     control.start()
-    state = RunnerState([m.name for m in sup.modules], folder, {"control": str(control.path)})  # for the commands
+    state = RunnerState([m.name for m in sup.modules], folder, {
+        "control": str(control.path),  # the commands' endpoint; and Azurite for `captures` (0600 file: the key is local)
+        "blob": {name: azurite.connection_string for name, azurite in blobs.azurites.items()}})  # for the commands
     state.refresh(bus.reported)
     sup.start_all()
     logger.info("running %s for %s; routes: %s", ", ".join(m.name for m in sup.modules),
