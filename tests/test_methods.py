@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from capture.methods import fitted_jpeg
 from capture_harness import free_port
+from module_processes import start_modules, stop_modules
 from conftest import IMAGES, MODELS, ROOT, wait_for
 from edgehub_standin import EdgeHubStandIn
 from edgekit import wire
@@ -253,26 +254,13 @@ def solution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Solution]:
         "SenseHatDisplay": {"DISPLAY_SNAPSHOT_DIR": str(tmp / "display"), "BACKEND": "virtual"},
     }
     solution = Solution(bus, tmp, port, model_dir)
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("LOCALEDGE_", "IOTEDGE_"))}
-    base["METRICS_PORT"] = "0"
     try:
-        for module, env in envs.items():
-            with (tmp / f"{module}.log").open("wb") as log:
-                solution.processes[module] = subprocess.Popen(
-                    [sys.executable, "-u", str(ROOT / "modules" / module / "main.py")], cwd=ROOT, stdout=log,
-                    stderr=subprocess.STDOUT, env={**base, **env, **bus.environment(module), "PYTHONPATH": str(ROOT)})
+        solution.processes.update(start_modules(bus, envs, tmp))
         for module in envs:  # each module offers its methods once it is up; until then 404 without them
             wait_for(lambda m=module: solution.assert_alive() and solution.offers_methods(m), 60)
         yield solution
     finally:
-        for process in solution.processes.values():
-            process.terminate()
-        for process in solution.processes.values():
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        bus.close()
+        stop_modules(solution.processes, bus)
 
 
 def test_display_show_and_clear_drive_the_matrix(solution: Solution) -> None:

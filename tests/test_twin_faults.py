@@ -19,9 +19,7 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +34,8 @@ import requests
 from capture.settings import CaptureSettings
 from capture_harness import free_port
 from classifier.settings import ClassifierSettings
-from conftest import IMAGES, MODELS, ROOT, read_jsonl, wait_for
+from module_processes import start_modules, stop_modules
+from conftest import IMAGES, MODELS, read_jsonl, wait_for
 from display.settings import DisplaySettings
 from edgekit import wire
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification
@@ -217,28 +216,15 @@ def solution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Solution]:
         "SenseHatDisplay": {"DISPLAY_SNAPSHOT_DIR": str(tmp / "display"), "BACKEND": "emulator"},
     }
     solution = Solution(bus, tmp, port, apples)
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("LOCALEDGE_", "IOTEDGE_"))}
-    base["METRICS_PORT"] = "0"  # four processes would all want 9600 (test_metrics serves and scrapes them)
     try:
-        for module, env in envs.items():
-            with (tmp / f"{module}.log").open("wb") as log:
-                solution.processes[module] = subprocess.Popen(
-                    [sys.executable, "-u", str(ROOT / "modules" / module / "main.py")], cwd=ROOT, stdout=log,
-                    stderr=subprocess.STDOUT, env={**base, **env, **bus.environment(module), "PYTHONPATH": str(ROOT)})
+        solution.processes.update(start_modules(bus, envs, tmp))
         for module in envs:
             wait_for(lambda m=module: solution.reported(m).get("desiredStatus", {}).get("version"), 60)
         wait_for(lambda: solution.tags() == ["Apple"], 60)
         wait_for(lambda: list((tmp / "audio").glob("*Apple.wav")) and list((tmp / "display").glob("*Apple.png")), 30)
         yield solution
     finally:
-        for process in solution.processes.values():
-            process.terminate()
-        for process in solution.processes.values():
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        bus.close()
+        stop_modules(solution.processes, bus)
 
 
 def _echoes(value: Any, text: str) -> bool:
