@@ -61,7 +61,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_service(model: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
-    env = {**os.environ, "PORT": str(port), "MODEL_DIR": str(model), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "PORT": str(port), "MODEL_DIR": str(model), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING",
+           "METRICS_PORT": "0"}  # /metrics on PORT only: no clash with another module's collector port
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env)
     while time.monotonic() - started < 30:

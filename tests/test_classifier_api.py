@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from classifier.app import create_app
 from classifier.export import CustomVisionModel, load
 from classifier.observe import openapi_path
+from classifier.serving import ModelSlot
 from classifier.settings import ClassifierSettings
 from conftest import IMAGES, MODELS
 
@@ -218,6 +224,7 @@ def test_openapi_document_describes_every_route(client: FlaskClient) -> None:
     image = document["paths"]["/{project}/classify/iterations/{publishedName}/image"]["post"]
     assert {p["name"] for p in image["parameters"]} == {"project", "publishedName"}
     assert set(image["responses"]) == {"200", "400", "413", "415", "503"} and "security" not in image
+    assert set(image["responses"]["200"]["headers"]) == {"X-Model-Sha256", "X-Model-Flavour"}
     cloud = document["paths"]["/customvision/{version}/prediction/{projectId}/detect/iterations/{publishedName}/url/nostore"]["post"]
     assert {p["name"] for p in cloud["parameters"]} == {"version", "projectId", "publishedName", "application"}
     assert set(cloud["responses"]) == {"200", "400", "404", "413", "415", "503"}
@@ -263,3 +270,81 @@ def test_the_key_is_masked_in_reported_settings() -> None:
     settings = ClassifierSettings(prediction_key=KEY)
     assert settings.reported()["predictionKey"] == "**********" and KEY not in repr(settings)
     assert ClassifierSettings.is_secret("prediction_key") and ClassifierSettings.scope("prediction_key") == "startup"
+
+
+MODEL_SHA256 = hashlib.sha256((MODELS / "apples-bananas" / "model.onnx").read_bytes()).hexdigest()
+CLOUD_IMAGE = f"/customvision/v3.1/prediction/{PROJECT}/classify/iterations/It1/image"
+
+
+def _as_multipart(image: bytes) -> dict:
+    return {"data": _multipart(("imageData", "photo.jpg", image)), "content_type": "multipart/form-data; boundary=b0undary"}
+
+
+def test_every_prediction_names_the_model_that_answered(client: FlaskClient, image_server: str) -> None:
+    """Issue 14: every successful prediction, whichever route and body form, carries X-Model-Sha256 (the
+    model file's SHA-256) and X-Model-Flavour (the reported flavour); the body is the Custom Vision one,
+    unchanged; an answer no model gave (an undecodable image) names none."""
+    import base64
+
+    image = (IMAGES / "apple1.jpg").read_bytes()
+    octets = {"data": image, "content_type": "application/octet-stream"}
+    requests = [(route, octets) for route in IMAGE_ROUTES + [CLOUD_IMAGE, CLOUD_IMAGE + "/nostore"]] + [
+        ("/image", _as_multipart(image)), ("/proj/image", {"data": {"imageData": base64.b64encode(image).decode()}}),
+        (CLOUD_IMAGE, _as_multipart(image)), ("/url", {"json": {"url": f"{image_server}/apple1.jpg"}}),
+        (CLOUD_IMAGE.replace("/image", "/url"), {"json": {"url": f"{image_server}/apple1.jpg"}})]
+    for route, body in requests:
+        reply = client.post(route, **body)
+        assert reply.status_code == 200, (route, reply.get_json())
+        assert reply.headers["X-Model-Sha256"] == MODEL_SHA256, route
+        assert reply.headers["X-Model-Flavour"] == "ONNX (tf2onnx)", route
+        answer = reply.get_json()
+        assert list(answer) == ["id", "project", "iteration", "created", "predictions"], route
+        assert _top(answer) == "Apple" and MODEL_SHA256 not in reply.get_data(as_text=True).replace(answer["iteration"], "")
+    refused = client.post("/image", data=b"not an image", content_type="application/octet-stream")
+    assert refused.status_code == 400 and "X-Model-Sha256" not in refused.headers and "X-Model-Flavour" not in refused.headers
+
+
+def _comparable(reply: TestResponse) -> tuple[int, dict[str, str], dict]:
+    """Status, headers and JSON body of an answer, without its creation time and id (new in every cloud answer)."""
+    body = reply.get_json()
+    body.pop("created", None)
+    body.pop("id", None)
+    return reply.status_code, dict(reply.headers.items()), body
+
+
+@pytest.mark.parametrize("route", ["/proj/image", CLOUD_IMAGE])
+def test_a_raw_body_and_a_multipart_one_get_the_same_answer(client: FlaskClient, route: str) -> None:
+    """An image sent as the raw body (answered in front of Flask, for speed) and as a multipart part
+    (answered by Flask): the same status, headers and body, for an image, an undecodable one, an
+    empty one and one over the pixel cap, and while the model is loading; the metrics count both."""
+    images = [(IMAGES / "banana1.jpg").read_bytes(), b"not an image", b"", (IMAGES / "backpod.jpg").read_bytes()]
+    small = create_app(load(MODELS / "apples-bananas"), ClassifierSettings(max_image_pixels=100_000)).test_client()
+    loading = create_app(ModelSlot(), ClassifierSettings()).test_client()
+    for served in (client, small, loading):
+        for image in images:
+            raw = served.post(route, data=image, content_type="application/octet-stream")
+            form = served.post(route, **_as_multipart(image))
+            assert _comparable(raw) == _comparable(form), (raw.get_json(), form.get_json())
+            assert raw.headers["Content-Type"] == "application/json" and raw.get_data().endswith(b"}\n")
+        statuses = {served.post(route, data=image, content_type="application/octet-stream").status_code for image in images}
+        assert statuses == ({200, 400} if served is client else {200, 400, 413} if served is small else {503})
+    text = client.get("/metrics").get_data(as_text=True)
+    rule = "/<project>/image" if route == "/proj/image" else \
+        "/customvision/<version>/prediction/<project_id>/classify/iterations/<published_name>/image"
+    assert f'classifier_requests_total{{route="{rule}",status="200"}} 6.0' in text
+    assert f'classifier_requests_total{{route="{rule}",status="400"}} 6.0' in text
+
+
+def test_the_flavour_header_is_printable_whatever_the_export_says(tmp_path: Path) -> None:
+    """An export's manifest is untrusted: a Flavor with a line break or non-ASCII text cannot inject a
+    header or break the answer; it is named in printable ASCII."""
+    export = tmp_path / "export"
+    shutil.copytree(MODELS / "apples-bananas", export, ignore=shutil.ignore_patterns("*.pb"))
+    (export / "cvexport.manifest").write_text(json.dumps({"Flavor": "ONNX\r\nSet-Cookie: x=1 \u00e9t\u00e9"}))
+    served = create_app(load(export), ClassifierSettings()).test_client()
+    image = (IMAGES / "banana1.jpg").read_bytes()
+    for reply in (served.post("/image", data=image, content_type="application/octet-stream"),
+                  served.post("/image", **_as_multipart(image))):
+        assert reply.status_code == 200 and "Set-Cookie" not in reply.headers
+        assert reply.headers["X-Model-Flavour"] == "ONNX??Set-Cookie: x=1 ?t?"
+        assert reply.headers["X-Model-Sha256"] == MODEL_SHA256

@@ -4,6 +4,8 @@ against the real service process (main.py under waitress) with PREDICTION_KEY se
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import io
 import json
 import os
@@ -235,6 +237,43 @@ def test_rest_v3_0_raw_bytes_any_case_and_the_application_parameter(fruits: Serv
                  f"/customvision/v2.0/prediction/{PROJECT}/classify/iterations/{ITERATION}/image"):
         status, body = fruits.post(path, banana)
         assert status == 404 and body["code"] == "NotFound", path
+
+
+def _raw_post(service: Service, path: str, body: bytes, key: str | None = KEY) -> tuple[int, Any, bytes]:
+    """A raw-body POST over one socket, read as bytes: status, headers, body (any status)."""
+    headers = {"Content-Type": "application/octet-stream", **({"Prediction-Key": key} if key is not None else {})}
+    connection = http.client.HTTPConnection(service.base.removeprefix("http://"), timeout=30)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        reply = connection.getresponse()
+        return reply.status, reply.headers, reply.read()
+    finally:
+        connection.close()
+
+
+def test_every_answer_names_the_model_that_answered(fruits: Service, detector: Service) -> None:
+    """Issue 14 on the real service (waitress): X-Model-Sha256 (the model file's SHA-256, as /health/ready
+    reports it) and X-Model-Flavour on the SDK's answers (a multipart body) and on raw-body answers (sent
+    with their head in one write), each a well-formed answer of exactly Content-Length bytes, the body
+    the Custom Vision one; a refused request names no model."""
+    banana = (IMAGES / "banana1.jpg").read_bytes()
+    models = {}
+    for service in (fruits, detector):
+        with urllib.request.urlopen(service.base + "/health/ready", timeout=10) as reply:
+            model = models[service.base] = json.loads(reply.read())["model"]
+        named = (model["sha256"], model["flavour"])
+        sdk = service.client().classify_image(PROJECT, ITERATION, banana, raw=True)
+        assert sdk.response.status_code == 200 and sdk.output.iteration
+        assert (sdk.response.headers["X-Model-Sha256"], sdk.response.headers["X-Model-Flavour"]) == named
+        for path in ("/image", f"/customvision/v3.0/prediction/{PROJECT}/detect/iterations/{ITERATION}/image/nostore"):
+            status, headers, body = _raw_post(service, path, banana)
+            assert status == 200 and int(headers["Content-Length"]) == len(body) and "Transfer-Encoding" not in headers
+            assert (headers["X-Model-Sha256"], headers["X-Model-Flavour"]) == named
+            assert list(json.loads(body)) == ["id", "project", "iteration", "created", "predictions"]
+    assert models[fruits.base]["sha256"] == hashlib.sha256((MODELS / "fruits" / "model.onnx").read_bytes()).hexdigest()
+    assert models[detector.base]["sha256"] != models[fruits.base]["sha256"]
+    status, headers, _ = _raw_post(fruits, "/image", banana, key="wrong")
+    assert status == 401 and "X-Model-Sha256" not in headers
 
 
 def _error(call: Any) -> tuple[int, str, str]:

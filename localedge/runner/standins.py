@@ -60,6 +60,10 @@ def blob_account_defaults(manifest: Manifest) -> dict[str, str]:
 def volume_folders(spec: ModuleSpec, root: Path) -> dict[str, Path]:
     """The module's volumes as local folders: ``{container path: folder}`` (created, 0700)."""
     folders: dict[str, Path] = {}
+    if spec.binds:  # the state folder and the volumes private (0700), like the state folder itself
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for level in (root / "volumes", root / "volumes" / spec.name):
+            level.mkdir(mode=0o700, exist_ok=True)
     for bind in spec.binds:
         parts = bind.split(":")
         if len(parts) < 2 or not parts[1].startswith("/"):
@@ -69,7 +73,7 @@ def volume_folders(spec: ModuleSpec, root: Path) -> dict[str, Path]:
             folders[target] = Path(source)
             continue
         folder = root / "volumes" / spec.name / (_VOLUME_NAME.sub("_", source) or "volume")
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
         folders[target] = folder.resolve()
     return folders
 

@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from classifier import methods
 from classifier.app import SERVER_ERROR_CODES, create_app
 from classifier.export import ModelLoadError, load
 from classifier.heap import limit_heap_growth
@@ -60,6 +61,8 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
         updater.request(new.model_url, new.model_sha256)
 
     store.add_listener(follow)
+    if hub is not None:
+        hub.set_method_handlers(methods.handlers(slot, updater))  # modelInfo, reloadModel
     store.start()  # the twin's desired modelUrl, if any, is applied now, while the current model serves
     if store.current.model_url:
         updater.request(store.current.model_url, store.current.model_sha256)

@@ -20,6 +20,11 @@ model, body, decoding, caps, metrics); only the answer's shape differs:
   cloud writes them. ``publishedName`` is not checked (one model is served), and a detect route
   on a classifier (or classify on a detector) answers what the model gives, as the export does.
 
+Every successful prediction also carries the headers ``X-Model-Sha256`` and ``X-Model-Flavour``,
+naming the model that answered (:func:`model_headers`; issue 14), the body unchanged. An image
+POSTed as the raw body is answered by :class:`FastPath`, in front of Flask, through the same
+request path; everything else by Flask.
+
 Errors are JSON ``{"code", "message"}`` (the cloud's ``CustomVisionError``) with a real status:
 400 undecodable image, bad request or a URL that could not be fetched (one message for every
 fetch failure; the reason is logged), 401 a missing or wrong ``Prediction-Key`` header when
@@ -40,22 +45,26 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import logging
 import math
 import re
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from http import HTTPStatus
+from typing import Any, cast
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from pydantic import AliasChoices, BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField, File, MultipartDecoder, NeedData
 
-from classifier.export import CustomVisionModel, Prediction
+from classifier.export import CustomVisionModel, ModelInfo, Prediction
 from classifier.fetch import AddressGuard, FetchError, fetch
 from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
@@ -74,6 +83,12 @@ SERVER_ERROR_CODES = {413: "BadRequestImageSizeBytes"}
 BANNER = ("Custom Vision compatible image classifier (ImageClassifierService). POST an image to /image or {\"url\": ...} "
           "to /url, or call /customvision/v3.1/prediction/... as the Custom Vision prediction SDKs do.\n")
 KEY_HEADER = "Prediction-Key"
+KEY_ENVIRON = "HTTP_PREDICTION_KEY"  # the header in a WSGI environment
+MODEL_SHA256_HEADER = "X-Model-Sha256"
+MODEL_FLAVOUR_HEADER = "X-Model-Flavour"
+NOT_RAW = frozenset(("multipart/form-data", "application/x-www-form-urlencoded", "application/json"))  # and text/*
+UNEXPECTED = "the classifier failed on this image; see the module log"
+MATCHES_KEPT, MATCHED_PATH_CHARS = 256, 256  # FastPath remembers the route of at most 256 paths of at most 256 characters
 API_VERSIONS = ("v3.0", "v3.1")
 CLOUD_PREFIX = "/customvision/<version>/prediction/<project_id>"
 GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
@@ -87,6 +102,7 @@ _PREFIXES = (
 )
 
 Shape = Callable[[CustomVisionModel, list[Prediction]], dict[str, Any]]
+Answer = Callable[[Callable[[], bytes], Shape, str | None], tuple[CustomVisionModel, dict[str, Any]]]
 
 
 class ApiError(Exception):
@@ -149,6 +165,113 @@ def cloud_response(predictions: list[Prediction], model_sha256: str, project: st
     }
 
 
+def model_headers(info: ModelInfo) -> tuple[tuple[str, str], ...]:
+    """The response headers naming the model that answered a prediction (the body stays the Custom
+    Vision one): ``X-Model-Sha256``, the model file's SHA-256 (64 hex digits, as the reported
+    ``model.sha256``), and ``X-Model-Flavour``, the reported ``model.flavour`` (e.g. ``ONNX12``,
+    ``TensorFlowLite``, ``automl-multiclass``) as printable ASCII of at most 64 characters (an
+    export's manifest or producer name could hold anything)."""
+    flavour = re.sub(r"[^\x20-\x7e]", "?", info.flavour).strip()[:64] or "unknown"
+    return ((MODEL_SHA256_HEADER, info.sha256), (MODEL_FLAVOUR_HEADER, flavour))
+
+
+def export_shape(_model: CustomVisionModel, predictions: list[Prediction]) -> dict[str, Any]:
+    """The Dockerfile export's routes' answer: :func:`prediction_response`."""
+    return prediction_response(predictions)
+
+
+def cloud_shape(version: str, project_id: str) -> Shape:
+    """The cloud API's answer for a route's ``version`` and ``project_id`` (:func:`cloud_response`);
+    ApiError 404 for another API version or a project id that is not a GUID."""
+    if version not in API_VERSIONS or not GUID.fullmatch(project_id):
+        raise ApiError(404, "NotFound", "no such route: /customvision/{v3.0|v3.1}/prediction/{projectId: a GUID}/...")
+    project = project_id.lower()
+    return lambda active, predictions: cloud_response(predictions, active.info.sha256, project, version)
+
+
+class FastPath:
+    """WSGI middleware in front of Flask for the requests that make a device's traffic: an image
+    POSTed as the raw body (CameraCapture's, and the prediction SDKs' ``application/octet-stream``)
+    to an image route, with a Content-Length within ``max_body_bytes``.
+
+    They are answered here through the same request path as Flask's views (``answer``: key,
+    model, decoding, caps; then the same error bodies, metrics and headers), without Flask's
+    request context and request and response objects, which cost 0.4-0.5 ms a request on 2 cores
+    right after an inference (caches cold). Anything else (multipart and forms, /url,
+    other methods and routes, a body without a Content-Length or over the cap) goes to Flask,
+    which answers it as before. The route is Flask's own decision (its URL map), so both paths
+    answer the same route with the same bytes (tests/test_classifier_api.py)."""
+
+    def __init__(self, app: Flask, routes: list[Route], answer: Answer, metrics: Metrics, max_body_bytes: int) -> None:
+        """app: the Flask app, its rules added (its ``wsgi_app`` is what this falls back to); routes:
+        the image routes answered here; answer: the shared request path (raises ApiError)."""
+        self._flask = app.wsgi_app
+        provider = cast(DefaultJSONProvider, app.json)
+        # Flask's jsonify: its provider's dumps, compact; one encoder made once instead of one a request.
+        self._encode = json.JSONEncoder(ensure_ascii=provider.ensure_ascii, sort_keys=provider.sort_keys,
+                                        separators=(",", ":"), default=provider.default).encode
+        self._urls = app.url_map.bind("localhost")
+        self._matched: dict[str, tuple[str, Mapping[str, Any]]] = {}  # path -> Flask's match
+        self._routes = {route.rule: route for route in routes}
+        self._answer = answer
+        self._metrics = metrics
+        self._max_body_bytes = max_body_bytes
+        self._named: tuple[ModelInfo | None, tuple[tuple[str, str], ...]] = (None, ())
+
+    def _match(self, environ: WSGIEnvironment) -> tuple[Route | None, Mapping[str, Any], int]:
+        """The image route of a raw-body POST, its arguments and the body's length; None: for Flask."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            return None, {}, 0
+        media = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+        if media in NOT_RAW or media.startswith("text/"):
+            return None, {}, 0
+        path = environ.get("PATH_INFO", "")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+            matched = self._matched.get(path)
+            if matched is None:
+                # PATH_INFO is latin-1 text of the bytes sent; Flask matches their UTF-8 reading.
+                matched = self._urls.match(path.encode("latin-1").decode("utf-8", "replace"), "POST")
+                if len(path) <= MATCHED_PATH_CHARS:  # bounded: at most MATCHES_KEPT short paths
+                    if len(self._matched) >= MATCHES_KEPT:
+                        self._matched.clear()
+                    self._matched[path] = matched
+        except (ValueError, HTTPException):  # no length (Flask reads what it can), or not a route here
+            return None, {}, 0
+        endpoint, arguments = matched
+        route = self._routes.get(endpoint)
+        if route is None or not 0 <= length <= self._max_body_bytes:  # over the cap: Flask answers 413
+            return None, {}, 0
+        return route, arguments, length
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        route, arguments, length = self._match(environ)
+        if route is None:
+            return self._flask(environ, start_response)
+        started = time.perf_counter()
+        headers = [("Content-Type", "application/json")]
+        try:
+            shape = cloud_shape(arguments["version"], arguments["project_id"]) if route.cloud else export_shape
+            active, body = self._answer(lambda: environ["wsgi.input"].read(length), shape, environ.get(KEY_ENVIRON))
+            status = 200
+            named = self._named
+            if named[0] is not active.info:  # the headers made once a model
+                named = self._named = (active.info, model_headers(active.info))
+            headers.extend(named[1])
+        except ApiError as exc:
+            status, body = exc.status, {"code": exc.code, "message": exc.message}
+            headers.extend(exc.headers.items())
+        except Exception:  # noqa: BLE001 - answered as Flask's handler answers it
+            logger.exception("unexpected error")
+            status, body = 500, {"code": "InternalServerError", "message": UNEXPECTED}
+        data = f"{self._encode(body)}\n".encode()  # as Flask's jsonify writes it
+        headers.append(("Content-Length", str(len(data))))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        self._metrics.requests.labels(route.rule, str(status)).inc()
+        self._metrics.latency.labels(route.rule).observe(time.perf_counter() - started)
+        return [data]
+
+
 def fold_cloud_paths(app: WSGIApplication) -> WSGIApplication:
     """WSGI middleware: lower-case the fixed segments of a ``/customvision/...`` path (all but the
     project id and the published name), so that the cloud routes match without regard to case."""
@@ -208,12 +331,11 @@ def _image_from_request() -> bytes:
     return request.get_data(cache=False)
 
 
-def _authorise(key: bytes) -> None:
-    """401 unless the request's ``Prediction-Key`` header is ``key`` (UTF-8), compared in constant time;
-    no check when ``key`` is empty. The key itself is never in an answer or a log."""
+def _authorise(key: bytes, sent: str | None) -> None:
+    """401 unless ``sent``, the request's ``Prediction-Key`` header (None: absent), is ``key`` (UTF-8),
+    compared in constant time; no check when ``key`` is empty. The key itself is never in an answer or a log."""
     if not key:
         return
-    sent = request.headers.get(KEY_HEADER)
     if sent is None:
         raise ApiError(401, "Unauthorized", f"this service requires the {KEY_HEADER} header (its PREDICTION_KEY is set)")
     if not hmac.compare_digest(sent.encode("latin-1", "replace"), key):  # WSGI headers are latin-1: the bytes sent
@@ -242,7 +364,6 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
     app = Flask("ImageClassifierService")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_image_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the export's key order
-    app.wsgi_app = fold_cloud_paths(app.wsgi_app)  # type: ignore[method-assign, assignment]
 
     metrics = Metrics(slot)
     guard = AddressGuard(settings.url_allowed_hosts.split(","))
@@ -287,20 +408,25 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
         finally:
             downloads.release()
 
-    def serve(read: Callable[[], bytes], shape: Shape) -> Response:
-        """The one request path of every prediction route: key, model, body, predictions, ``shape``d."""
-        _authorise(key)
+    def answer(read: Callable[[], bytes], shape: Shape, sent_key: str | None) -> tuple[CustomVisionModel, dict[str, Any]]:
+        """The one request path of every prediction route, Flask's and the fast path's: key, model,
+        body, predictions, ``shape``d; the model that answered, and the body. Raises ApiError."""
+        _authorise(key, sent_key)
         active = ready_model()  # before reading a body the model could not classify anyway
-        return jsonify(shape(active, predict(active, read())))
+        return active, shape(active, predict(active, read()))
+
+    def serve(read: Callable[[], bytes], shape: Shape) -> Response:
+        active, body = answer(read, shape, request.headers.get(KEY_HEADER))
+        response = jsonify(body)
+        response.headers.extend(model_headers(active.info))
+        return response
 
     def export_view(read: Callable[[], bytes]) -> Callable[..., Response]:
-        return lambda **_: serve(read, lambda _model, predictions: prediction_response(predictions))
+        return lambda **_: serve(read, export_shape)
 
     def cloud_view(read: Callable[[], bytes]) -> Callable[..., Response]:
         def view(version: str, project_id: str, published_name: str) -> Response:
-            if version not in API_VERSIONS or not GUID.fullmatch(project_id):
-                raise ApiError(404, "NotFound", "no such route: /customvision/{v3.0|v3.1}/prediction/{projectId: a GUID}/...")
-            return serve(read, lambda active, predictions: cloud_response(predictions, active.info.sha256, project_id.lower(), version))
+            return serve(read, cloud_shape(version, project_id))
         return view
 
     routes: list[Route] = []
@@ -316,6 +442,8 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
         for task in ("classify", "detect"):
             for suffix in ("", "/nostore"):
                 add(f"{CLOUD_PREFIX}/{task}/iterations/<published_name>/{source}{suffix}", source, cloud_view(read))
+    fast = FastPath(app, [r for r in routes if r.source == "image"], answer, metrics, settings.max_image_bytes)
+    app.wsgi_app = fold_cloud_paths(fast)  # type: ignore[method-assign, assignment]
     install(app, metrics, slot, openapi_document(routes, MAX_URL_CHARS, key_required=bool(key)))
 
     @app.get("/")
@@ -337,6 +465,6 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:
         logger.exception("unexpected error")
-        return _error(500, "InternalServerError", "the classifier failed on this image; see the module log")
+        return _error(500, "InternalServerError", UNEXPECTED)
 
     return app

@@ -141,6 +141,11 @@ def openapi_document(routes: list[Route], max_url_chars: int, key_required: bool
     def error(text: str) -> dict[str, Any]:
         return {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
+    named = {"X-Model-Sha256": {"description": "the SHA-256 of the model file that answered", "required": True,
+                                "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+             "X-Model-Flavour": {"description": "the flavour of the model that answered (as the reported model.flavour)",
+                                 "required": True, "schema": {"type": "string", "minLength": 1}}}
+
     def answers(route: Route) -> dict[str, Any]:
         shape = "CloudImagePrediction" if route.cloud else "ImagePrediction"
         found = ("every tag, most probable first, numbers at float32 precision" if route.cloud else
@@ -148,7 +153,8 @@ def openapi_document(routes: list[Route], max_url_chars: int, key_required: bool
         more = {"404": error("another API version, or a project id that is not a GUID")} if route.cloud else {}
         if key_required:
             more["401"] = error("the Prediction-Key header is missing or wrong")
-        return {"200": {"description": found, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}}},
+        return {"200": {"description": found, "headers": named,
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}}},
                 "400": error("the body is not an image (or has no image), or the URL could not be fetched"),
                 "413": error("the body or the image is too large (bytes or pixels)"),
                 "415": error("a text or JSON body where an image is expected"),

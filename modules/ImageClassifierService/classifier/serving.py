@@ -129,6 +129,8 @@ class ModelUpdater:
         self._delay: float | None = None  # the last retry delay of the failing request
         self._retry: threading.Timer | None = None
         self._lock = threading.Lock()
+        self._requested: tuple[str, str] = ("", "")  # the newest request: what reload() loads again
+        self._applying = threading.Lock()  # one update or reload at a time
         self.last: dict[str, Any] = {}
         # One update at a time on the inbox's worker; only the newest waiting request is kept.
         self._inbox: Inbox[tuple[str, str]] = Inbox(self._consume, capacity=1, name="model-updater")
@@ -138,7 +140,33 @@ class ModelUpdater:
         with self._lock:
             self._cancel_retry()
             self._delay = None
+            self._requested = (url, sha256.lower())
         self._inbox.put((url, sha256.lower()))
+
+    def reload(self) -> CustomVisionModel:
+        """Load the configured model again now (``modelUrl`` when set, downloaded and verified again,
+        else the fallback), check it and swap it in, after any update in progress; returns the model
+        now serving. Raises UpdateError with the reason when it fails (the previous model keeps
+        answering; reported ``modelUpdate`` says ``failed``)."""
+        with self._applying:
+            with self._lock:
+                url, sha256 = self._requested
+                self._cancel_retry()
+                self._delay = None
+            try:
+                self._apply(url, sha256)
+            except Exception as exc:  # noqa: BLE001 - reported and answered like a failed update
+                logger.exception("model reload from %s failed unexpectedly", redact_url(url) or self._fallback)
+                reason = f"unexpected error: {exc.__class__.__name__}: {str(exc)[:200]}"
+                self._status("failed", url, sha256, reason)
+                raise UpdateError(reason) from exc
+            finally:
+                self._prune()
+            if self.last.get("status") != "applied":
+                raise UpdateError(str(self.last.get("reason") or "the reload failed"))
+            model = self.slot.current
+            assert model is not None
+            return model
 
     def close(self, timeout_s: float = 5.0) -> None:
         with self._lock:
@@ -155,16 +183,17 @@ class ModelUpdater:
             self._retry = None
 
     def _consume(self, wanted: tuple[str, str]) -> None:
-        if wanted == self._active:
-            return
-        try:
-            self._apply(*wanted)
-        except Exception as exc:  # noqa: BLE001 - the updater must outlive any one failed update
-            logger.exception("model update from %s failed unexpectedly", redact_url(wanted[0]))
-            self._status("failed", wanted[0], wanted[1], f"unexpected error: {exc.__class__.__name__}: {str(exc)[:200]}")
-            self._active = wanted
-        finally:
-            self._prune()
+        with self._applying:
+            if wanted == self._active:
+                return
+            try:
+                self._apply(*wanted)
+            except Exception as exc:  # noqa: BLE001 - the updater must outlive any one failed update
+                logger.exception("model update from %s failed unexpectedly", redact_url(wanted[0]))
+                self._status("failed", wanted[0], wanted[1], f"unexpected error: {exc.__class__.__name__}: {str(exc)[:200]}")
+                self._active = wanted
+            finally:
+                self._prune()
 
     def _status(self, status: str, url: str, sha256: str = "", reason: str = "") -> None:
         """Report the outcome, credentials in ``url`` and ``reason`` masked."""

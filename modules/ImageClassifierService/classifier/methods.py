@@ -1,0 +1,53 @@
+"""ImageClassifierService's direct methods: which model is serving, and loading it again.
+
+``modelInfo`` (no payload) answers the serving model::
+
+    {"source": "/app/model", "sha256": "<hex of the model file>", "flavour": "ONNX (Custom Vision)",
+     "runtime": "ONNX Runtime", "task": "classification", "labels": ["Apple", "Banana"],
+     "inputSize": {"width": 224, "height": 224}, "layout": "NCHW", "colour": "BGR", "valueRange": "0-255",
+     "modelUpdate": {"status": "applied", "url": "...", "sha256": "...", "reason": "", "at": "..."} | null}
+
+``reloadModel`` (no payload) loads the configured model again: from the desired ``modelUrl`` when
+set (downloaded again and checked against ``modelSha256``), else from ``MODEL_DIR`` or the bundled
+model; it is checked on a probe image and swapped in while requests go on, then answered like
+``modelInfo``. When it fails the previous model keeps serving and the answer is 500
+``{"error": "<why>"}`` (also reported in ``modelUpdate``). A model update in progress finishes first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from classifier.export import CustomVisionModel
+from classifier.serving import ModelSlot, ModelUpdater, UpdateError
+from edgekit.methods import MethodError, MethodHandler, NoPayload, taking
+from edgekit.redact import redact
+
+
+def model_info(model: CustomVisionModel, updater: ModelUpdater) -> dict[str, Any]:
+    """``modelInfo``'s answer for ``model`` (see the module docstring)."""
+    info = model.info
+    return {"source": redact(info.source), "sha256": info.sha256, "flavour": info.flavour, "runtime": info.runtime,
+            "task": info.task, "labels": list(info.labels),
+            "inputSize": {"width": info.input_size[0], "height": info.input_size[1]},
+            "layout": info.layout, "colour": info.colour, "valueRange": info.value_range,
+            "modelUpdate": dict(updater.last) or None}
+
+
+def handlers(slot: ModelSlot, updater: ModelUpdater) -> dict[str, MethodHandler]:
+    """The classifier's direct methods for :meth:`edgekit.hub.Hub.set_method_handlers`."""
+
+    def info(_request: NoPayload) -> dict[str, Any]:
+        model = slot.current
+        if model is None:
+            raise MethodError(500, "no model is loaded yet")
+        return model_info(model, updater)
+
+    def reload(_request: NoPayload) -> dict[str, Any]:
+        try:
+            model = updater.reload()
+        except UpdateError as exc:
+            raise MethodError(500, f"reload failed, the previous model keeps serving: {exc}") from exc
+        return model_info(model, updater)
+
+    return {"modelInfo": taking(NoPayload, info), "reloadModel": taking(NoPayload, reload)}
