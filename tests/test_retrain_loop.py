@@ -141,3 +141,23 @@ def test_a_storage_outage_spools_and_the_spool_is_uploaded_when_azurite_is_back(
     frames = [record["frameNumber"] for record, _ in captures]
     assert frames == sorted(frames)
     assert _azurite_pid(folder) is None  # the runner stopped its Azurite with it
+
+
+def test_without_nodejs_the_runner_says_so_and_captures_go_to_the_module_volume(loop: dict[str, Any]) -> None:
+    """No Node.js on PATH: one line from the runner, and CameraCapture writes its captures as files in its
+    volume's folder (.localedge/volumes/CameraCapture/cameracapture-captures) instead of the blob module."""
+    empty = loop["tmp"] / "bin"
+    empty.mkdir()
+    done = subprocess.run([sys.executable, "-m", "localedge", *_args(loop, "CameraCapture.CAPTURE_MODE=changes",
+                                                                     duration=25)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=150, env={**os.environ, "PATH": str(empty)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = [line for line in done.stdout.splitlines() if "Node.js is not installed" in line]
+    assert len(said) == 1 and said[0].startswith("localedge | blobstorage: "), done.stdout
+    assert "CAPTURE_STORAGE_CONNECTION_STRING names blobstorage, which does not run here: left empty" in done.stdout
+    folder = loop["state"] / "volumes" / "CameraCapture" / "cameracapture-captures" / "captures"
+    sidecars = sorted(folder.glob("*/*.json"))
+    assert len(sidecars) == 7, done.stdout[-3000:]  # the clip's 7 changes of the top tag
+    records = [json.loads(path.read_text()) for path in sidecars]
+    assert [r["tagName"] for r in records] == ["Apple", "Banana", None, "Apple", "Banana", None, "Banana"]
+    assert all(path.with_suffix(".jpg").is_file() for path in sidecars)
