@@ -159,7 +159,7 @@ def test_no_storage_or_storage_out_of_reach_is_said_in_one_line(tmp_path: Path) 
     (tmp_path / ".env").write_text("")
     done = run_localedge("captures", "list", "--env-file", str(tmp_path / ".env"))
     assert done.returncode == 2 and len(_lines(done)) == 1
-    assert "no storage to read: pass --dir FOLDER, or set CAPTURES_CONNECTION_STRING in .env" in done.stdout
+    assert "no storage to read: pass --dir FOLDER, run `python -m localedge run` (its Azurite), or set CAPTURES_CONNECTION_STRING in .env" in done.stdout
     (tmp_path / ".env").write_text(f"CAPTURES_CONNECTION_STRING=DefaultEndpointsProtocol=http;AccountName={ACCOUNT};"
                                    f"AccountKey={KEY};BlobEndpoint=http://127.0.0.1:9/{ACCOUNT};\n")  # nothing listens
     done = run_localedge("captures", "list", "--env-file", str(tmp_path / ".env"), timeout=120)
