@@ -38,6 +38,12 @@ PROJECT = "64b822c5-8082-4b36-a426-27225f4aa18c"
 APPLE_ID = "9e1b0c2a-0000-4000-8000-000000000001"
 
 
+@pytest.fixture(autouse=True)
+def no_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A state folder of the tests' own: no running local runner's Azurite is found by the commands."""
+    monkeypatch.setenv("LOCALEDGE_STATE_DIR", str(tmp_path / "state"))
+
+
 def _jpeg(colour: tuple[int, int, int], seed: int) -> bytes:
     image = Image.new("RGB", (32, 24), colour)
     image.putpixel((seed % 32, (seed // 32) % 24), (seed % 256, 0, 0))  # each capture its own bytes
