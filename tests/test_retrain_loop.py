@@ -20,7 +20,9 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from conftest import FIXTURES, MODELS, ROOT, run_localedge, wait_for
+from localedge.deploy.manifest import read_template
 from localedge.runner.azurite import Azurite
+from localedge.runner.standins import blob_account_defaults
 
 CLIP = FIXTURES / "video" / "fruit.mp4"  # 7 segments of 20 frames at 10 fps
 MODEL = MODELS / "fruits"  # at threshold 0.5 only segments 0 (Apple 0.64-0.70) and 5 (Orange 0.29) fall in 0.5 +- 0.25
@@ -161,3 +163,19 @@ def test_without_nodejs_the_runner_says_so_and_captures_go_to_the_module_volume(
     records = [json.loads(path.read_text()) for path in sidecars]
     assert [r["tagName"] for r in records] == ["Apple", "Banana", None, "Apple", "Banana", None, "Banana"]
     assert all(path.with_suffix(".jpg").is_file() for path in sidecars)
+
+
+@pytest.mark.parametrize(("variables", "defaulted"), [
+    ({}, {"BLOB_ACCOUNT_NAME", "BLOB_ACCOUNT_KEY"}),
+    ({"BLOB_ACCOUNT_NAME": "captures", "BLOB_ACCOUNT_KEY": ""}, {"BLOB_ACCOUNT_KEY"}),  # .env.example copied as is
+    ({"BLOB_ACCOUNT_NAME": "captures", "BLOB_ACCOUNT_KEY": base64.b64encode(b"k" * 64).decode()}, set()),
+])
+def test_the_runner_gives_the_blob_module_a_local_account_only_where_env_gives_none(
+        variables: dict[str, str], defaulted: set[str]) -> None:
+    template = read_template(ROOT / "deployment.template.json")
+    accounts = blob_account_defaults(template, variables)
+    assert set(accounts) == defaulted
+    if "BLOB_ACCOUNT_KEY" in accounts:
+        assert len(base64.b64decode(accounts["BLOB_ACCOUNT_KEY"], validate=True)) == 64
+    # what the runner picks is an account Azurite (and Azure) accept: the constructor raises ValueError otherwise
+    Azurite(Path("unused"), accounts.get("BLOB_ACCOUNT_NAME", "captures"), accounts.get("BLOB_ACCOUNT_KEY", "a2V5"))

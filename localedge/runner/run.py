@@ -39,7 +39,8 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from localedge import ROOT
-from localedge.deploy.manifest import VARIABLE, Manifest, ModuleSpec, load_manifest, load_variables, unresolved
+from localedge.deploy.manifest import (VARIABLE, Manifest, ModuleSpec, load_manifest, load_variables, read_template,
+                                       unresolved)
 from localedge.runner import supervisor
 from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
@@ -228,11 +229,10 @@ def health_check(env: Mapping[str, str], name: str, bus: Bus) -> HealthCheck:
 def run(args: argparse.Namespace) -> int:
     """Run the solution until --duration elapses or Ctrl-C / SIGTERM; returns the exit code."""
     variables = load_variables(Path(args.env_file), os.environ)
-    manifest = load_manifest(Path(args.manifest), variables)
-    accounts = blob_account_defaults(manifest)
+    accounts = blob_account_defaults(read_template(Path(args.manifest)), variables)
     if accounts:  # a Blob Storage on IoT Edge module whose account .env does not give: a local one for this run
         logger.info("%s not set in .env or the environment: a local storage account for this run", ", ".join(accounts))
-        manifest = load_manifest(Path(args.manifest), {**variables, **accounts})
+    manifest = load_manifest(Path(args.manifest), {**variables, **accounts})
     sets = apply_sets(manifest, parse_sets(args.set or [], manifest.modules))
     routes = _routes(manifest)
     envs = module_environments(manifest, sets, os.environ)

@@ -42,17 +42,23 @@ def is_blob_module(spec: ModuleSpec) -> bool:
     return spec.image.split("@")[0].rsplit(":", 1)[0] == BLOB_IMAGE
 
 
-def blob_account_defaults(manifest: Manifest) -> dict[str, str]:
-    """Variables to define so that each blob module has an account: ``{VAR: value}`` for each of
-    ``LOCAL_STORAGE_ACCOUNT_NAME`` / ``_KEY`` that is an unresolved ``$VAR`` (a random 64-byte key per run)."""
+def blob_account_defaults(template: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, str]:
+    """Variables to define so that each blob module has an account: ``{VAR: value}`` for each of its
+    ``LOCAL_STORAGE_ACCOUNT_NAME`` / ``_KEY`` written as one ``$VAR`` (``template``: the deployment template
+    as read, before substitution) that ``variables`` leave unset or empty (a random 64-byte key per run)."""
+    agent = template.get("modulesContent", {}).get("$edgeAgent", {}).get("properties.desired", {})
+    modules = agent.get("modules") if isinstance(agent, dict) else None
     defaults: dict[str, str] = {}
-    for spec in manifest.modules.values():
-        if not is_blob_module(spec):
+    for spec in (modules or {}).values() if isinstance(modules, dict) else ():
+        image = str((spec.get("settings") or {}).get("image", "")) if isinstance(spec, dict) else ""
+        if image.split("@")[0].rsplit(":", 1)[0] != BLOB_IMAGE or not isinstance(spec.get("env"), dict):
             continue
         for key, value in (("LOCAL_STORAGE_ACCOUNT_NAME", LOCAL_ACCOUNT),
                            ("LOCAL_STORAGE_ACCOUNT_KEY", base64.b64encode(os.urandom(64)).decode())):
-            names = unresolved(spec.env.get(key, ""))
-            if len(names) == 1 and spec.env[key].strip() in (f"${names[0]}", f"${{{names[0]}}}"):
+            raw = str((spec["env"].get(key) or {}).get("value", "")) if isinstance(spec["env"].get(key), dict) else ""
+            names = unresolved(raw)
+            if len(names) == 1 and raw.strip() in (f"${names[0]}", f"${{{names[0]}}}") \
+                    and not variables.get(names[0], "").strip():
                 defaults[names[0]] = value
     return defaults
 
