@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import io
 import os
 import socket
@@ -49,6 +52,17 @@ class ClassifierServer:
 
     def stop(self) -> None:
         self.server.close()
+
+
+@contextmanager
+def serving(model: CustomVisionModel) -> Iterator[ClassifierServer]:
+    """A started :class:`ClassifierServer` for ``model``, stopped on exit."""
+    server = ClassifierServer(model)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class CameraHarness:

@@ -14,7 +14,7 @@ import pytest
 
 from capture.liveview import LiveView
 from capture.source import Frame
-from capture_harness import CameraHarness, ClassifierProcess, ClassifierServer, free_port
+from capture_harness import CameraHarness, ClassifierProcess, ClassifierServer, free_port, serving
 from classifier.export import CustomVisionModel, load
 from conftest import IMAGES, MODELS, read_jsonl, wait_for
 
@@ -26,10 +26,8 @@ def model() -> CustomVisionModel:
 
 @pytest.fixture()
 def classifier(model: CustomVisionModel) -> Iterator[ClassifierServer]:
-    server = ClassifierServer(model)
-    server.start()
-    yield server
-    server.stop()
+    with serving(model) as server:
+        yield server
 
 
 def _folder(tmp: Path, *names: str) -> Path:

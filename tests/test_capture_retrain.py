@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from azurite_fixture import azurite_server, read_blobs  # noqa: F401 - azurite_server: the azurite fixture
 from capture.retrain import CaptureRecord, Captures, group_for, model_info, read_sidecar, tag_slug
 from capture.settings import CaptureSettings
-from capture_harness import CameraHarness, ClassifierServer
+from capture_harness import CameraHarness, ClassifierServer, serving
 from classifier.export import CustomVisionModel, load
 from conftest import FIXTURES, MODELS, wait_for
 from edgekit.settings import SettingsError, build
@@ -39,10 +39,8 @@ def model() -> CustomVisionModel:
 
 @pytest.fixture()
 def classifier(model: CustomVisionModel) -> Iterator[ClassifierServer]:
-    server = ClassifierServer(model)
-    server.start()
-    yield server
-    server.stop()
+    with serving(model) as server:
+        yield server
 
 
 @pytest.fixture()
