@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,18 +19,12 @@ from capture.settings import CaptureSettings
 from classifier.app import create_app
 from classifier.export import CustomVisionModel
 from classifier.settings import ClassifierSettings
-from conftest import ROOT, read_jsonl
+from conftest import ROOT, free_port, read_jsonl
 from edgekit.http import HttpServer
 from edgekit.local_hub import LocalHub
 from edgekit.settings import SettingsStore
 from localedge.runner.bus import Bus, UpstreamSink
 from localedge.runner.routes import parse_route
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ClassifierServer:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = (ROOT.parent / "shared" / "fixtures").resolve()
 MODELS = FIXTURES / "models"
 IMAGES = FIXTURES / "images"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run_localedge(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
@@ -45,3 +56,34 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def fixtures() -> Path:
     assert FIXTURES.is_dir(), f"the shared fixtures are expected at {FIXTURES}"
     return FIXTURES
+
+
+@contextmanager
+def classifier_main(env: Mapping[str, str], folder: Path) -> Iterator[tuple[subprocess.Popen[str], int, Path]]:
+    """ImageClassifierService's main.py as IoT Edge runs it (standalone) on a free port, ``env`` over this
+    process's, its log in ``folder/service.log`` (a file, not a pipe nobody reads); yields (process, port, log)
+    once ``/health/ready`` answers 200 (30 s). On exit: SIGTERM, and it must have stopped cleanly (code 0, no
+    traceback in its log)."""
+    port = free_port()
+    log = folder / "service.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")],
+                                   env={**os.environ, "PORT": str(port), "PYTHONPATH": str(ROOT), **env},
+                                   stdout=out, stderr=subprocess.STDOUT, text=True)
+
+    def ready() -> bool:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as reply:
+                return bool(reply.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_for(ready, 30)
+        yield process, port, log
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    output = log.read_text()
+    assert process.returncode == 0 and "Traceback" not in output, output[-3000:]

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import paho.mqtt.client as mqtt
+from conftest import free_port
 
 DEVICE = "dev1"
 
@@ -49,12 +50,6 @@ def make_certificates(folder: Path, ip: str) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class EdgeHubStandIn:
     """mosquitto + a paho client acting as edgeHub for one module."""
 
@@ -66,7 +61,7 @@ class EdgeHubStandIn:
         self.module = module
         self.ip = f"127.0.0.{random.randint(20, 250)}"
         self.ca, cert, key = make_certificates(folder, self.ip)
-        self.plain_port = _free_port()
+        self.plain_port = free_port()
         passwords = folder / "passwords"
         passwords.write_text("")
         # per-listener settings: the TLS listener (the module's) may refuse clients while the plain one

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import hashlib
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from classifier.app import create_app
 from classifier.export import ModelLoadError, UnpackLimits, load
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
-from conftest import ROOT, wait_for
+from conftest import ROOT, free_port, wait_for
 
 MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
@@ -288,12 +287,6 @@ def test_automl_zip_is_unpacked_within_the_caps(tmp_path: Path) -> None:
 # --- through the module's real HTTP service ------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=5) as reply:
         return json.loads(reply.read())
@@ -301,7 +294,7 @@ def _get(url: str) -> dict:
 
 def test_yolo_zip_served_by_the_module_answers_custom_vision_bounding_boxes(tmp_path: Path) -> None:
     archive = _zip(_yolo(tmp_path / "yolo", YOLO_CANDIDATES, YOLO_CLASSES), tmp_path / "yolo.zip")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MODEL_DIR": str(archive), "PORT": str(port), "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
     log = tmp_path / "service.log"
     with log.open("w") as out:

@@ -4,13 +4,11 @@ sends can stall it, bloat it or turn it against the network it runs in (issue 10
 from __future__ import annotations
 
 import json
-import os
 import select
 import socket
 import ssl
 import struct
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -38,7 +36,7 @@ from classifier import fetch as fetching
 from classifier.app import FETCH_FAILED, create_app
 from classifier.export import load
 from classifier.settings import ClassifierSettings
-from conftest import IMAGES, MODELS, ROOT, wait_for
+from conftest import IMAGES, MODELS, classifier_main
 
 BANANA = (IMAGES / "banana1.jpg").read_bytes()
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
@@ -104,42 +102,15 @@ class Service:
         return max(sizes)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """main.py as IoT Edge runs it (standalone), with short timeouts so the tests stay quick."""
-    port, folder = _free_port(), tmp_path_factory.mktemp("service")
-    env = {**os.environ, "PORT": str(port), "MODEL_DIR": str(MODELS / "apples-bananas"), "PYTHONPATH": str(ROOT),
-           "TMPDIR": str(folder), "URL_ALLOWED_HOSTS": "127.0.0.1",
+    folder = tmp_path_factory.mktemp("service")
+    env = {"MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(folder), "URL_ALLOWED_HOSTS": "127.0.0.1",
            "URL_TIMEOUT_S": str(URL_TIMEOUT_S), "IDLE_TIMEOUT_S": str(IDLE_TIMEOUT_S),
            "CONNECTION_LIMIT": str(CONNECTION_LIMIT), "THREADS": "4", "URL_DOWNLOADS": "2"}
-    log = folder / "service.log"  # a file, not a pipe nobody reads while the service logs
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, text=True)
-    running = Service(process, port)
-
-    def ready() -> bool:
-        assert process.poll() is None, log.read_text()[-3000:]
-        try:
-            return running.request("/health/ready", timeout_s=1).status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(ready, 30)
-        yield running
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-    output = log.read_text()
-    assert process.returncode == 0, output[-3000:]
-    assert "Traceback" not in output, output[-3000:]
+    with classifier_main(env, folder) as (process, port, _log):
+        yield Service(process, port)
 
 
 class Trickle(BaseHTTPRequestHandler):

@@ -8,11 +8,7 @@ import hashlib
 import http.client
 import io
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -39,7 +35,7 @@ from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from classifier.app import FETCH_FAILED
-from conftest import IMAGES, MODELS, ROOT, wait_for
+from conftest import IMAGES, MODELS, classifier_main
 from test_export_flavours import GRID, _scene, _write_onnx_detector
 
 KEY = "0123456789abcdef0123456789abcdef"  # a Custom Vision prediction key looks like this
@@ -69,41 +65,14 @@ class Service:
         return CustomVisionPredictionClient(self.base, ApiKeyCredentials(in_headers={"Prediction-key": key}))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _run(model_dir: Path, folder: Path) -> Iterator[Service]:
     """main.py on ``model_dir`` with PREDICTION_KEY set, loopback allowed for /url and a 4-megapixel cap;
     stopped with SIGTERM. The key never appears in its log."""
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "MODEL_DIR": str(model_dir), "PYTHONPATH": str(ROOT), "TMPDIR": str(folder),
-           "PREDICTION_KEY": KEY, "URL_ALLOWED_HOSTS": "127.0.0.1", "MAX_IMAGE_PIXELS": "4000000", "LOG_LEVEL": "DEBUG"}
-    log = folder / "service.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, text=True)
-    service = Service(f"http://127.0.0.1:{port}", log)
-
-    def ready() -> bool:
-        assert process.poll() is None, log.read_text()[-3000:]
-        try:
-            with urllib.request.urlopen(service.base + "/health/ready", timeout=1) as reply:
-                return reply.status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(ready, 30)
-        yield service
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-    output = log.read_text()
-    assert process.returncode == 0 and "Traceback" not in output, output[-3000:]
-    assert KEY not in output
+    env = {"MODEL_DIR": str(model_dir), "TMPDIR": str(folder), "PREDICTION_KEY": KEY, "URL_ALLOWED_HOSTS": "127.0.0.1",
+           "MAX_IMAGE_PIXELS": "4000000", "LOG_LEVEL": "DEBUG"}
+    with classifier_main(env, folder) as (_process, port, log):
+        yield Service(f"http://127.0.0.1:{port}", log)
+    assert KEY not in log.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from capture.settings import CaptureSettings
 from classifier.observe import Metrics as ClassifierMetrics
 from classifier.serving import ModelSlot
-from conftest import ROOT, read_jsonl
+from conftest import ROOT, free_port, read_jsonl
 from display.settings import DisplaySettings
 from edgekit.metrics import DEFAULT_PORT, ModuleMetrics, identity, labelled_registry
 from edgekit.settings import SettingsError, SettingsStore, build
@@ -217,12 +217,6 @@ def test_metrics_says_in_one_line_when_no_runner_runs(tmp_path: Path) -> None:
 # --- the shared piece, in-process ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_identity_labels_come_from_the_iot_edge_environment() -> None:
     labels = identity(EDGE_ENV, "ignored")
     assert labels["iothub"] == "contoso.azure-devices.net" and labels["edge_device"] == "checkout-7"
@@ -234,7 +228,7 @@ def test_identity_labels_come_from_the_iot_edge_environment() -> None:
 def test_a_module_serves_its_registry_with_the_labels_over_http() -> None:
     metrics = ModuleMetrics("CameraCapture", EDGE_ENV)
     Counter("cameracapture_things", "things", ["kind"], registry=metrics.registry).labels("a").inc(3)
-    port = _free_port()
+    port = free_port()
     try:
         assert metrics.serve(port, host="127.0.0.1")
         assert metrics.reported() == {"port": port, "path": "/metrics", "error": ""}

@@ -28,7 +28,7 @@ from classifier.app import create_app
 from classifier.export import load
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
-from conftest import IMAGES, MODELS, ROOT, wait_for
+from conftest import IMAGES, MODELS, ROOT, free_port, wait_for
 from localedge.runner.bus import Bus, UpstreamSink
 
 BANANA = (IMAGES / "banana1.jpg").read_bytes()
@@ -172,14 +172,6 @@ def test_no_model_yet_is_503_with_a_reason() -> None:
     assert client.get("/health/live").status_code == 200
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _post(port: int) -> dict[str, Any]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/image", data=BANANA,
                                      headers={"Content-Type": "application/octet-stream"})
@@ -193,7 +185,7 @@ def test_module_twin_update_in_the_real_module(tmp_path: Path, exports: tuple[st
     base, digests = exports
     bus = Bus([], {"ImageClassifierService": {}}, UpstreamSink(None, io.StringIO()))
     bus.start()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **bus.environment("ImageClassifierService"), "PORT": str(port),
            "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
@@ -223,7 +215,7 @@ def test_module_twin_update_in_the_real_module(tmp_path: Path, exports: tuple[st
 def test_network_failure_is_retried_with_backoff_until_the_export_is_reachable(tmp_path: Path) -> None:
     """The export's server is down when the update is asked for: the update is retried with
     backoff (reported), and applied once the server is up, without a new desired update."""
-    port = _free_port()
+    port = free_port()
     root = tmp_path / "www"
     root.mkdir()
     digest = _zip(MODELS / "fruits", root / "fruits.zip")

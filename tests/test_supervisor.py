@@ -8,7 +8,6 @@ import io
 import itertools
 import logging
 import os
-import socket
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 
 from localedge.runner.run import http_ready
 from localedge.runner.supervisor import LOG_LINES, ModuleProcess, Supervisor, cool_off_s, restart_wanted
+from conftest import free_port
 
 CRASH = "print('started', flush=True)\nraise SystemExit(3)\n"
 CLEAN_EXIT = "print('started', flush=True)\n"
@@ -56,12 +56,6 @@ def _script(folder: Path, name: str, text: str) -> Path:
     path = folder / f"{name}.py"
     path.write_text(text)
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -149,7 +143,7 @@ def test_on_unhealthy_restarts_a_running_module_whose_readiness_probe_fails(tmp_
     script = _script(tmp_path, "probed", PROBED)
     modules = {}
     for name, status, policy in (("Sick", 503, "on-unhealthy"), ("SickButOnFailure", 503, "on-failure"), ("Well", 200, "on-unhealthy")):
-        port = _free_port()
+        port = free_port()
         health = functools.partial(http_ready, f"http://127.0.0.1:{port}/health/ready")
         modules[name] = sup.add(name, script, {**os.environ, "PORT": str(port), "READY_STATUS": str(status)}, policy, health=health)
     sup.start_all()

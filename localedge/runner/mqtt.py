@@ -70,6 +70,7 @@ import paho.mqtt.client as mqtt
 
 from edgekit import wire
 from localedge.runner.bus import Bus
+from localedge.runner.ports import free_port
 from localedge.runner.supervisor import _LIBC, _terminate_with
 
 logger = logging.getLogger(__name__)
@@ -210,12 +211,6 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _openssl(*args: str) -> None:
     done = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -339,7 +334,7 @@ class _ModuleBroker:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o700)
         cert, key = _make_server_certificate(self.folder, self.address, ca, ca_key)
-        self.plain_port = _free_port()
+        self.plain_port = free_port()
         config = self.folder / "mosquitto.conf"
         config.write_text(
             f"user {getpass.getuser()}\n"  # as root mosquitto would switch to its own user, who cannot read the key

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -45,6 +44,7 @@ from localedge.runner import supervisor
 from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
 from localedge.runner.metrics import RunnerState, alive, state_dir
+from localedge.runner.ports import free_port
 from localedge.runner.routes import Route, RouteError, parse_route
 from localedge.runner.standins import BlobStandIns, blob_account_defaults, map_volumes, volume_folders
 from localedge.runner.supervisor import HealthCheck, Supervisor
@@ -107,12 +107,6 @@ def _typed_like(example: object, value: str, where: str) -> object:
     return value
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _point_at_loopback(values: dict[str, Any], module: str, declared_port: str, local_port: int) -> None:
     pattern = re.compile(rf"(?i)(\w+://){re.escape(module)}(?::{re.escape(declared_port)})?(?=[/?#]|$)")
     for key, value in values.items():
@@ -143,7 +137,7 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
         wanted = sets.get(name, {}).get("PORT")
         if wanted is not None and not (wanted.isdecimal() and 1 <= int(wanted) <= 65535):
             raise RunnerError(f"--set {name}.PORT={wanted}: write a TCP port, a number from 1 to 65535 (or leave it to the runner)")
-        local_port = int(wanted) if wanted is not None else _free_port()
+        local_port = int(wanted) if wanted is not None else free_port()
         envs[name]["PORT"] = str(local_port)
         for other in [*envs.values(), *(spec.desired for spec in manifest.modules.values())]:
             _point_at_loopback(other, name, declared, local_port)
@@ -152,7 +146,7 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
         if wanted is not None and not (wanted.isdecimal() and 0 <= int(wanted) <= 65535):
             raise RunnerError(f"--set {name}.METRICS_PORT={wanted}: write a TCP port, 0 to 65535 (0: off), or leave it to the runner")
         if wanted is None:
-            wanted = "0" if envs[name].get("METRICS_PORT", "").strip() == "0" else str(_free_port())
+            wanted = "0" if envs[name].get("METRICS_PORT", "").strip() == "0" else str(free_port())
         envs[name]["METRICS_PORT"] = wanted
     return envs
 
