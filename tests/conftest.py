@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -87,3 +88,12 @@ def classifier_main(env: Mapping[str, str], folder: Path) -> Iterator[tuple[subp
         process.wait(timeout=15)
     output = log.read_text()
     assert process.returncode == 0 and "Traceback" not in output, output[-3000:]
+
+
+def copy_solution(folder: Path, env: str) -> Path:
+    """``folder`` with a copy of the solution's deployment templates and modules and ``env`` as its .env."""
+    shutil.copytree(ROOT / "modules", folder / "modules", ignore=shutil.ignore_patterns("__pycache__"))
+    for template in ("deployment.template.json", "deployment.arm32v7.template.json"):
+        shutil.copy(ROOT / template, folder / template)
+    (folder / ".env").write_text(env)
+    return folder

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +16,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from capture.settings import CaptureSettings
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, copy_solution
 from localedge.deploy.genconfig import generate, generate_layered, validate, validate_layered
 from localedge.deploy.layering import COLLECTOR, merge
 from localedge.deploy.manifest import load_variables
@@ -40,18 +39,18 @@ CASES = [("deployment.arm32v7.template.json", "arm32v7", "mcr.microsoft.com/azur
 AGENT = "modulesContent.$edgeAgent.properties.desired.modules"
 
 
+def _env_text(env: dict[str, str]) -> str:
+    return "".join(f"{key}={value}\n" for key, value in env.items())
+
+
 def _write_env(folder: Path, env: dict[str, str]) -> None:
-    (folder / ".env").write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+    (folder / ".env").write_text(_env_text(env))
 
 
 @pytest.fixture()
 def solution(tmp_path: Path) -> Path:
     """A copy of the solution's templates and modules with a filled-in .env."""
-    shutil.copytree(ROOT / "modules", tmp_path / "modules", ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "*.tflite"))
-    for template in ("deployment.template.json", "deployment.arm32v7.template.json"):
-        shutil.copy(ROOT / template, tmp_path / template)
-    _write_env(tmp_path, ENV)
-    return tmp_path
+    return copy_solution(tmp_path, _env_text(ENV))
 
 
 def _generate(solution: Path, template: str, platform: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import stat
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, copy_solution
 from localedge.deploy.genconfig import generate, validate
 
 SCHEMAS = FIXTURES.parent / "schemas"
@@ -40,11 +39,7 @@ def iotedgedev() -> Path:
 @pytest.fixture()
 def solution(tmp_path: Path) -> Path:
     """A copy of the solution's templates and modules with a filled-in .env."""
-    shutil.copytree(ROOT / "modules", tmp_path / "modules")
-    for template in ("deployment.template.json", "deployment.arm32v7.template.json"):
-        shutil.copy(ROOT / template, tmp_path / template)
-    (tmp_path / ".env").write_text(ENV)
-    return tmp_path
+    return copy_solution(tmp_path, ENV)
 
 
 def _ours(solution: Path, template: str, platform: str) -> dict:

@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, copy_solution
 from localedge.deploy.genconfig import GenerationError, fleet_settings, generate, generate_layered, validate_layered
 from localedge.deploy.layering import (COLLECTOR, ConditionError, Deployment, layer_problems, matches, merge,
                                 parse_condition, resolve)
@@ -46,11 +45,7 @@ AGENT = "properties.desired.modules."
 @pytest.fixture()
 def solution(tmp_path: Path) -> Path:
     """A copy of the solution's templates and modules with a filled-in .env."""
-    shutil.copytree(ROOT / "modules", tmp_path / "modules")
-    for template in ("deployment.template.json", "deployment.arm32v7.template.json"):
-        shutil.copy(ROOT / template, tmp_path / template)
-    (tmp_path / ".env").write_text(ENV)
-    return tmp_path
+    return copy_solution(tmp_path, ENV)
 
 
 def _variables(solution: Path) -> dict[str, str]:
