@@ -8,10 +8,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +100,15 @@ def copy_solution(folder: Path, env: str) -> Path:
         shutil.copy(ROOT / template, folder / template)
     (folder / ".env").write_text(env)
     return folder
+
+
+@contextmanager
+def serving_folder(folder: Path) -> Iterator[str]:
+    """A real HTTP server on loopback serving ``folder``'s files (for /url and modelUrl); yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -6,10 +6,7 @@ import hashlib
 import io
 import json
 import shutil
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from classifier.export import CustomVisionModel, load
 from classifier.observe import openapi_path
 from classifier.serving import ModelSlot
 from classifier.settings import ClassifierSettings
-from conftest import IMAGES, MODELS
+from conftest import IMAGES, MODELS, serving_folder
 
 PROJECT = "64b822c5-8082-4b36-a426-27225f4aa18c"
 ROUTE_PREFIXES = ["", "/proj", "/proj/classify/iterations/Iteration1", "/proj/detect/iterations/Iteration1"]
@@ -41,10 +38,8 @@ def client(model: CustomVisionModel) -> FlaskClient:
 @pytest.fixture(scope="module")
 def image_server() -> Iterator[str]:
     """A real HTTP server on loopback serving the fixture photos, for /url."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(IMAGES)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving_folder(IMAGES) as base:
+        yield base
 
 
 def _top(body: dict) -> str:

@@ -9,7 +9,6 @@ import http.client
 import io
 import json
 import shutil
-import threading
 import urllib.error
 import urllib.request
 import uuid
@@ -17,8 +16,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +32,7 @@ from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from classifier.app import FETCH_FAILED
-from conftest import IMAGES, MODELS, classifier_main
+from conftest import IMAGES, MODELS, classifier_main, serving_folder
 from test_export_flavours import GRID, _scene, _write_onnx_detector
 
 KEY = "0123456789abcdef0123456789abcdef"  # a Custom Vision prediction key looks like this
@@ -95,11 +92,8 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name in ("banana2.jpg", "apple2.jpg"):
         shutil.copy(IMAGES / name, folder / name)
     _scene({RED: (230, 20, 20), BLUE: (20, 20, 230)}).save(folder / "scene.png")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving_folder(folder) as base:
+        yield base
 
 
 def _check_shape(result: ImagePrediction) -> None:

@@ -13,10 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
 from collections.abc import Callable, Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
@@ -29,7 +26,7 @@ from classifier.app import create_app
 from classifier.export import load
 from classifier.preprocess import InputSpec, Recipe, decode, to_tensor
 from classifier.settings import ClassifierSettings
-from conftest import FIXTURES, MODELS
+from conftest import FIXTURES, MODELS, serving_folder
 
 EXPECTED: dict[str, dict[str, dict[str, float]]] = json.loads((FIXTURES / "expected.json").read_text())["models"]
 IMAGES = sorted(next(iter(EXPECTED.values())))  # "images/apple1.jpg", ...
@@ -41,10 +38,8 @@ ROUTES = [f"{p}/{kind}{n}" for kind in ("image", "url") for p in PREFIXES for n 
 @pytest.fixture(scope="module")
 def image_server() -> Iterator[str]:
     """A real HTTP server on loopback serving the fixtures, for /url."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(FIXTURES)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving_folder(FIXTURES) as base:
+        yield base
 
 
 @pytest.fixture(scope="module", params=sorted(EXPECTED))

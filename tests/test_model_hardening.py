@@ -14,11 +14,8 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ import pytest
 
 from classifier.export import DEFAULT_LIMITS, MIB, ModelLoadError, UnpackLimits, load
 from classifier.serving import ModelSlot, ModelUpdater
-from conftest import MODELS, ROOT
+from conftest import MODELS, ROOT, serving_folder
 
 BOMB_BYTES = 1024 * MIB  # what the bomb unpacks to: 1 GiB of zeros, about 1 MB packed
 PASSWORD, SIGNATURE = "pa55-W0RD-x7", "S1GNATURE-q9"
@@ -91,11 +88,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     _export_zip(root / "slip.zip", extra={"../../evil.txt": "x"})
     _export_zip(root / "outside.zip", skip=("model.onnx",),
                 extra={"cvexport.manifest": json.dumps({"ModelFileName": str(MODELS / "fruits" / "model.onnx")})})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
+    with serving_folder(root) as base:
+        yield base, root
 
 
 class Updater:

@@ -28,7 +28,7 @@ from classifier.app import create_app
 from classifier.export import load
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
-from conftest import IMAGES, MODELS, ROOT, free_port, wait_for
+from conftest import IMAGES, MODELS, ROOT, free_port, serving_folder, wait_for
 from localedge.runner.bus import Bus, UpstreamSink
 
 BANANA = (IMAGES / "banana1.jpg").read_bytes()
@@ -52,10 +52,8 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
                "wrong-labels": _zip(MODELS / "fruits", root / "wrong-labels.zip", "Apple\nBanana\n"),
                "in-folder": _zip(MODELS / "fruits", root / "in-folder.zip", folder="fruits-export/")}
     (root / "garbage.zip").write_bytes(b"PK\x03\x04 this is not really a zip" * 20)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", digests
-    server.shutdown()
+    with serving_folder(root) as base:
+        yield base, digests
 
 
 class Service:
