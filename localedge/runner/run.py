@@ -46,7 +46,8 @@ from localedge.runner.control import ControlServer, socket_path
 from localedge.runner.metrics import RunnerState, alive, state_dir
 from localedge.runner.ports import free_port
 from localedge.runner.routes import Route, RouteError, parse_route
-from localedge.runner.standins import BlobStandIns, blob_account_defaults, map_volumes, volume_folders
+from localedge.runner.standins import (BlobStandIns, blob_account_defaults, map_volumes, point_at_loopback,
+                                      volume_folders)
 from localedge.runner.supervisor import HealthCheck, Supervisor
 
 logger = logging.getLogger("localedge")
@@ -107,13 +108,6 @@ def _typed_like(example: object, value: str, where: str) -> object:
     return value
 
 
-def _point_at_loopback(values: dict[str, Any], module: str, declared_port: str, local_port: int) -> None:
-    pattern = re.compile(rf"(?i)(\w+://){re.escape(module)}(?::{re.escape(declared_port)})?(?=[/?#]|$)")
-    for key, value in values.items():
-        if isinstance(value, str):
-            values[key] = pattern.sub(lambda m: f"{m.group(1)}127.0.0.1:{local_port}", value)
-
-
 def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]],
                         base: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """Each runnable module's environment: process env (IoT Edge variables removed) < manifest < --set.
@@ -140,7 +134,7 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
         local_port = int(wanted) if wanted is not None else free_port()
         envs[name]["PORT"] = str(local_port)
         for other in [*envs.values(), *(spec.desired for spec in manifest.modules.values())]:
-            _point_at_loopback(other, name, declared, local_port)
+            point_at_loopback(other, name, declared, local_port)
     for name in envs:  # each module its own metrics port (all would want 9600); 0 (metrics off) is kept
         wanted = sets.get(name, {}).get("METRICS_PORT")
         if wanted is not None and not (wanted.isdecimal() and 0 <= int(wanted) <= 65535):

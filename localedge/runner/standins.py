@@ -37,6 +37,21 @@ RESTART_DELAY_S = 5.0  # from an Azurite's exit to the attempt to start it again
 _VOLUME_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+def module_url(module: str, declared_port: str) -> re.Pattern[str]:
+    """URLs that name ``module`` on the IoT Edge network (``http://Module[:port]/...``, also inside a connection
+    string, ``BlobEndpoint=http://Module:port/account;``); group 1 is the scheme."""
+    return re.compile(rf"(?i)(\w+://){re.escape(module)}(?::{re.escape(declared_port)})?(?=[/?#;]|$)")
+
+
+def point_at_loopback(values: dict[str, Any], module: str, declared_port: str, local_port: int) -> None:
+    """Module names resolve only on the IoT Edge network: point string values' URLs naming ``module`` at
+    ``127.0.0.1:<local_port>``, where the runner runs it (``values``: an env or desired properties, changed in place)."""
+    pattern = module_url(module, declared_port)
+    for key, value in values.items():
+        if isinstance(value, str):
+            values[key] = pattern.sub(rf"\g<1>127.0.0.1:{local_port}", value)
+
+
 def is_blob_module(spec: ModuleSpec) -> bool:
     """True for Microsoft's Azure Blob Storage on IoT Edge module (any tag)."""
     return spec.image.split("@")[0].rsplit(":", 1)[0] == BLOB_IMAGE
@@ -113,7 +128,7 @@ class BlobStandIns:
             if not is_blob_module(spec) or spec.status != "running":
                 continue
             taken.append(spec.name)
-            pattern = re.compile(rf"(?i)(\w+://){re.escape(spec.name)}(?::{BLOB_PORT})?(?=[/?#;]|$)")
+            pattern = module_url(spec.name, BLOB_PORT)
             try:
                 azurite = self._azurite(spec)
                 azurite.start()
@@ -127,11 +142,8 @@ class BlobStandIns:
                 continue
             self.azurites[spec.name] = azurite
             logger.info("%s: Azurite on 127.0.0.1:%d in place of %s", spec.name, azurite.port, spec.image)
-            local = rf"\g<1>127.0.0.1:{azurite.port}"
             for values in [*envs.values(), *desired]:
-                for key, value in values.items():
-                    if isinstance(value, str):
-                        values[key] = pattern.sub(local, value)
+                point_at_loopback(values, spec.name, BLOB_PORT, azurite.port)
         return taken
 
     def _azurite(self, spec: ModuleSpec) -> Azurite:
