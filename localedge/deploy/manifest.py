@@ -41,6 +41,8 @@ class ModuleSpec:
     startup_order: int = 200
     desired: dict[str, Any] = field(default_factory=dict)
     binds: list[str] = field(default_factory=list)  # createOptions HostConfig.Binds: "<volume or host path>:<container path>[:ro]"
+    create_options: dict[str, Any] = field(default_factory=dict)  # settings.createOptions as an object
+    platform: str | None = None  # ``${MODULES.<Folder>.<platform>}``: the platform the template names, if any
 
 
 DEFAULT_TIME_TO_LIVE_S = 7200
@@ -125,14 +127,19 @@ def check(document: dict[str, Any], path: Path) -> None:
         raise ManifestError(f"{problems[0]}{more}")
 
 
-def _binds(create_options: Any) -> list[str]:
-    """``HostConfig.Binds`` of a module's createOptions (an object in templates, a JSON string once generated)."""
-    if isinstance(create_options, str):
+def create_options(value: Any) -> dict[str, Any]:
+    """A module's createOptions as an object (an object in templates, a JSON string once generated); {} if neither."""
+    if isinstance(value, str):
         try:
-            create_options = json.loads(create_options)
+            value = json.loads(value)
         except ValueError:
-            return []
-    host = create_options.get("HostConfig") if isinstance(create_options, dict) else None
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _binds(value: Any) -> list[str]:
+    """``HostConfig.Binds`` of a module's createOptions."""
+    host = create_options(value).get("HostConfig")
     binds = host.get("Binds") if isinstance(host, dict) else None
     return [str(b) for b in binds] if isinstance(binds, list) else []
 
@@ -157,6 +164,8 @@ def load_manifest(path: Path, variables: Mapping[str, str]) -> Manifest:
             startup_order=int(spec.get("startupOrder", 200)),
             desired=dict(content.get(name, {}).get("properties.desired", {})),
             binds=_binds(spec.get("settings", {}).get("createOptions")),
+            create_options=create_options(spec.get("settings", {}).get("createOptions")),
+            platform=folder_match.group(2) if folder_match else None,
         )
     hub = content["$edgeHub"]["properties.desired"]
     routes = {name: (dict(r) if isinstance(r, dict) else str(r)) for name, r in hub.get("routes", {}).items()}

@@ -47,11 +47,12 @@ class Azurite:
 
     folder: Azurite's workspace (created; kept across restarts, so blobs survive a stop and start);
     account: the storage account name (3-24 lowercase letters and digits, as Azure's);
-    key: its key, base64 (as Azure's account keys; the SDK signs requests with it).
+    key: its key, base64 (as Azure's account keys; the SDK signs requests with it);
+    host: the address it listens on (loopback by default).
     Raises ValueError for an account name or key Azure would not accept.
     """
 
-    def __init__(self, folder: Path, account: str, key: str, binary: Path = BINARY) -> None:
+    def __init__(self, folder: Path, account: str, key: str, binary: Path = BINARY, host: str = "127.0.0.1") -> None:
         if not _ACCOUNT.fullmatch(account):
             raise ValueError(f"storage account name {account!r}: 3-24 lowercase letters and digits")
         try:
@@ -64,6 +65,7 @@ class Azurite:
         self.account = account
         self._key = key
         self.binary = binary
+        self.host = host  # the address it listens on: loopback, or the modules' network under run --images
         self.port = 0  # chosen at the first start, kept for the restarts
         self._process: subprocess.Popen[str] | None = None
         self._output: deque[str] = deque(maxlen=OUTPUT_LINES)
@@ -73,7 +75,7 @@ class Azurite:
         """``http://127.0.0.1:<port>/<account>`` (Azurite's path-style URL); valid once started."""
         if not self.port:
             raise RuntimeError("Azurite has not been started")
-        return f"http://127.0.0.1:{self.port}/{self.account}"
+        return f"http://{self.host}:{self.port}/{self.account}"
 
     @property
     def connection_string(self) -> str:
@@ -105,7 +107,7 @@ class Azurite:
         self.check()
         self.folder.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "AZURITE_ACCOUNTS": f"{self.account}:{self._key}"}
-        command = [str(self.binary), "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
+        command = [str(self.binary), "--blobHost", self.host, "--blobPort", str(self.port),
                    "--location", str(self.folder), "--skipApiVersionCheck", "--loose", "--disableTelemetry"]
         self._output.clear()
         process = subprocess.Popen(  # noqa: S603 - our own binary, arguments from this class

@@ -55,8 +55,10 @@ class RunnerState:
     """The running runner's state file: module -> metrics URL (or why there is none), kept up to date
     from the modules' reported properties (:meth:`refresh`), removed by :meth:`remove`."""
 
-    def __init__(self, modules: list[str], folder: Path | None = None, extra: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, modules: list[str], folder: Path | None = None, extra: Mapping[str, Any] | None = None,
+                 hosts: Mapping[str, str] | None = None) -> None:
         self.path = (folder or state_dir()) / f"runner-{os.getpid()}.json"
+        self._hosts = dict(hosts or {})  # module -> the address its metrics are reached at (containers); else loopback
         self._modules = modules
         self._extra = dict(extra or {})  # more for the commands, e.g. ``control``: the control socket's path
         self._written: dict[str, Any] | None = None
@@ -70,7 +72,7 @@ class RunnerState:
                 metrics = dict(reported.get(name, {}).get("metrics") or {})
             except RuntimeError:  # changed while read (the bus thread merged a report): read next time
                 return
-            modules[name] = endpoint(metrics)
+            modules[name] = endpoint(metrics, self._hosts.get(name, "127.0.0.1"))
         state = {"pid": os.getpid(), "modules": modules, **self._extra}
         if state != self._written:
             self._write(state)
@@ -92,8 +94,9 @@ class RunnerState:
             path.unlink(missing_ok=True)
 
 
-def endpoint(metrics: Mapping[str, Any]) -> dict[str, str]:
-    """A module's reported ``metrics`` -> ``{"url"}`` on loopback, or ``{"why"}`` there is none."""
+def endpoint(metrics: Mapping[str, Any], host: str = "127.0.0.1") -> dict[str, str]:
+    """A module's reported ``metrics`` -> ``{"url"}`` on ``host`` (loopback, or its container's address), or
+    ``{"why"}`` there is none."""
     if not metrics:
         return {"why": "has not reported its metrics endpoint (yet)"}
     if metrics.get("error"):
@@ -101,7 +104,7 @@ def endpoint(metrics: Mapping[str, Any]) -> dict[str, str]:
     port = metrics.get("port")
     if not isinstance(port, int) or port <= 0:
         return {"why": "metrics turned off (METRICS_PORT=0)"}
-    return {"url": f"http://127.0.0.1:{port}{metrics.get('path') or '/metrics'}"}
+    return {"url": f"http://{host}:{port}{metrics.get('path') or '/metrics'}"}
 
 
 def running_states(folder: Path) -> list[dict[str, Any]]:

@@ -109,9 +109,10 @@ class MqttEdgeHub:
     :meth:`start`, and :meth:`environment` after it, from the runner's main thread.
     """
 
-    def __init__(self, bus: Bus, folder: Path) -> None:
+    def __init__(self, bus: Bus, folder: Path, address_for: Callable[[str], str] | None = None) -> None:
         self.bus = bus
         self.folder = folder
+        self._address_for = address_for  # module -> the address its broker listens on (default: 127.0.0.<n>)
         self._modules: dict[str, _ModuleBroker] = {}
         self._lock = threading.Lock()
         self._started = False
@@ -129,19 +130,24 @@ class MqttEdgeHub:
         Gives the module its own address (127.0.0.<n>); after :meth:`start` its broker starts at once.
         Raises RuntimeError when no loopback address has port 8883 free, or (after start) as start does.
         """
+        address, key = self.endpoint(module)
+        connection = (f"HostName={HOST_NAME};DeviceId={DEVICE_ID};ModuleId={module};"
+                      f"SharedAccessKey={key};GatewayHostName={address}")
+        return {"EdgeHubConnectionString": connection, "EdgeModuleCACertificateFile": str(self.ca_certificate)}
+
+    def endpoint(self, module: str) -> tuple[str, str]:
+        """(address of the module's broker, the module's SharedAccessKey, base64), registering the module
+        as :meth:`environment` does; raises RuntimeError as it does."""
         with self._lock:
             broker = self._modules.get(module)
             if broker is None:
-                broker = _ModuleBroker(self.bus, module, self.folder / "modules" / _safe(module),
-                                       self._free_address())
+                address = self._address_for(module) if self._address_for is not None else self._free_address()
+                broker = _ModuleBroker(self.bus, module, self.folder / "modules" / _safe(module), address)
                 if self._started:
                     assert self._ca is not None
                     broker.start(*self._ca)  # raises RuntimeError; the module is then not registered
                 self._modules[module] = broker
-        key = broker.key
-        connection = (f"HostName={HOST_NAME};DeviceId={DEVICE_ID};ModuleId={module};"
-                      f"SharedAccessKey={key};GatewayHostName={broker.address}")
-        return {"EdgeHubConnectionString": connection, "EdgeModuleCACertificateFile": str(self.ca_certificate)}
+        return broker.address, broker.key
 
     def start(self) -> None:
         """Make the CA, then start each module's broker and the runner's client on it.

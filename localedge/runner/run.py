@@ -40,14 +40,14 @@ from pydantic.alias_generators import to_camel
 from localedge import ROOT
 from localedge.deploy.manifest import (VARIABLE, Manifest, ModuleSpec, load_manifest, load_variables, read_template,
                                        unresolved)
-from localedge.runner import supervisor
+from localedge.runner import containers, supervisor
 from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
 from localedge.runner.metrics import RunnerState, alive, state_dir
 from localedge.runner.ports import free_port
 from localedge.runner.routes import Route, RouteError, parse_route
-from localedge.runner.standins import (BlobStandIns, blob_account_defaults, map_volumes, point_at_loopback,
-                                      volume_folders)
+from localedge.runner.standins import (BlobStandIns, blob_account_defaults, is_blob_module, map_volumes,
+                                      point_at_loopback, volume_folders)
 from localedge.runner.supervisor import HealthCheck, Supervisor
 
 logger = logging.getLogger("localedge")
@@ -216,63 +216,77 @@ def health_check(env: Mapping[str, str], name: str, bus: Bus) -> HealthCheck:
 
 def run(args: argparse.Namespace) -> int:
     """Run the solution until --duration elapses or Ctrl-C / SIGTERM; returns the exit code."""
+    images = bool(getattr(args, "images", False))
     variables = load_variables(Path(args.env_file), os.environ)
     accounts = blob_account_defaults(read_template(Path(args.manifest)), variables)
     if accounts:  # a Blob Storage on IoT Edge module whose account .env does not give: a local one for this run
         logger.info("%s not set in .env or the environment: a local storage account for this run", ", ".join(accounts))
     manifest = load_manifest(Path(args.manifest), {**variables, **accounts})
-    sets = apply_sets(manifest, parse_sets(args.set or [], manifest.modules))
+    raw_sets = parse_sets(args.set or [], manifest.modules)
+    set_binds = containers.bind_sets(raw_sets) if images else {}  # host paths -> paths in the containers
+    sets = apply_sets(manifest, raw_sets)
     routes = _routes(manifest)
-    envs = module_environments(manifest, sets, os.environ)
     folder = state_dir()
-    for spec in manifest.modules.values():  # the modules' volumes: folders under .localedge/volumes
-        map_volumes(envs[spec.name], volume_folders(spec, folder))
+    if images:
+        envs = {name: containers.container_environment(spec, sets.get(name, {})) for name, spec in manifest.modules.items()}
+    else:
+        envs = module_environments(manifest, sets, os.environ)
+        for spec in manifest.modules.values():  # the modules' volumes: folders under .localedge/volumes
+            map_volumes(envs[spec.name], volume_folders(spec, folder))
+    runnable = _runnable(manifest)
     timing = supervisor_timing(os.environ)
+    network = _module_network(manifest, runnable, variables, getattr(args, "platform", None)) if images else None
     upstream = UpstreamSink(Path(args.upstream) if args.upstream else None, sys.stdout)
     bus = Bus(routes, {name: spec.desired for name, spec in manifest.modules.items()}, upstream,
               time_to_live_s=float(getattr(manifest, "time_to_live_s", DEFAULT_TIME_TO_LIVE_S)))
     sup = Supervisor(sys.stdout, Path.cwd(), **timing)
-    runnable = []
-    blobs = BlobStandIns(manifest, folder)
-    stand_ins = blobs.start(envs, [bus.desired[name] for name in bus.desired])
-    for spec in sorted(manifest.modules.values(), key=lambda s: s.startup_order):
-        script = ROOT / "modules" / (spec.folder or "") / "main.py"
-        if spec.name in stand_ins:
-            continue
-        if spec.status != "running":
-            logger.info("%s: status %s, not started", spec.name, spec.status)
-        elif spec.folder is None or not script.is_file():
-            logger.warning("%s: image %s is not built from modules/ in this solution; not started", spec.name, spec.image)
-        else:
-            runnable.append((spec, script))
-    if not runnable:
-        blobs.stop()
-        raise RunnerError(f"{manifest.path}: no module of this solution to run")
+    blobs = BlobStandIns(manifest, folder, host=network[0].gateway if network else "127.0.0.1")
+    blobs.start(envs, [bus.desired[name] for name in bus.desired])
     try:
         control = ControlServer(socket_path(folder, os.getpid()), bus, sup)
     except OSError as exc:
         blobs.stop()
+        if network is not None:
+            network[0].remove()
         raise RunnerError(f"cannot open the runner's control endpoint in {folder}: {exc}") from None
     mqtt_folder = None
     mqtt_hub = None
+    workloads: list[containers.WorkloadApi] = []
+    hosts: dict[str, str] = {}
     try:
-        if getattr(args, "transport", "local") == "mqtt":  # its keys in the runner's 0700 state folder
+        if images or getattr(args, "transport", "local") == "mqtt":  # its keys in the runner's 0700 state folder
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             _remove_stale_mqtt_folders(folder)
             mqtt_folder = Path(tempfile.mkdtemp(prefix=f"mqtt-{os.getpid()}-", dir=folder))
-            mqtt_hub = _mqtt_hub(bus, mqtt_folder)
+            mqtt_hub = _mqtt_hub(bus, mqtt_folder, network[0].broker_address if network else None)
         for spec, script in runnable:
+            version = module_version(spec.folder or "")
+            if network is not None:
+                assert mqtt_hub is not None and mqtt_folder is not None
+                net, image_names = network
+                address, key = mqtt_hub.endpoint(spec.name)
+                workload = containers.WorkloadApi(mqtt_folder / f"workload-{spec.name}.sock", spec.name, key,
+                                                  mqtt_hub.ca_certificate)
+                workloads.append(workload)
+                env_file = mqtt_folder / f"{spec.name}.env"
+                containers.write_env_file(env_file, {**envs[spec.name], **containers.edge_environment(
+                    spec.name, address, workload.generation_id)})
+                hosts[spec.name] = net.container_address()
+                command = containers.run_command(spec, image_names[spec.name], net, hosts[spec.name], env_file,
+                                                 workload.path, set_binds.get(spec.name, []), {})
+                cli_env = {k: v for k, v in os.environ.items() if not HIDDEN_ENV.match(k)}
+                sup.add_command(spec.name, command, cli_env, spec.restart_policy, version=version,
+                                health=functools.partial(_container_healthy, containers.container_name(net, spec.name),
+                                                         bus, spec.name))
+                continue
             link = mqtt_hub.environment(spec.name) if mqtt_hub is not None else bus.environment(spec.name)
             sup.add(spec.name, script, {**envs[spec.name], **link}, spec.restart_policy,
-                    version=module_version(spec.folder or ""), health=health_check(envs[spec.name], spec.name, bus))
+                    version=version, health=health_check(envs[spec.name], spec.name, bus))
     except BaseException as exc:
         control.close()
         blobs.stop()
-        if mqtt_hub is not None:
-            mqtt_hub.stop()
-        if mqtt_folder is not None:
-            shutil.rmtree(mqtt_folder, ignore_errors=True)
-        if isinstance(exc, RuntimeError):  # MqttEdgeHub: mosquitto or openssl missing, no loopback address free
+        _stop_transport(mqtt_hub, mqtt_folder, workloads, network[0] if network else None)
+        if isinstance(exc, RuntimeError):  # MqttEdgeHub: mosquitto or openssl missing, no address free; DockerError
             raise RunnerError(str(exc)) from None
         raise
 
@@ -283,11 +297,12 @@ def run(args: argparse.Namespace) -> int:
     control.start()
     state = RunnerState([m.name for m in sup.modules], folder, {
         "control": str(control.path),  # the commands' endpoint; and Azurite for `captures` (0600 file: the key is local)
-        "blob": {name: azurite.connection_string for name, azurite in blobs.azurites.items()}})  # for the commands
+        "blob": {name: azurite.connection_string for name, azurite in blobs.azurites.items()}}, hosts=hosts)
     state.refresh(bus.reported)
     sup.start_all()
-    logger.info("running %s for %s; routes: %s", ", ".join(m.name for m in sup.modules),
-                f"{args.duration:g} s" if args.duration else "until Ctrl-C", len(routes))
+    logger.info("running %s%s %s; routes: %s", ", ".join(m.name for m in sup.modules),
+                " (containers)" if images else "", f"for {args.duration:g} s" if args.duration else "until Ctrl-C",
+                len(routes))
     deadline = time.monotonic() + args.duration if args.duration else None
     try:
         while not stop.wait(0.25):
@@ -301,10 +316,7 @@ def run(args: argparse.Namespace) -> int:
         control.close()
     logger.info("stopping modules")
     sup.stop_all()
-    if mqtt_hub is not None:
-        mqtt_hub.stop()
-    if mqtt_folder is not None:
-        shutil.rmtree(mqtt_folder, ignore_errors=True)
+    _stop_transport(mqtt_hub, mqtt_folder, workloads, network[0] if network else None)
     blobs.stop()
     bus.close()
     counters = bus.counters()
@@ -316,6 +328,71 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runnable(manifest: Manifest) -> list[tuple[ModuleSpec, Path]]:
+    """The modules this runner starts, in startupOrder, with their main.py; raises RunnerError when there is none.
+    Blob Storage modules are left to :class:`BlobStandIns`; others not built from modules/ are logged and skipped."""
+    runnable = []
+    for spec in sorted(manifest.modules.values(), key=lambda s: s.startup_order):
+        script = ROOT / "modules" / (spec.folder or "") / "main.py"
+        if is_blob_module(spec):
+            continue
+        if spec.status != "running":
+            logger.info("%s: status %s, not started", spec.name, spec.status)
+        elif spec.folder is None or not script.is_file():
+            logger.warning("%s: image %s is not built from modules/ in this solution; not started", spec.name, spec.image)
+        else:
+            runnable.append((spec, script))
+    if not runnable:
+        raise RunnerError(f"{manifest.path}: no module of this solution to run")
+    return runnable
+
+
+def _module_network(manifest: Manifest, runnable: list[tuple[ModuleSpec, Path]], variables: Mapping[str, str],
+                    platform: str | None) -> tuple[containers.ModuleNetwork, dict[str, str]]:
+    """For ``--images``: Docker answers, each module's image is built, and the run's network is made:
+    (network, module -> image). Raises RunnerError in one line."""
+    wanted = platform or containers.host_platform()
+    try:
+        containers.check_daemon()
+        containers.remove_stale()
+        image_names = {spec.name: containers.image_of(spec, wanted, variables) for spec, _ in runnable}
+        missing = containers.missing_images(image_names)
+        if missing:
+            platforms = sorted({name.rsplit("-", 1)[-1] for name in missing})
+            raise RunnerError(f"{len(missing)} module image(s) not built here ({', '.join(missing)}): build them with "
+                              + " and ".join(f"`make images PLATFORM={p}`" for p in platforms))
+        network = containers.ModuleNetwork()
+        network.create()
+    except containers.DockerError as exc:
+        raise RunnerError(str(exc)) from None
+    logger.info("modules' network %s (%s); images: %s", network.name, network.subnet, ", ".join(image_names.values()))
+    return network, image_names
+
+
+def _container_healthy(container: str, bus: Bus, module: str) -> bool:
+    """A module container's health as on-unhealthy judges it: Docker's HEALTHCHECK verdict when the image has
+    one, else the module's connection to the hub."""
+    status = containers.container_health(container)
+    return status == "healthy" or (status == "none" and bus.connected(module))
+
+
+def _stop_transport(hub: Any, folder: Path | None, workloads: list[containers.WorkloadApi],
+                    network: containers.ModuleNetwork | None) -> None:
+    """Stop the MQTT transport, the workload APIs and the modules' network; remove the run's private folder."""
+    if network is not None:  # containers a killed docker CLI left behind, then the network
+        for line in containers.docker("container", "ls", "--all", "--quiet", "--filter",
+                                      f"label={containers.LABEL}={network.pid}", check=False).split():
+            containers.docker("container", "rm", "--force", line, check=False)
+    for workload in workloads:
+        workload.close()
+    if hub is not None:
+        hub.stop()
+    if network is not None:
+        network.remove()
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _remove_stale_mqtt_folders(folder: Path) -> None:
     """Remove the MQTT transport's folders (keys included) left by runners that were killed."""
     for path in folder.glob("mqtt-*-*"):
@@ -324,15 +401,16 @@ def _remove_stale_mqtt_folders(folder: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _mqtt_hub(bus: Bus, folder: Path) -> Any:
+def _mqtt_hub(bus: Bus, folder: Path, address_for: Any = None) -> Any:
     """Start the MQTT transport (:mod:`localedge.runner.mqtt`, imported only when asked for) with its
-    broker's files (CA, certificates, configuration) in ``folder``."""
+    broker's files (CA, certificates, configuration) in ``folder``; ``address_for(module)`` gives each
+    module's broker address (default: a loopback address of its own)."""
     try:
         from localedge.runner.mqtt import MqttEdgeHub  # noqa: PLC0415 - optional transport, loaded on demand
     except ImportError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise RunnerError(f"--transport mqtt is not available here ({exc}); use --transport local") from None
-    hub = MqttEdgeHub(bus, folder)
+    hub = MqttEdgeHub(bus, folder, address_for)
     hub.start()
     return hub
 
@@ -348,4 +426,9 @@ def add_parser(commands: Any) -> None:
     run_cmd.add_argument("--transport", choices=("local", "mqtt"), default="local",
                          help="how modules reach the hub: the runner's local bus, or edgeHub's MQTT topics over TLS "
                               "with each module's azure-iot-device client (default: %(default)s)")
+    run_cmd.add_argument("--images", action="store_true",
+                         help="run each module from its built image (make images) in Docker, as IoT Edge does: a network "
+                              "of its own, the real SDK over MQTT with IoT Edge's variables and workload API (needs root)")
+    run_cmd.add_argument("--platform", choices=("amd64", "arm64v8", "arm32v7"),
+                         help="with --images: the images' platform (default: this machine's; arm ones run under QEMU)")
     run_cmd.set_defaults(func=run)

@@ -43,13 +43,15 @@ def module_url(module: str, declared_port: str) -> re.Pattern[str]:
     return re.compile(rf"(?i)(\w+://){re.escape(module)}(?::{re.escape(declared_port)})?(?=[/?#;]|$)")
 
 
-def point_at_loopback(values: dict[str, Any], module: str, declared_port: str, local_port: int) -> None:
+def point_at_loopback(values: dict[str, Any], module: str, declared_port: str, local_port: int,
+                      host: str = "127.0.0.1") -> None:
     """Module names resolve only on the IoT Edge network: point string values' URLs naming ``module`` at
-    ``127.0.0.1:<local_port>``, where the runner runs it (``values``: an env or desired properties, changed in place)."""
+    ``<host>:<local_port>`` (loopback by default), where the runner runs it (``values``: an env or desired
+    properties, changed in place)."""
     pattern = module_url(module, declared_port)
     for key, value in values.items():
         if isinstance(value, str):
-            values[key] = pattern.sub(rf"\g<1>127.0.0.1:{local_port}", value)
+            values[key] = pattern.sub(rf"\g<1>{host}:{local_port}", value)
 
 
 def is_blob_module(spec: ModuleSpec) -> bool:
@@ -116,9 +118,10 @@ class BlobStandIns:
     ``watch()``: starts again one that exited; ``stop()``: stops them (their data stays in the volume folders).
     """
 
-    def __init__(self, manifest: Manifest, root: Path) -> None:
+    def __init__(self, manifest: Manifest, root: Path, host: str = "127.0.0.1") -> None:
         self._manifest = manifest
         self._root = root
+        self._host = host  # where the Azurites listen: loopback, or the modules' network under run --images
         self.azurites: dict[str, Azurite] = {}
         self._next_start: dict[str, float] = {}
 
@@ -141,16 +144,16 @@ class BlobStandIns:
                             logger.info("%s: %s names %s, which does not run here: left empty", name, key, spec.name)
                 continue
             self.azurites[spec.name] = azurite
-            logger.info("%s: Azurite on 127.0.0.1:%d in place of %s", spec.name, azurite.port, spec.image)
+            logger.info("%s: Azurite on %s:%d in place of %s", spec.name, self._host, azurite.port, spec.image)
             for values in [*envs.values(), *desired]:
-                point_at_loopback(values, spec.name, BLOB_PORT, azurite.port)
+                point_at_loopback(values, spec.name, BLOB_PORT, azurite.port, self._host)
         return taken
 
     def _azurite(self, spec: ModuleSpec) -> Azurite:
         account = spec.env.get("LOCAL_STORAGE_ACCOUNT_NAME", "")
         key = spec.env.get("LOCAL_STORAGE_ACCOUNT_KEY", "")
         folder = volume_folders(spec, self._root).get(BLOB_DATA) or self._root / "volumes" / spec.name / "blobroot"
-        return Azurite(folder, account, key)
+        return Azurite(folder, account, key, host=self._host)
 
     def watch(self) -> None:
         """Start again, on the same port and data, an Azurite that exited (as edgeAgent restarts a module
@@ -168,7 +171,7 @@ class BlobStandIns:
             self._next_start[name] = now + RESTART_DELAY_S
             try:
                 azurite.start()
-                logger.info("%s: Azurite started again on 127.0.0.1:%d", name, azurite.port)
+                logger.info("%s: Azurite started again on %s:%d", name, azurite.host, azurite.port)
             except AzuriteUnavailable as exc:
                 logger.warning("%s: %s", name, exc)
 

@@ -1,0 +1,165 @@
+"""The solution as containers: ``python -m localedge run --images`` runs each module from its built image.
+
+These tests need a Docker daemon and the amd64 images (``make images``); ``.ci/run`` starts the daemon and
+builds them first. Without them the tests fail and say what to run; they do not skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from azure.iot.device.iothub.edge_hsm import IoTEdgeHsm, IoTEdgeError
+
+from conftest import FIXTURES, ROOT, read_jsonl, run_localedge, wait_for
+from localedge.runner.containers import MODULE_UID, WorkloadApi, image_of
+from localedge.deploy.manifest import load_manifest
+
+MODULES = ("ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay")
+
+
+def _require_images() -> None:
+    """Fail (not skip) with the command to run when the daemon or an amd64 image is missing."""
+    done = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, f"these tests need a running Docker daemon: {done.stderr.strip()[-300:]}"
+    manifest = load_manifest(ROOT / "deployment.template.json", {})
+    for name in MODULES:
+        image = image_of(manifest.modules[name], "amd64", {})
+        found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False)
+        assert found.returncode == 0, f"image {image} is not built: run `make images PLATFORM=amd64` first"
+
+
+def _owner(path: Path) -> int:
+    return path.stat().st_uid
+
+
+def test_workload_api_serves_the_sdk_its_trust_bundle_and_signatures(tmp_path: Path) -> None:
+    """The real SDK's IoT Edge HSM client (what create_from_edge_environment uses) against the runner's
+    workload API: the CA it trusts, an HMAC-SHA256 it can check, and a refusal for another module."""
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    key = base64.b64encode(b"module-key-" * 3).decode()
+    api = WorkloadApi(tmp_path / "workload.sock", "CameraCapture", key, ca)
+    try:
+        uri = f"unix://{tmp_path / 'workload.sock'}"
+        hsm = IoTEdgeHsm("CameraCapture", api.generation_id, uri, "2019-01-30")
+        assert hsm.get_certificate() == ca.read_text()
+        expected = base64.b64encode(hmac.new(b"module-key-" * 3, b"localhost/devices/local", hashlib.sha256).digest())
+        assert hsm.sign("localhost/devices/local") == expected.decode()
+        with pytest.raises(IoTEdgeError):
+            IoTEdgeHsm("TextToSpeech", api.generation_id, uri, "2019-01-30").sign("x")
+        with pytest.raises(IoTEdgeError):
+            IoTEdgeHsm("CameraCapture", "another-generation", uri, "2019-01-30").sign("x")
+        assert (tmp_path / "workload.sock").stat().st_mode & 0o777 == 0o666
+    finally:
+        api.close()
+    assert not (tmp_path / "workload.sock").exists()
+
+
+def test_images_without_a_docker_daemon_says_so_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path / 'no-daemon.sock'}"}
+    done = subprocess.run([sys.executable, "-m", "localedge", "run", "--images", "--duration", "5"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    errors = [line for line in done.stdout.splitlines() if "Docker daemon" in line]
+    assert len(errors) == 1 and "dockerd" in errors[0] and "Traceback" not in done.stdout + done.stderr, done.stdout
+
+
+def test_a_missing_image_names_the_make_command(tmp_path: Path) -> None:
+    _require_images()
+    env = {**os.environ, "CONTAINER_REGISTRY_ADDRESS": "registry.invalid"}
+    done = subprocess.run([sys.executable, "-m", "localedge", "run", "--images", "--duration", "5"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "registry.invalid/imageclassifierservice:" in done.stdout and "`make images PLATFORM=amd64`" in done.stdout
+    assert not subprocess.run(["docker", "network", "ls", "--quiet", "--filter", "label=io.localedge.runner"],
+                              capture_output=True, text=True, check=True).stdout.strip(), "a network was left behind"
+
+
+def test_fruit_clip_through_the_module_containers(tmp_path: Path) -> None:
+    """The same fruit-clip run as the process run (tests/test_end_to_end.py), each module in its amd64
+    container: the same tags on $upstream, and the display's and speech's output written from inside the
+    containers, as the images' user, into host folders bound by --set."""
+    _require_images()
+    upstream = tmp_path / "upstream.jsonl"
+    model = FIXTURES / "models" / "apples-bananas"
+    clip = FIXTURES / "video" / "fruit.mp4"
+    done = run_localedge(
+        "run", "--images", "--upstream", str(upstream), "--duration", "40",
+        "--set", f"ImageClassifierService.MODEL_DIR={model}",
+        "--set", f"CameraCapture.VIDEO_PATH={clip}", "--set", "CameraCapture.LOOP_VIDEO=false",
+        "--set", f"TextToSpeech.AUDIO_OUTPUT_DIR={tmp_path / 'audio'}",
+        "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={tmp_path / 'display'}",
+        timeout=240)
+    log = done.stdout
+    assert done.returncode == 0, log[-6000:] + done.stderr
+    assert log.count("edgekit.azure_hub: connected to edgeHub") == 4, log[-6000:]
+    messages = read_jsonl(upstream)
+    expected = ["Apple", "Banana", "Apple", "Banana", "Apple", "Banana"]
+    assert [m["body"]["tagName"] for m in messages] == expected, log[-6000:]
+    assert messages[0]["body"]["source"] == "/localedge/CameraCapture/VIDEO_PATH/fruit.mp4"
+
+    audio = sorted((tmp_path / "audio").glob("*.wav"))
+    display = sorted((tmp_path / "display").glob("*.png"))
+    assert [p.stem.split("-", 1)[1] for p in audio] == expected
+    assert [s for s in (p.stem.split("-", 1)[1] for p in display) if s != "cleared"] == expected
+    assert {_owner(p) for p in [*audio, *display]} == {MODULE_UID}, "written by the images' user"
+    assert not subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", "label=io.localedge.runner"],
+                              capture_output=True, text=True, check=True).stdout.strip(), "a container was left behind"
+
+
+@pytest.fixture()
+def images_runner(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    _require_images()
+    log = (tmp_path / "runner.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "localedge", "run", "--images",
+                                "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4"],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        log.close()
+
+
+def test_device_commands_work_on_the_containers(images_runner: subprocess.Popen[str]) -> None:
+    """list, invoke, twin set/get and metrics against the modules in their containers, as on a process run."""
+    pid = str(images_runner.pid)
+
+    def all_connected() -> bool:
+        assert images_runner.poll() is None, "the runner stopped"
+        done = run_localedge("list", "--json", "--runner", pid)
+        if done.returncode != 0:
+            return False
+        modules = json.loads(done.stdout)["modules"]
+        return len(modules) == 4 and all(m["status"] == "running" and m["connected"] for m in modules)
+
+    wait_for(all_connected, 120)
+    snapshot = json.loads(run_localedge("invoke", "CameraCapture", "snapshot", "--runner", pid).stdout)
+    assert snapshot["status"] == 200 and base64.b64decode(snapshot["payload"]["image"])[:3] == b"\xff\xd8\xff"  # a JPEG
+    said = json.loads(run_localedge("invoke", "TextToSpeech", "say", '{"text": "hello"}', "--runner", pid).stdout)
+    assert said["status"] == 200 and said["payload"]["text"] == "hello"
+
+    done = run_localedge("twin", "set", "CameraCapture", '{"threshold": 0.9}', "--runner", pid, timeout=60)
+    assert done.returncode == 0 and "applied" in done.stdout, done.stdout + done.stderr
+    twin = json.loads(run_localedge("twin", "get", "CameraCapture", "--runner", pid).stdout)["properties"]
+    assert twin["reported"]["settings"]["threshold"] == 0.9
+
+    def scraped() -> subprocess.CompletedProcess[str] | None:  # the modules report their metrics endpoint once up
+        done = run_localedge("metrics", "ImageClassifierService", "--runner", pid)
+        return done if done.returncode == 0 else None
+
+    metrics = wait_for(scraped, 60)
+    assert "# ImageClassifierService http://172.30." in metrics.stdout, metrics.stdout[:2000]
+    assert "classifier_requests" in metrics.stdout, metrics.stdout[:2000]
