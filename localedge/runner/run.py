@@ -297,7 +297,8 @@ def run(args: argparse.Namespace) -> int:
     control.start()
     state = RunnerState([m.name for m in sup.modules], folder, {
         "control": str(control.path),  # the commands' endpoint; and Azurite for `captures` (0600 file: the key is local)
-        "blob": {name: azurite.connection_string for name, azurite in blobs.azurites.items()}}, hosts=hosts)
+        "blob": {name: azurite.connection_string for name, azurite in blobs.azurites.items()},
+        "containers": hosts}, hosts=hosts)  # under --images: each module container's address on the modules' network
     state.refresh(bus.reported)
     sup.start_all()
     logger.info("running %s%s %s; routes: %s", ", ".join(m.name for m in sup.modules),

@@ -11,32 +11,19 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from azure.iot.device.iothub.edge_hsm import IoTEdgeHsm, IoTEdgeError
 
 from conftest import FIXTURES, ROOT, read_jsonl, run_localedge, wait_for
-from localedge.runner.containers import MODULE_UID, WorkloadApi, image_of
-from localedge.deploy.manifest import load_manifest
-
-MODULES = ("ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay")
-
+from images_harness import images_runner, module_images
+from localedge.runner.containers import MODULE_UID, WorkloadApi
 
 def _require_images() -> None:
-    """Fail (not skip) with the command to run when the daemon or an amd64 image is missing."""
-    done = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 0, f"these tests need a running Docker daemon: {done.stderr.strip()[-300:]}"
-    manifest = load_manifest(ROOT / "deployment.template.json", {})
-    for name in MODULES:
-        image = image_of(manifest.modules[name], "amd64", {})
-        found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False)
-        assert found.returncode == 0, f"image {image} is not built: run `make images PLATFORM=amd64` first"
+    module_images("amd64")
 
 
 def _owner(path: Path) -> int:
@@ -118,48 +105,27 @@ def test_fruit_clip_through_the_module_containers(tmp_path: Path) -> None:
                               capture_output=True, text=True, check=True).stdout.strip(), "a container was left behind"
 
 
-@pytest.fixture()
-def images_runner(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    _require_images()
-    log = (tmp_path / "runner.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "localedge", "run", "--images",
-                                "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-        log.close()
-
-
-def test_device_commands_work_on_the_containers(images_runner: subprocess.Popen[str]) -> None:
+def test_device_commands_work_on_the_containers(tmp_path: Path) -> None:
     """list, invoke, twin set/get and metrics against the modules in their containers, as on a process run."""
-    pid = str(images_runner.pid)
+    _require_images()
+    with images_runner(tmp_path / "runner.log", "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4") as runner:
+        pid = str(runner.pid)
+        snapshot = json.loads(run_localedge("invoke", "CameraCapture", "snapshot", "--runner", pid).stdout)
+        assert snapshot["status"] == 200 and base64.b64decode(snapshot["payload"]["image"])[:3] == b"\xff\xd8\xff"
+        said = json.loads(run_localedge("invoke", "TextToSpeech", "say", '{"text": "hello"}', "--runner", pid).stdout)
+        assert said["status"] == 200 and said["payload"]["text"] == "hello"
 
-    def all_connected() -> bool:
-        assert images_runner.poll() is None, "the runner stopped"
-        done = run_localedge("list", "--json", "--runner", pid)
-        if done.returncode != 0:
-            return False
-        modules = json.loads(done.stdout)["modules"]
-        return len(modules) == 4 and all(m["status"] == "running" and m["connected"] for m in modules)
+        done = run_localedge("twin", "set", "CameraCapture", '{"threshold": 0.9}', "--runner", pid, timeout=60)
+        assert done.returncode == 0 and "applied" in done.stdout, done.stdout + done.stderr
+        twin = json.loads(run_localedge("twin", "get", "CameraCapture", "--runner", pid).stdout)["properties"]
+        assert twin["reported"]["settings"]["threshold"] == 0.9
 
-    wait_for(all_connected, 120)
-    snapshot = json.loads(run_localedge("invoke", "CameraCapture", "snapshot", "--runner", pid).stdout)
-    assert snapshot["status"] == 200 and base64.b64decode(snapshot["payload"]["image"])[:3] == b"\xff\xd8\xff"  # a JPEG
-    said = json.loads(run_localedge("invoke", "TextToSpeech", "say", '{"text": "hello"}', "--runner", pid).stdout)
-    assert said["status"] == 200 and said["payload"]["text"] == "hello"
+        def scraped() -> subprocess.CompletedProcess[str] | None:  # modules report their metrics endpoint once up
+            done = run_localedge("metrics", "ImageClassifierService", "--runner", pid)
+            return done if done.returncode == 0 else None
 
-    done = run_localedge("twin", "set", "CameraCapture", '{"threshold": 0.9}', "--runner", pid, timeout=60)
-    assert done.returncode == 0 and "applied" in done.stdout, done.stdout + done.stderr
-    twin = json.loads(run_localedge("twin", "get", "CameraCapture", "--runner", pid).stdout)["properties"]
-    assert twin["reported"]["settings"]["threshold"] == 0.9
-
-    def scraped() -> subprocess.CompletedProcess[str] | None:  # the modules report their metrics endpoint once up
-        done = run_localedge("metrics", "ImageClassifierService", "--runner", pid)
-        return done if done.returncode == 0 else None
-
-    metrics = wait_for(scraped, 60)
-    assert "# ImageClassifierService http://172.30." in metrics.stdout, metrics.stdout[:2000]
-    assert "classifier_requests" in metrics.stdout, metrics.stdout[:2000]
+        metrics = wait_for(scraped, 60)
+        assert "# ImageClassifierService http://172.30." in metrics.stdout, metrics.stdout[:2000]
+        assert "classifier_requests" in metrics.stdout, metrics.stdout[:2000]
+        logs = run_localedge("logs", "SenseHatDisplay", "--runner", pid)
+        assert logs.returncode == 0 and "connected to edgeHub" in logs.stdout, logs.stdout[-2000:]
