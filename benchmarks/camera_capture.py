@@ -43,7 +43,7 @@ from edgekit.settings import SettingsStore  # noqa: E402
 from localedge.runner.bus import Bus, UpstreamSink  # noqa: E402
 from localedge.runner.routes import parse_route  # noqa: E402
 
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 class TimedSink(UpstreamSink):

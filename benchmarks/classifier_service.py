@@ -46,7 +46,7 @@ from classifier.export import load  # noqa: E402
 from classifier.preprocess import decode  # noqa: E402
 from classifier.settings import ClassifierSettings  # noqa: E402
 
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def free_port() -> int:

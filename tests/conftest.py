@@ -1,4 +1,4 @@
-"""Shared test helpers: paths to the project and to ../shared/fixtures, and running the local runner."""
+"""Shared test helpers: paths to the project and to its test fixtures (tests/fixtures), and running the local runner."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = (ROOT.parent / "shared" / "fixtures").resolve()
+FIXTURES = ROOT / "tests" / "fixtures"  # real Custom Vision models, photos, the clip: see its README.md
 MODELS = FIXTURES / "models"
 IMAGES = FIXTURES / "images"
+SCHEMAS = ROOT / "localedge" / "deploy" / "schemas"  # SchemaStore's IoT Edge deployment schemas
 
 
 def free_port() -> int:
@@ -58,7 +59,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
-    assert FIXTURES.is_dir(), f"the shared fixtures are expected at {FIXTURES}"
+    assert FIXTURES.is_dir(), f"the test fixtures are expected at {FIXTURES}"
     return FIXTURES
 
 

@@ -16,12 +16,11 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from capture.settings import CaptureSettings
-from conftest import FIXTURES, ROOT, copy_solution
+from conftest import ROOT, SCHEMAS, copy_solution
 from localedge.deploy.genconfig import generate, generate_layered, validate, validate_layered
 from localedge.deploy.layering import COLLECTOR, merge
 from localedge.deploy.manifest import load_variables
 
-SCHEMAS = FIXTURES.parent / "schemas"
 BLOB = "blobstorage"
 KEY = base64.b64encode(bytes(range(64))).decode()  # 64 bytes, as the module requires
 CLOUD_KEY = base64.b64encode(bytes(range(64, 128))).decode()

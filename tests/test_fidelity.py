@@ -1,6 +1,6 @@
 """The same answers as the container the service replaces: every fixture image under both fixture
 models, through every Dockerfile-export route and input form, within 1e-4 of
-../shared/fixtures/expected.json (what the Custom Vision "Dockerfile" export's predict.py answers,
+tests/fixtures/expected.json (what the Custom Vision "Dockerfile" export's predict.py answers,
 run unmodified under TensorFlow on each model.pb; the service runs the tf2onnx conversion of the
 same graph, whose outputs match TensorFlow's to 1e-6).
 

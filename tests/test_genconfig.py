@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, copy_solution
+from conftest import ROOT, SCHEMAS, copy_solution
 from localedge.deploy.genconfig import generate, validate
 
-SCHEMAS = FIXTURES.parent / "schemas"
 IOTEDGEDEV_VENV = ROOT / ".venv-iotedgedev"
 BLOB_KEY = base64.b64encode(bytes(range(64))).decode()  # a 64-byte key, as the blob module requires
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"

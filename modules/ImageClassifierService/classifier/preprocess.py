@@ -1,6 +1,6 @@
 """Image decoding and the Custom Vision preprocessing recipes.
 
-contract: docs/customvision.md section 4 and ../shared/fixtures/expected.json. Decode (EXIF
+contract: docs/customvision.md section 4 and tests/fixtures/expected.json. Decode (EXIF
 orientation applied); then one of three recipes: "classic", the Custom Vision Dockerfile export's
 own (longer side to 1600 px at most, centre square sampled to 256x256 by its bilinear rule,
 centre crop to the network size), for exports that name no resize method; "shorter_side"
