@@ -22,7 +22,7 @@ def test_builder_stage_is_checked_but_not_counted() -> None:
     plan = parse_dockerfile("SenseHatDisplay", "arm32v7", ROOT / "modules/SenseHatDisplay/Dockerfile.arm32v7", ROOT)
     assert plan.built == {"RTIMULib": "7.2.1"}
     assert "g++" in plan.builder_apt and "g++" not in plan.apt
-    assert plan.apt == ["python3", "python3-numpy", "python3-pil", "python3-venv"]
+    assert plan.apt == ["ca-certificates", "python3", "python3-numpy", "python3-pil", "python3-venv"]
 
 
 def test_arm32v7_images_share_their_first_layer_and_only_the_camera_needs_opencv() -> None:
