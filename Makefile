@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-.PHONY: typecheck demo test install azurite demo-assets config config-layered check-images clean
+.PHONY: typecheck demo test install azurite demo-assets config config-layered check-images images push base-images clean
 
 PLATFORM ?= arm32v7
 
@@ -68,6 +68,21 @@ config-layered: $(STAMP)
 # estimates. Needs the armhf and arm64 package lists: dpkg --add-architecture armhf arm64; apt-get update.
 check-images: $(STAMP)
 	$(PY) -m localedge check-images
+
+# The four module images for PLATFORM (amd64|arm64v8|arm32v7; default: this machine's), tagged
+# <registry>/<module>:<version>-<platform> as iotedgedev tags them (CONTAINER_REGISTRY_ADDRESS from the
+# environment or .env, else localhost:5000). A missing FROM image is made by tools/base-images first.
+# `make push` pushes them to CONTAINER_REGISTRY_ADDRESS (docker login first).
+IMAGES_PLATFORM = $(if $(filter command line environment environment override,$(origin PLATFORM)),-P $(PLATFORM))
+images: $(STAMP)
+	$(PY) -m localedge images build $(IMAGES_PLATFORM) $(IMAGES_ARGS)
+
+push: $(STAMP)
+	$(PY) -m localedge images push $(IMAGES_PLATFORM) $(IMAGES_ARGS)
+
+# The Dockerfiles' FROM images (debian:bookworm-slim per platform): pulled, else built from Debian packages.
+base-images:
+	tools/base-images $(if $(filter command line environment environment override,$(origin PLATFORM)),$(PLATFORM))
 
 demo-assets: $(STAMP)
 	$(PY) demo/make_demo.py

@@ -2,7 +2,7 @@
 
 Each command lives with its concern and adds itself here (``add_parser`` setting ``func``):
 ``run`` and the commands that talk to a running runner (:mod:`localedge.runner`), ``genconfig``
-(:mod:`localedge.deploy`), ``check-images`` (:mod:`localedge.build`).
+(:mod:`localedge.deploy`), ``check-images`` and ``images build|push`` (:mod:`localedge.build`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from localedge.build import images
+from localedge.build import images, module_images
 from localedge.deploy import commands as deploy_commands
 from localedge.deploy.genconfig import GenerationError
 from localedge.deploy.manifest import ManifestError
@@ -23,7 +23,7 @@ from localedge.runner.run import RunnerError
 
 logger = logging.getLogger("localedge")
 
-COMMANDS = [run, runner_commands, deploy_commands, images, metrics, captures]  # each: add_parser(subparsers), setting func(args) -> exit code
+COMMANDS = [run, runner_commands, deploy_commands, images, module_images, metrics, captures]  # each: add_parser(subparsers), setting func(args) -> exit code
 
 
 def build_parser() -> argparse.ArgumentParser:
