@@ -10,13 +10,14 @@ import os
 import threading
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import free_port
 from edgekit.inbox import Inbox
 from edgekit.messages import Classification
 from edgekit.settings import SettingsError, build
@@ -24,6 +25,7 @@ from speech.cache import PhraseCache, cache_key
 from speech.engines import AzureEngine, AzureRestEngine, EspeakEngine, SynthesisError
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
+from speech_standin import SpeechService, speech_service
 
 
 def classification(tag: str | None) -> Classification:
@@ -207,15 +209,52 @@ def test_cache_survives_a_restart(tmp_path: Path) -> None:
     assert again.from_cache == 1 and again.cache.hits["file"] == 1 and cached.read_bytes() == stamp
 
 
-def test_unreachable_azure_speech_falls_back_to_espeak(tmp_path: Path) -> None:
-    settings = SpeechSettings(speech_key="0" * 32, speech_region="westeurope", audio_output_dir=str(tmp_path),
-                              synthesis_timeout_s=20)
+KEY = "k3y-" + "5" * 28  # the key the stand-in accepts
+WRONG_KEY = "0" * 32
+
+
+@pytest.fixture
+def azure_speech() -> Iterator[SpeechService]:
+    """Azure Speech's REST service played on 127.0.0.1 (tests/speech_standin.py), accepting ``KEY``."""
+    with speech_service(KEY) as service:
+        yield service
+
+
+def _configured(env: dict[str, str]) -> SpeechSettings:
+    """The module's settings from its environment, as main.py reads them."""
+    return build(SpeechSettings, SpeechSettings.from_environment(env))
+
+
+def test_azure_speech_refusing_the_key_falls_back_to_espeak(tmp_path: Path, azure_speech: SpeechService) -> None:
+    """SPEECH_KEY and SPEECH_HOST, the module's own configuration, point both Azure engines at the stand-in,
+    which refuses a wrong key with 401 as the service does: each engine fails naming Azure Speech (never the
+    key), and the speaker speaks with espeak-ng."""
+    settings = _configured({"SPEECH_KEY": WRONG_KEY, "SPEECH_HOST": azure_speech.url,
+                            "AUDIO_OUTPUT_DIR": str(tmp_path), "SYNTHESIS_TIMEOUT_S": "20"})
     speaker = Speaker(settings)
     assert [e.name for e in speaker.engines][0] == "azure" and speaker.engines[-1].name == "espeak-ng"
-    with pytest.raises(SynthesisError, match="Azure Speech"):
-        AzureEngine("0" * 32, "westeurope", "en-US-JennyNeural", 20).synthesize("Apple")
+    with pytest.raises(SynthesisError, match=r"Azure Speech failed .*\(401\)") as sdk:
+        AzureEngine(WRONG_KEY, "", "en-US-JennyNeural", 20, host=azure_speech.url).synthesize("Apple")
+    with pytest.raises(SynthesisError, match="Azure Speech REST answered HTTP 401") as rest:
+        AzureRestEngine(WRONG_KEY, "", "en-US-JennyNeural", 20, host=azure_speech.url).synthesize("Apple")
+    assert WRONG_KEY not in str(sdk.value) + str(rest.value)
     written = speaker.say("Apple")
-    assert written is not None and _seconds(written) > 0.3
+    assert written is not None and _seconds(written) > 0.3 and speaker.last["engine"] == "espeak-ng"
+    speaker.close()
+    assert azure_speech.requests and set(azure_speech.answers()) == {401}  # every request was refused, none spoken
+    assert {r["path"] for r in azure_speech.requests} == {"/cognitiveservices/websocket/v1", "/cognitiveservices/v1"}
+
+
+def test_unreachable_azure_speech_falls_back_to_espeak(tmp_path: Path) -> None:
+    """SPEECH_HOST on a loopback port where nothing listens: the Azure engine fails at once and espeak-ng speaks."""
+    settings = _configured({"SPEECH_KEY": KEY, "SPEECH_HOST": f"http://127.0.0.1:{free_port()}",
+                            "AUDIO_OUTPUT_DIR": str(tmp_path), "SYNTHESIS_TIMEOUT_S": "20"})
+    speaker = Speaker(settings)
+    assert [e.name for e in speaker.engines][0] == "azure"
+    with pytest.raises(SynthesisError, match="Azure Speech"):
+        speaker.engines[0].synthesize("Apple")
+    written = speaker.say("Apple")
+    assert written is not None and _seconds(written) > 0.3 and speaker.last["engine"] == "espeak-ng"
     speaker.close()
 
 

@@ -1,6 +1,7 @@
-"""TextToSpeech's engines for real: espeak-ng and Piper audio checked as speech; the Azure REST engine against
-a local server that plays the service (real audio, 401, 429, silence); the SDK engine's timeout; breakers
-and hedging by the order of events (never by timings: benchmarks/speech.py measures those)."""
+"""TextToSpeech's engines for real: espeak-ng and Piper audio checked as speech; the Azure REST engine
+against Azure Speech's REST service played on 127.0.0.1 (speech_standin.py: real audio, 401, 429,
+silence); the SDK engine's timeout; breakers and hedging by the order of events (never by timings:
+benchmarks/speech.py measures those)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ import threading
 import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from speech.health import Breaker
 from speech.piper import PiperEngine
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
+from speech_standin import SpeechService, speech_service
 
 KEY = "k3y-" + "7" * 28  # never to appear in a log, a reason or reported properties
 
@@ -51,53 +51,35 @@ def assert_speech(wav: bytes, shortest_s: float = 0.4, longest_s: float = 6.0) -
     assert rms > 0.02, f"too quiet for speech: RMS {rms:.4f}"
 
 
-@dataclass
-class FakeAzure:
-    """A local server that plays Azure's TTS endpoint: mode "ok" answers real espeak-ng audio of the SSML's text."""
-
-    url: str = ""
-    mode: str = "ok"  # ok | 401 | 429 | silent
-    requests: list[dict] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-
 @pytest.fixture
-def azure() -> Iterator[FakeAzure]:
-    fake = FakeAzure()
+def azure() -> Iterator[SpeechService]:
+    """Azure Speech's REST service played on 127.0.0.1 (tests/speech_standin.py), accepting ``KEY``; mode "ok"
+    answers real espeak-ng audio of the SSML's text."""
+    with speech_service(KEY) as service:
+        yield service
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_args: object) -> None:
-            pass
 
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body.decode()})
-            if fake.mode == "silent":
-                fake.release.wait(10)
-                return
-            if fake.mode in ("401", "429"):
-                self.send_response(int(fake.mode))
-                self.end_headers()
-                return
-            voice = ET.fromstring(body).find("{http://www.w3.org/2001/10/synthesis}voice")
-            assert voice is not None and voice.text
-            audio = EspeakEngine("en-us", 10).synthesize(voice.text)
-            self.send_response(200)
-            self.send_header("Content-Type", "audio/wav")
-            self.send_header("Content-Length", str(len(audio)))
-            self.end_headers()
-            self.wfile.write(audio)
+def test_the_stand_in_keeps_azure_speechs_documented_contract(azure: SpeechService) -> None:
+    """What the tests below rely on: the token exchange, the key or a bearer token, and the documented refusals."""
+    import requests
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield fake
-    finally:
-        fake.release.set()
-        server.shutdown()
-        server.server_close()
+    def post(path: str, headers: dict[str, str], body: bytes = b"") -> requests.Response:
+        return requests.post(azure.url + path, data=body, headers=headers, timeout=10)
+
+    assert post("/sts/v1.0/issueToken", {"Ocp-Apim-Subscription-Key": "wrong"}).status_code == 401
+    issued = post("/sts/v1.0/issueToken", {"Ocp-Apim-Subscription-Key": KEY,
+                                           "Content-Type": "application/x-www-form-urlencoded"})
+    assert issued.status_code == 200 and issued.text
+    ssml = AzureRestEngine("", "", "en-US-JennyNeural", 5).ssml("Apple").encode()
+    good = {"Content-Type": "application/ssml+xml", "X-Microsoft-OutputFormat": "riff-16khz-16bit-mono-pcm",
+            "User-Agent": "tests"}
+    spoken = post("/cognitiveservices/v1", {**good, "Authorization": f"Bearer {issued.text}"}, ssml)
+    assert spoken.status_code == 200 and spoken.content.startswith(b"RIFF")
+    with_key = {**good, "Ocp-Apim-Subscription-Key": KEY}
+    assert post("/cognitiveservices/v1", {**good, "Authorization": "Bearer forged"}, ssml).status_code == 401
+    assert post("/cognitiveservices/v1", {**with_key, "Content-Type": "text/plain"}, ssml).status_code == 415
+    assert post("/cognitiveservices/v1", {**with_key, "X-Microsoft-OutputFormat": ""}, ssml).status_code == 400
+    assert post("/cognitiveservices/v1", with_key, b"<speak>Apple</speak>").status_code == 400
 
 
 @pytest.mark.parametrize(("language", "text"), [("en-US", "You scanned an apple"), ("de-DE", "Du hast einen Apfel gescannt")])
@@ -122,7 +104,7 @@ def test_piper_speaks_with_the_packaged_voice_from_one_process() -> None:
         piper.close()
 
 
-def test_rest_engine_follows_the_azure_contract_and_returns_its_audio(azure: FakeAzure) -> None:
+def test_rest_engine_follows_the_azure_contract_and_returns_its_audio(azure: SpeechService) -> None:
     engine = AzureRestEngine(KEY, "westeurope", "de-DE-KatjaNeural", 10, "de-DE", host=azure.url)
     assert AzureRestEngine(KEY, "westeurope", "v", 10).url == "https://westeurope.tts.speech.microsoft.com/cognitiveservices/v1"
     wav = engine.synthesize("Fish & <chips>")
@@ -140,20 +122,20 @@ def test_rest_engine_follows_the_azure_contract_and_returns_its_audio(azure: Fak
 
 
 @pytest.mark.parametrize("mode", ["401", "429"])
-def test_rest_engine_refusals_raise_without_the_key(azure: FakeAzure, mode: str) -> None:
+def test_rest_engine_refusals_raise_without_the_key(azure: SpeechService, mode: str) -> None:
     azure.mode = mode
     with pytest.raises(SynthesisError, match=f"HTTP {mode}") as caught:
         AzureRestEngine(KEY, "", "en-US-JennyNeural", 5, host=azure.url).synthesize("Apple")
     assert KEY not in str(caught.value)
 
 
-def test_rest_engine_gives_up_on_a_silent_service(azure: FakeAzure) -> None:
+def test_rest_engine_gives_up_on_a_silent_service(azure: SpeechService) -> None:
     azure.mode = "silent"
     with pytest.raises(SynthesisError, match="unreachable: ReadTimeout"):
         AzureRestEngine(KEY, "", "en-US-JennyNeural", 0.5, host=azure.url).synthesize("Apple")
 
 
-def test_speech_host_points_both_azure_engines_elsewhere(azure: FakeAzure) -> None:
+def test_speech_host_points_both_azure_engines_elsewhere(azure: SpeechService) -> None:
     settings = SpeechSettings(speech_host=azure.url, language="de-DE")
     assert settings.azure_configured  # a host alone (Azure's TTS container) is enough
     engine = select_engines(settings)[0]
@@ -164,7 +146,7 @@ def test_speech_host_points_both_azure_engines_elsewhere(azure: FakeAzure) -> No
     assert container.url == "http://TextToSpeechContainer:5000/cognitiveservices/v1"
 
 
-def test_sdk_engine_is_bounded_by_its_timeout_on_a_silent_host(azure: FakeAzure) -> None:
+def test_sdk_engine_is_bounded_by_its_timeout_on_a_silent_host(azure: SpeechService) -> None:
     pytest.importorskip("azure.cognitiveservices.speech")
     azure.mode = "silent"
     engine = AzureEngine(KEY, "", "en-US-JennyNeural", 1.0, "en-US", host=azure.url)
@@ -268,7 +250,7 @@ def test_a_failing_engine_is_skipped_once_its_breaker_opens(tmp_path: Path, capl
 
 
 def test_a_silent_azure_rest_service_is_hedged_by_espeak_and_the_key_is_never_shown(
-        tmp_path: Path, azure: FakeAzure, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, azure: SpeechService, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     azure.mode = "silent"
     settings = SpeechSettings(audio_output_dir=str(tmp_path), synthesis_timeout_s=1.0, hedge_delay_s=0.1,
