@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-.PHONY: typecheck demo test install azurite demo-assets config config-layered check-images images push base-images clean
+.PHONY: typecheck demo test install azurite tool-venvs tensorflow-venv iotedgedev-venv convert-venv demo-assets config config-layered check-images images push base-images clean
 
 PLATFORM ?= arm32v7
 
 $(STAMP): pyproject.toml
+	@echo "making $(VENV) from pyproject.toml"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
@@ -23,12 +24,43 @@ AZURITE_STAMP := .node/.azurite-$(AZURITE_VERSION)
 
 $(AZURITE_STAMP):
 	@if command -v npm >/dev/null; then \
+	  echo "installing Azurite $(AZURITE_VERSION) into .node (npm)"; \
 	  npm install --prefix .node --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION) && touch $(AZURITE_STAMP); \
 	else echo "note: Node.js (npm) is not installed: no Azurite; under the local runner captures go to a local folder"; fi
 
 azurite: $(AZURITE_STAMP)
 
 install: $(STAMP) $(AZURITE_STAMP)
+
+# The tests' tool venvs, each made from its pinned requirements file, reused while that file is unchanged and
+# remade (from scratch) when it changes: .venv-tensorflow (TensorFlow's converter and runtime, about 1.6 GB),
+# .venv-iotedgedev (the real iotedgedev CLI) and .venv-convert (make convert-model's, below; about 1.7 GB).
+TF_VENV := .venv-tensorflow
+TF_STAMP := $(TF_VENV)/.installed-stamp
+IOTEDGEDEV_VENV := .venv-iotedgedev
+IOTEDGEDEV_STAMP := $(IOTEDGEDEV_VENV)/.installed-stamp
+CONVERT_VENV := .venv-convert
+CONVERT_STAMP := $(CONVERT_VENV)/.installed-stamp
+
+# $(call tool_venv,<venv folder>,<requirements file>)
+define tool_venv
+	@echo "making $(1) from $(2)"
+	$(PYTHON) -m venv --clear $(1)
+	printf '*\n' > $(1)/.gitignore
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2)
+	touch $(1)/.installed-stamp
+endef
+
+$(TF_STAMP): tools/requirements-tensorflow.txt
+	$(call tool_venv,$(TF_VENV),tools/requirements-tensorflow.txt)
+
+$(IOTEDGEDEV_STAMP): tools/requirements-iotedgedev.txt
+	$(call tool_venv,$(IOTEDGEDEV_VENV),tools/requirements-iotedgedev.txt)
+
+tensorflow-venv: $(TF_STAMP)
+iotedgedev-venv: $(IOTEDGEDEV_STAMP)
+convert-venv: $(CONVERT_STAMP)
+tool-venvs: $(TF_STAMP) $(IOTEDGEDEV_STAMP) $(CONVERT_STAMP)
 
 demo: $(STAMP) $(AZURITE_STAMP)
 	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed: TextToSpeech speaks with Piper only, with no fallback (Debian/Ubuntu: sudo apt-get install espeak-ng)"
@@ -41,9 +73,12 @@ demo: $(STAMP) $(AZURITE_STAMP)
 	  --upstream $(DEMO_OUT)/upstream.jsonl --duration 20
 	@echo "demo output: $(DEMO_OUT)/upstream.jsonl, $(DEMO_OUT)/audio/*.wav, $(DEMO_OUT)/display/*.png"
 
-test: $(STAMP)
-	@command -v npm >/dev/null || { echo "make test needs Node.js 18+ (npm) for Azurite: sudo apt-get install nodejs npm" >&2; exit 1; }
-	$(MAKE) --no-print-directory azurite
+# The whole suite, from nothing: the Debian packages the tests need (tools/test-deps: apt-get as root or through
+# sudo -n, only what is missing; else one line saying what to run), the venv, Azurite, the tools' venvs (each
+# made once from its pinned requirements and reused), then the linter, the type checker and pytest.
+test:
+	@PYTHON=$(PYTHON) tools/test-deps
+	@$(MAKE) -s --no-print-directory $(STAMP) azurite tool-venvs
 	$(PY) -m ruff check .
 	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
@@ -84,23 +119,17 @@ push: $(STAMP)
 base-images:
 	tools/base-images $(if $(filter command line environment environment override,$(origin PLATFORM)),$(PLATFORM))
 
-demo-assets: $(STAMP)
+demo-assets: $(STAMP) $(TF_STAMP)
 	$(PY) demo/make_demo.py
 
 clean:
-	rm -rf $(VENV) $(CONVERT_VENV) $(DEMO_OUT) .node .pytest_cache *.egg-info
+	rm -rf $(VENV) $(CONVERT_VENV) $(TF_VENV) $(IOTEDGEDEV_VENV) $(DEMO_OUT) .node .pytest_cache *.egg-info
 
 # A Custom Vision TensorFlow export (model.pb) converted once into model.onnx and model.tflite, which the
 # service images run (they have no TensorFlow): make convert-model EXPORT=path/to/export(.zip) [OUT=folder].
 # TensorFlow and the converters live in their own venv, .venv-convert (about 1.7 GB), made on first use.
-CONVERT_VENV := .venv-convert
-CONVERT_STAMP := $(CONVERT_VENV)/.installed-stamp
-
 $(CONVERT_STAMP): tools/requirements-convert.txt
-	$(PYTHON) -m venv --clear $(CONVERT_VENV)
-	printf '*\n' > $(CONVERT_VENV)/.gitignore
-	$(CONVERT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-convert.txt
-	touch $(CONVERT_STAMP)
+	$(call tool_venv,$(CONVERT_VENV),tools/requirements-convert.txt)
 
 .PHONY: convert-model
 convert-model: $(CONVERT_STAMP)

@@ -34,6 +34,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def tool_venv(name: str, rule: str) -> Path:
+    """The python of a tool venv that the Makefile makes from its pinned requirements (``make test`` makes them
+    all, once, and reuses them). Missing or older than its requirements file: the test fails naming the rule."""
+    venv = ROOT / name
+    stamp = venv / ".installed-stamp"
+    requirements = ROOT / "tools" / f"requirements-{name.removeprefix('.venv-')}.txt"
+    if not stamp.exists():
+        pytest.fail(f"{name} is missing: run `make {rule}` (make test makes it)", pytrace=False)
+    if requirements.exists() and stamp.stat().st_mtime < requirements.stat().st_mtime:
+        pytest.fail(f"{name} is older than {requirements.relative_to(ROOT)}: run `make {rule}`", pytrace=False)
+    return venv / "bin" / "python"
+
+
 def run_localedge(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run ``python -m localedge`` from the project root, as a user would; output captured."""
     return subprocess.run(

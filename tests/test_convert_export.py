@@ -1,6 +1,6 @@
 """A TensorFlow export (``model.pb`` + ``labels.txt``, no ONNX) reaches the service through
 ``make convert-model``: the real command (TensorFlow, tf2onnx and TFLite's converter in
-.venv-convert, made from PyPI on first use, about a minute, then reused) turns each fixture's
+.venv-convert, which ``make convert-venv`` makes from tools/requirements-convert.txt) turns each fixture's
 frozen graph into an export the service loads, on ONNX Runtime and on TensorFlow Lite, answering
 within 1e-4 of the graph run in TensorFlow on every fixture image with the same prepared tensors."""
 
@@ -20,16 +20,22 @@ import pytest
 
 from classifier.export import CustomVisionModel, ModelLoadError, load
 from classifier.preprocess import decode
-from conftest import IMAGES, MODELS, ROOT
+from conftest import IMAGES, MODELS, ROOT, tool_venv
 
 CONVERT_PYTHON = ROOT / ".venv-convert" / "bin" / "python"
-FIRST_RUN_S = 1800  # the first run creates .venv-convert from PyPI (1.7 GB installed)
+CONVERT_S = 600  # one conversion on 2 cores: well under a minute
 TOLERANCE = 1e-4  # probability, as the service's other exactness checks
 MANIFEST = {"DomainType": "Classification", "Platform": "TensorFlow", "Flavor": "TensorFlowNormal",
             "ExporterVersion": "2.0", "ModelFileName": "model.pb", "LabelFileName": "labels.txt"}
 
 
-def convert_model(*args: str, timeout: float = FIRST_RUN_S) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="session")
+def convert_venv() -> Path:
+    """.venv-convert, made by ``make convert-venv`` (make test makes it): never built inside a test."""
+    return tool_venv(".venv-convert", "convert-venv")
+
+
+def convert_model(*args: str, timeout: float = CONVERT_S) -> subprocess.CompletedProcess[str]:
     """``make convert-model ARGS`` from the project root, as the README tells a user."""
     return subprocess.run(["make", "--no-print-directory", "convert-model", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -44,7 +50,7 @@ def tensorflow_export(model: str, into: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def converted(convert_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each fixture converted by the real command: fruits from a folder holding the export in
     ``app/`` (as a Dockerfile export does), apples-bananas from an export zip holding a
     cvexport.manifest, as current TensorFlow exports do."""

@@ -20,10 +20,8 @@ from PIL import Image
 from classifier.detection import ANCHORS, non_max_suppression
 from classifier.export import ModelLoadError, load
 from classifier.preprocess import decode
-from conftest import IMAGES, MODELS, ROOT
+from conftest import IMAGES, MODELS, ROOT, tool_venv
 
-TENSORFLOW_VENV = ROOT / ".venv-tensorflow"
-TENSORFLOW = ("tensorflow-cpu==2.21.0", "numpy==2.4.6", "pillow==13.0.0")
 APPLES_BANANAS = {"apple1": "Apple", "apple2": "Apple", "apple3": "Apple",
                   "banana1": "Banana", "banana2": "Banana", "banana3": "Banana"}
 from test_export import FRUITS_TOP  # noqa: E402 - the fixture figures (the original container's recipe), one place
@@ -32,13 +30,9 @@ GRID, CELL = 4, 32  # the test detector: 128 px input, a 4x4 grid of 32 px cells
 
 @pytest.fixture(scope="session")
 def tensorflow_python() -> Path:
-    """Python of a venv with TensorFlow (an optional extra of the classifier; too big for the main venv)."""
-    python = TENSORFLOW_VENV / "bin" / "python"
-    if not (TENSORFLOW_VENV / ".complete").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(TENSORFLOW_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *TENSORFLOW], check=True)
-        (TENSORFLOW_VENV / ".complete").touch()
-    return python
+    """Python of a venv with TensorFlow (an optional extra of the classifier; too big for the main venv):
+    ``make tensorflow-venv``, from tools/requirements-tensorflow.txt."""
+    return tool_venv(".venv-tensorflow", "tensorflow-venv")
 
 
 def detector_weights(labels: int = 2) -> tuple[np.ndarray, np.ndarray]:

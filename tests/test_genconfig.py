@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SCHEMAS, copy_solution
+from conftest import ROOT, SCHEMAS, copy_solution, tool_venv
 from localedge.deploy.genconfig import generate, validate
 
-IOTEDGEDEV_VENV = ROOT / ".venv-iotedgedev"
 BLOB_KEY = base64.b64encode(bytes(range(64))).decode()  # a 64-byte key, as the blob module requires
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"
 ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
@@ -27,12 +26,8 @@ CASES = [("deployment.arm32v7.template.json", "arm32v7", "deployment.arm32v7.arm
 
 @pytest.fixture(scope="session")
 def iotedgedev() -> Path:
-    """The real iotedgedev CLI, in its own venv (it pins old Azure packages)."""
-    exe = IOTEDGEDEV_VENV / "bin" / "iotedgedev"
-    if not exe.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(IOTEDGEDEV_VENV)], check=True)
-        subprocess.run([str(IOTEDGEDEV_VENV / "bin" / "pip"), "install", "--quiet", "iotedgedev==3.3.9"], check=True)
-    return exe
+    """The real iotedgedev CLI, in its own venv (it pins old Azure packages): ``make iotedgedev-venv``."""
+    return tool_venv(".venv-iotedgedev", "iotedgedev-venv").parent / "iotedgedev"
 
 
 @pytest.fixture()

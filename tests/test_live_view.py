@@ -19,8 +19,9 @@ from capture_harness import CameraHarness, ClassifierServer, free_port
 from classifier.export import load
 from conftest import IMAGES, MODELS, wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+# Debian's chromium and chromium-driver; Ubuntu's snap names them chromium(-browser) and chromium.chromedriver.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or shutil.which("chromium.chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture()
