@@ -135,3 +135,18 @@ $(CONVERT_STAMP): tools/requirements-convert.txt
 convert-model: $(CONVERT_STAMP)
 	@test -n "$(EXPORT)" || { echo "usage: make convert-model EXPORT=path/to/export(.zip) [OUT=path/to/converted]" >&2; exit 2; }
 	$(CONVERT_VENV)/bin/python tools/convert_tf_export.py "$(EXPORT)" $(if $(OUT),--out "$(OUT)")
+
+# The module images built and run for real (needs root and Docker; CI runs it after make test):
+# tools/docker-up installs and starts what is missing (dockerd, QEMU for the arm images), then the images
+# for every platform (the FROM images made by tools/base-images when they cannot be pulled), then
+# tests/images: the fruit clip and the device commands through the amd64 containers, each arm container
+# under QEMU started as its user, connected with the SDK, and classifying as amd64.
+.PHONY: test-images
+test-images:
+	@PYTHON=$(PYTHON) tools/test-deps
+	@$(MAKE) -s --no-print-directory $(STAMP) azurite
+	tools/docker-up
+	$(PY) -m localedge images build -P amd64
+	$(PY) -m localedge images build -P arm32v7
+	$(PY) -m localedge images build -P arm64v8
+	$(PY) -m pytest tests/images
