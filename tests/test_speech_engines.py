@@ -104,6 +104,24 @@ def test_piper_speaks_with_the_packaged_voice_from_one_process() -> None:
         piper.close()
 
 
+def test_an_idle_piper_process_is_stopped_and_started_again_for_the_next_phrase() -> None:
+    """PIPER_IDLE_S: the Piper process (its voice holds ~150 MB) ends after that long without a phrase, and the
+    next phrase starts a new one."""
+    settings = SpeechSettings(piper_idle_s=0.5)
+    piper = next(e for e in select_engines(settings) if isinstance(e, PiperEngine))
+    try:
+        assert_speech(piper.synthesize("apple"), 0.3)
+        first = piper._process
+        assert first is not None and first.poll() is None
+        wait_for(lambda: first.poll() is not None, 15)  # idle: stopped
+        assert not piper.running
+        assert_speech(piper.synthesize("banana"), 0.3)  # started again on demand
+        assert piper.running and piper._process is not first
+    finally:
+        piper.close()
+    assert not piper.running
+
+
 def test_rest_engine_follows_the_azure_contract_and_returns_its_audio(azure: SpeechService) -> None:
     engine = AzureRestEngine(KEY, "westeurope", "de-DE-KatjaNeural", 10, "de-DE", host=azure.url)
     assert AzureRestEngine(KEY, "westeurope", "v", 10).url == "https://westeurope.tts.speech.microsoft.com/cognitiveservices/v1"

