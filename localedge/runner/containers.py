@@ -36,7 +36,6 @@ import ipaddress
 import json
 import logging
 import os
-import platform as host_platform_info
 import re
 import secrets
 import shutil
@@ -50,6 +49,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from localedge import ROOT
+from localedge.build.module_images import DEFAULT_REGISTRY
+from localedge.deploy.genconfig import image_name
 from localedge.deploy.manifest import VARIABLE, ModuleSpec
 from localedge.runner.metrics import alive
 
@@ -68,7 +69,6 @@ BROKER_HOST = 200  # module brokers listen on .200, .201, ... (host addresses on
 DOCKER_TIMEOUT_S = 60.0
 DOCKER_HINT = ("start one (sudo systemctl start docker; without systemd: sudo dockerd > /var/log/dockerd.log 2>&1 &), "
                "or run without --images")
-PLATFORMS = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64v8", "arm64": "arm64v8", "armv7l": "arm32v7"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -98,23 +98,15 @@ def check_daemon() -> str:
         raise DockerError(f"--images needs a running Docker daemon ({exc}); {DOCKER_HINT}") from None
 
 
-def host_platform() -> str:
-    """This machine's platform as module.json names it (amd64, arm64v8, arm32v7)."""
-    machine = host_platform_info.machine().lower()
-    return PLATFORMS.get(machine, machine)
-
-
 def image_of(spec: ModuleSpec, platform: str, variables: Mapping[str, str]) -> str:
-    """The image ``make images`` tags for the module (``<registry>/<repository>:<version>-<platform>``)."""
-    from localedge.deploy.genconfig import image_name  # noqa: PLC0415 - genconfig imports the runner's manifest checks
+    """The image ``make images`` tags for the module (``<registry>/<repository>:<version>-<platform>``, the
+    registry ``localhost:5000`` when ``variables`` give no CONTAINER_REGISTRY_ADDRESS, as make images does);
+    ``platform`` unless the template names the module's (``${MODULES.<Folder>.<platform>}``)."""
     assert spec.folder is not None
     registry = {**variables}
     if not registry.get("CONTAINER_REGISTRY_ADDRESS", "").strip():
         registry["CONTAINER_REGISTRY_ADDRESS"] = DEFAULT_REGISTRY
     return image_name(ROOT, spec.folder, spec.platform or platform, registry, ROOT / "deployment.template.json")
-
-
-DEFAULT_REGISTRY = "localhost:5000"  # the image names' registry when .env gives no CONTAINER_REGISTRY_ADDRESS
 
 
 def missing_images(images: Mapping[str, str]) -> list[str]:

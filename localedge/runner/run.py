@@ -38,6 +38,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from localedge import ROOT
+from localedge.build.module_images import host_platform
 from localedge.deploy.manifest import (VARIABLE, Manifest, ModuleSpec, load_manifest, load_variables, read_template,
                                        unresolved)
 from localedge.runner import containers, supervisor
@@ -352,7 +353,7 @@ def _module_network(manifest: Manifest, runnable: list[tuple[ModuleSpec, Path]],
                     platform: str | None) -> tuple[containers.ModuleNetwork, dict[str, str]]:
     """For ``--images``: Docker answers, each module's image is built, and the run's network is made:
     (network, module -> image). Raises RunnerError in one line."""
-    wanted = platform or containers.host_platform()
+    wanted = platform or host_platform()
     try:
         containers.check_daemon()
         containers.remove_stale()
