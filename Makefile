@@ -8,7 +8,9 @@ DEMO_OUT := demo-output
 
 .PHONY: typecheck demo test install azurite tool-venvs tensorflow-venv iotedgedev-venv convert-venv demo-assets config config-layered check-images images push base-images clean
 
-PLATFORM ?= arm32v7
+# PLATFORM (amd64|arm64v8|arm32v7) when given on the command line or in the environment: each command's own
+# default otherwise (make config: genconfig's, arm32v7; make images: this machine's).
+GIVEN_PLATFORM = $(if $(filter command line environment environment override,$(origin PLATFORM)),-P $(PLATFORM))
 
 $(STAMP): pyproject.toml
 	@echo "making $(VENV) from pyproject.toml"
@@ -89,15 +91,16 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 	for m in CameraCapture ImageClassifierService TextToSpeech SenseHatDisplay; do $(PY) -m mypy modules/$$m/main.py || exit 1; done
 
-# config/deployment.$(PLATFORM).json from the matching template, validated (PLATFORM=amd64|arm64v8|arm32v7).
+# config/deployment.<platform>.json from the platform's template, validated offline against the shipped
+# schemas (PLATFORM=amd64|arm64v8|arm32v7; default arm32v7, as genconfig's).
 config: $(STAMP)
-	$(PY) -m localedge genconfig -P $(PLATFORM) -f $(if $(filter arm32v7,$(PLATFORM)),deployment.arm32v7.template.json,deployment.template.json)
+	$(PY) -m localedge genconfig $(GIVEN_PLATFORM)
 
 # The fleet's config/deployment.base.$(PLATFORM).json, config/deployment.layered.$(PLATFORM).json and
 # config/deployment.layered.$(PLATFORM).metrics.json, validated (targets and priorities: .env FLEET_*, or e.g.
 # make config-layered PLATFORM=arm32v7 LAYERED_ARGS="--target-condition \"tags.ring='canary'\" --priority 20").
 config-layered: $(STAMP)
-	$(PY) -m localedge genconfig --layered -P $(PLATFORM) -f $(if $(filter arm32v7,$(PLATFORM)),deployment.arm32v7.template.json,deployment.template.json) $(LAYERED_ARGS)
+	$(PY) -m localedge genconfig --layered $(GIVEN_PLATFORM) $(LAYERED_ARGS)
 
 # Every module image installs for every platform it lists (pip wheels, Debian packages), with size
 # estimates. Needs the armhf and arm64 package lists: dpkg --add-architecture armhf arm64; apt-get update.
@@ -108,16 +111,15 @@ check-images: $(STAMP)
 # <registry>/<module>:<version>-<platform> as iotedgedev tags them (CONTAINER_REGISTRY_ADDRESS from the
 # environment or .env, else localhost:5000). A missing FROM image is made by tools/base-images first.
 # `make push` pushes them to CONTAINER_REGISTRY_ADDRESS (docker login first).
-IMAGES_PLATFORM = $(if $(filter command line environment environment override,$(origin PLATFORM)),-P $(PLATFORM))
 images: $(STAMP)
-	$(PY) -m localedge images build $(IMAGES_PLATFORM) $(IMAGES_ARGS)
+	$(PY) -m localedge images build $(GIVEN_PLATFORM) $(IMAGES_ARGS)
 
 push: $(STAMP)
-	$(PY) -m localedge images push $(IMAGES_PLATFORM) $(IMAGES_ARGS)
+	$(PY) -m localedge images push $(GIVEN_PLATFORM) $(IMAGES_ARGS)
 
 # The Dockerfiles' FROM images (debian:bookworm-slim per platform): pulled, else built from Debian packages.
 base-images:
-	tools/base-images $(if $(filter command line environment environment override,$(origin PLATFORM)),$(PLATFORM))
+	tools/base-images $(if $(GIVEN_PLATFORM),$(PLATFORM))
 
 demo-assets: $(STAMP) $(TF_STAMP)
 	$(PY) demo/make_demo.py

@@ -27,7 +27,7 @@ CLOUD_KEY = base64.b64encode(bytes(range(64, 128))).decode()
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={CLOUD_KEY};EndpointSuffix=core.windows.net"
 ENV = {"CONTAINER_REGISTRY_ADDRESS": "myregistry.azurecr.io", "CONTAINER_REGISTRY_USERNAME": "myregistry",
        "CONTAINER_REGISTRY_PASSWORD": "pa55word", "SPEECH_KEY": "", "SPEECH_REGION": "", "PREDICTION_KEY": "",
-       "BLOB_ACCOUNT_NAME": "captures01", "BLOB_ACCOUNT_KEY": KEY, "BLOB_UPLOAD_CONNECTION_STRING": CLOUD,
+       "CAPTURE_STORAGE": "blob", "BLOB_ACCOUNT_NAME": "captures01", "BLOB_ACCOUNT_KEY": KEY, "BLOB_UPLOAD_CONNECTION_STRING": CLOUD,
        "METRICS_COLLECTOR_RESOURCE_ID": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
                                         "Microsoft.Devices/IotHubs/my-hub",
        "METRICS_COLLECTOR_ENDPOINT": "https://my-dce.westeurope-1.ingest.monitor.azure.com",

@@ -18,7 +18,11 @@ BLOB_KEY = base64.b64encode(bytes(range(64))).decode()  # a 64-byte key, as the 
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"
 ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
        "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\nSPEECH_HOST=\nPREDICTION_KEY=\n"
-       f"BLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")
+       f"CAPTURE_STORAGE=blob\nBLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")
+REGISTRY_ONLY = ((ROOT / ".env.example").read_text()  # .env as the deploy section says: the example, registry values filled
+                 .replace("CONTAINER_REGISTRY_PASSWORD=<registry password>", "CONTAINER_REGISTRY_PASSWORD=pa55word"))
+OFFLINE = {"https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "no_proxy": "", "NO_PROXY": ""}  # any request to the internet fails
 CASES = [("deployment.arm32v7.template.json", "arm32v7", "deployment.arm32v7.arm32v7.json"),
          ("deployment.template.json", "arm64v8", "deployment.arm64v8.json"),
          ("deployment.template.json", "amd64", "deployment.amd64.json")]
@@ -216,3 +220,46 @@ def test_a_metrics_url_on_a_modules_metrics_port_needs_no_port_but_any_other_doe
     _edit(solution, "deployment.arm32v7.template.json", scrape("http://CameraCapture:9700/metrics"))
     with pytest.raises(ManifestError, match="CameraCapture.env: no PORT, but .*http://CameraCapture:9700"):
         _problems(solution)
+
+
+def _genconfig_cli(folder: Path, env_text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m localedge genconfig`` as a user runs it from ``folder`` (its .env), with no internet."""
+    import os
+
+    (folder / ".env").write_text(env_text)
+    return subprocess.run([sys.executable, "-m", "localedge", "genconfig", *args], cwd=folder, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **OFFLINE, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize("platform", ["arm32v7", "arm64v8", "amd64", None])
+def test_registry_values_alone_make_a_valid_manifest_offline(tmp_path: Path, platform: str | None) -> None:
+    """.env with the registry values only, no internet: a valid manifest for each platform from its own template
+    (no -f), without the Blob Storage module or anything naming it; no platform given: arm32v7, as make config."""
+    done = _genconfig_cli(tmp_path, REGISTRY_ONLY, *(["-P", platform] if platform else []))
+    assert done.returncode == 0, done.stdout + done.stderr
+    wanted = platform or "arm32v7"
+    manifest = json.loads((tmp_path / "config" / f"deployment.{wanted}.json").read_text())
+    modules = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]
+    assert sorted(modules) == ["CameraCapture", "ImageClassifierService", "SenseHatDisplay", "TextToSpeech"]
+    assert "blobstorage" not in manifest["modulesContent"]
+    assert "CAPTURE_STORAGE_CONNECTION_STRING" not in modules["CameraCapture"]["env"]
+    assert modules["CameraCapture"]["settings"]["image"] == f"myregistry.azurecr.io/cameracapture:0.1.0-{wanted}"
+    assert "blob" not in json.dumps(manifest).lower()
+
+
+def test_capture_storage_blob_deploys_the_blob_module_for_the_platform(tmp_path: Path) -> None:
+    done = _genconfig_cli(tmp_path, ENV, "-P", "arm32v7")
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = json.loads((tmp_path / "config" / "deployment.arm32v7.json").read_text())
+    modules = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]
+    assert modules["blobstorage"]["settings"]["image"] == "mcr.microsoft.com/azure-blob-storage:1.4.1-linux-arm32v7"
+    assert "BlobEndpoint=http://blobstorage:11002/captures01" in modules["CameraCapture"]["env"]["CAPTURE_STORAGE_CONNECTION_STRING"]["value"]
+
+
+def test_capture_storage_blob_without_its_keys_is_refused_as_before(tmp_path: Path) -> None:
+    done = _genconfig_cli(tmp_path, REGISTRY_ONLY.replace("\nCAPTURE_STORAGE=\n", "\nCAPTURE_STORAGE=blob\n"), "-P", "arm64v8")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "BLOB_ACCOUNT_KEY" in done.stdout and "nothing written" in done.stdout
+    assert not (tmp_path / "config").exists()
+    wrong = _genconfig_cli(tmp_path, REGISTRY_ONLY.replace("\nCAPTURE_STORAGE=\n", "\nCAPTURE_STORAGE=azure\n"), "-P", "arm64v8")
+    assert wrong.returncode == 2 and "CAPTURE_STORAGE=azure" in wrong.stdout and "blob" in wrong.stdout

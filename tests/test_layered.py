@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES, ROOT, copy_solution
+from conftest import ROOT, SCHEMAS, copy_solution
 from localedge.deploy.genconfig import GenerationError, fleet_settings, generate, generate_layered, validate_layered
 from localedge.deploy.layering import (COLLECTOR, ConditionError, Deployment, layer_problems, matches, merge,
                                 parse_condition, resolve)
 from localedge.deploy.manifest import load_variables
 
-SCHEMAS = FIXTURES.parent / "schemas"
 HUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/my-rg/providers/Microsoft.Devices/IotHubs/my-hub"
 BLOB_KEY = base64.b64encode(bytes(range(64))).decode()
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"
@@ -34,7 +33,7 @@ ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USE
        f"PREDICTION_KEY=\nMETRICS_COLLECTOR_RESOURCE_ID={HUB}\n"
        "METRICS_COLLECTOR_ENDPOINT=https://my-dce-a1b2.westeurope-1.ingest.monitor.azure.com\n"
        "METRICS_COLLECTOR_RULE_ID=dcr-0123456789abcdef0123456789abcdef\n"
-       f"BLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")
+       f"CAPTURE_STORAGE=blob\nBLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")
 CASES = [("deployment.arm32v7.template.json", "arm32v7"), ("deployment.template.json", "arm64v8"),
          ("deployment.template.json", "amd64")]
 MODULES = {"ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"}

@@ -13,11 +13,10 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from conftest import FIXTURES, ROOT
+from conftest import ROOT, SCHEMAS
 from localedge.deploy.manifest import ManifestError, load_manifest, substitute
 from localedge.runner.routes import DEFAULT_PRIORITY, parse_route
 
-SCHEMAS = FIXTURES.parent / "schemas"
 TEMPLATES = ["deployment.template.json", "deployment.arm32v7.template.json"]
 
 

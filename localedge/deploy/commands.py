@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from localedge import ROOT
+from localedge.deploy.genconfig import DEFAULT_PLATFORM
 from localedge.deploy.manifest import load_variables
 
 logger = logging.getLogger("localedge")
@@ -18,9 +19,9 @@ logger = logging.getLogger("localedge")
 
 def genconfig(args: argparse.Namespace) -> int:
     """Generate config/deployment.<platform>.json and validate it; 0 when it can be deployed."""
-    from localedge.deploy.genconfig import generate, output_path, validate, write
+    from localedge.deploy.genconfig import default_template, generate, output_path, validate, write
 
-    template = Path(args.file)
+    template = Path(args.file) if args.file else default_template(args.platform)
     variables = load_variables(Path(args.env_file), os.environ)
     if args.layered:
         return _genconfig_layered(args, template, variables)
@@ -62,11 +63,13 @@ def _genconfig_layered(args: argparse.Namespace, template: Path, variables: Mapp
 def add_parser(commands: Any) -> None:
     """The ``genconfig`` command's arguments."""
     gen = commands.add_parser("genconfig", help="generate and validate config/deployment.<platform>.json from a template")
-    gen.add_argument("-f", "--file", default="deployment.template.json", help="deployment template (default: %(default)s)")
-    gen.add_argument("-P", "--platform", default="amd64", help="amd64, arm64v8 or arm32v7 (default: %(default)s)")
+    gen.add_argument("-f", "--file", help="deployment template (default: the platform's, deployment.arm32v7.template.json "
+                     "for arm32v7, else deployment.template.json)")
+    gen.add_argument("-P", "--platform", default=DEFAULT_PLATFORM, help="amd64, arm64v8 or arm32v7 (default: %(default)s)")
     gen.add_argument("--env-file", default=".env", help="variables for $VAR substitution (default: %(default)s)")
     gen.add_argument("--output-dir", default="config", help="where the manifest is written (default: %(default)s)")
-    gen.add_argument("--schema-dir", help="folder with the SchemaStore IoT Edge schemas (default: fetch from SchemaStore)")
+    gen.add_argument("--schema-dir", help="folder with the SchemaStore IoT Edge schemas (default: the copy in "
+                     "localedge/deploy/schemas), or `online` for SchemaStore's newest")
     fleet = gen.add_argument_group("--layered", "a base and a layered deployment for az iot edge deployment create "
                                    "(defaults: .env FLEET_*, else per platform)")
     fleet.add_argument("--layered", action="store_true", help="write config/deployment.{base,layered}.<platform>.json "

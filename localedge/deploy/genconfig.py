@@ -9,8 +9,14 @@ objects become compact JSON strings split into 512-character ``createOptions``,
 
 Before generating, the template passes the runner's own checks (:func:`localedge.deploy.manifest.check`: the
 types and values it reads, module ports), so a malformed one is refused in one line, as ``run`` does.
+Blob Storage on IoT Edge (the module that keeps CameraCapture's captures for retraining) is deployed only
+when ``CAPTURE_STORAGE=blob`` (``.env`` or the environment): otherwise the template's blob module, its module
+twin and the env values naming it are left out (:func:`without_blob_storage`), so registry credentials alone
+make a valid manifest.
+
 Validation, each problem naming the file, the JSON path and the fix: the public deployment schema
-(``--schema-dir``, or SchemaStore when online); every route joins an existing module's output to
+(the copy shipped in ``localedge/deploy/schemas``, or ``--schema-dir``; ``--schema-dir online`` fetches
+SchemaStore's newest); every route joins an existing module's output to
 an existing module's input; nothing unresolved; each image exists for the platform; createOptions
 within 4 KB; no secret written into the template instead of ``.env``; each Azure Blob Storage on IoT Edge
 module as its documentation requires (:func:`localedge.deploy.checks.blob_problems`).
@@ -27,7 +33,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from localedge.deploy.checks import Problem, blob_problems, connection_string_parts, schema_problems
+from localedge import ROOT
+from localedge.deploy.checks import Problem, blob_modules, blob_problems, connection_string_parts, schema_problems
 from localedge.deploy.manifest import MODULE_IMAGE, check, expand, read_template, substitute
 from localedge.runner.routes import RouteError, parse_route
 
@@ -36,6 +43,45 @@ MAX_CREATE_OPTIONS = 4096
 SCHEMA_NAME = "azure-iot-edge-deployment-2.0.json"
 SCHEMASTORE = "https://json.schemastore.org/"
 PLATFORMS = ("amd64", "amd64.debug", "arm32v7", "arm32v7.debug", "arm64v8", "arm64v8.debug")
+DEFAULT_PLATFORM = "arm32v7"  # genconfig's and make config's: 32-bit Raspberry Pi OS
+SCHEMA_DIR = ROOT / "localedge" / "deploy" / "schemas"  # SchemaStore's IoT Edge schemas, shipped (see its README)
+ONLINE = "online"  # --schema-dir online: SchemaStore's newest copy
+CAPTURE_STORAGE = "CAPTURE_STORAGE"  # .env: "blob" deploys Blob Storage on IoT Edge for the captures
+
+
+def default_template(platform: str, root: Path = ROOT) -> Path:
+    """The template a platform is generated from: deployment.arm32v7.template.json for arm32v7 (its own
+    images: the blob module's arm32v7 tag, TensorFlow Lite), deployment.template.json for the others."""
+    return root / ("deployment.arm32v7.template.json" if platform.startswith("arm32v7") else "deployment.template.json")
+
+
+def capture_storage_wanted(variables: Mapping[str, str]) -> bool:
+    """True when ``CAPTURE_STORAGE`` is ``blob``: the manifest keeps the Blob Storage on IoT Edge module. Raises
+    GenerationError for another non-empty value."""
+    value = variables.get(CAPTURE_STORAGE, "").strip().lower()
+    if value not in ("", "blob"):
+        raise GenerationError(f"{CAPTURE_STORAGE}={value}: leave it empty (no Blob Storage module; captures stay in "
+                              "CameraCapture's volume) or write blob (deploy Blob Storage on IoT Edge for them)")
+    return value == "blob"
+
+
+def without_blob_storage(document: dict[str, Any]) -> list[str]:
+    """Leave out every Azure Blob Storage on IoT Edge module of a template (``document`` changed in place): its
+    $edgeAgent entry, its module twin, and env values of other modules that name it (``http://<module>:port``);
+    returns the modules left out."""
+    content = document.get("modulesContent", {})
+    names = list(blob_modules(content))
+    modules = content.get("$edgeAgent", {}).get("properties.desired", {}).get("modules", {})
+    for name in names:
+        modules.pop(name, None)
+        content.pop(name, None)
+        naming = re.compile(rf"(?i)\w+://{re.escape(name)}(?::\d+)?(?=[/?#;]|$)")
+        for spec in modules.values():
+            env = spec.get("env") if isinstance(spec, dict) else None
+            if isinstance(env, dict):
+                for key in [k for k, v in env.items() if isinstance(v, dict) and naming.search(str(v.get("value", "")))]:
+                    del env[key]
+    return names
 _LEFTOVER = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 _ROUTE_SYMBOLS = re.compile(r"\$(upstream|body\b[\w.]*|contentType|contentEncoding|connectionModuleId|connectionDeviceId"
                             r"|messageId|correlationId|userId|iothub-\w+|dt-\w+|\w+)")
@@ -105,6 +151,8 @@ def generate(template: Path, platform: str, variables: Mapping[str, str], root: 
     if platform not in PLATFORMS:
         raise GenerationError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
     document = read_template(template)
+    if not capture_storage_wanted(variables):
+        without_blob_storage(document)
     check(expand(document, variables), template)
     document.pop("$schema-template", None)
     manifest: dict[str, Any] = expand(
@@ -121,8 +169,8 @@ def _schema_problems(manifest: dict[str, Any], schema_dir: Path | None, file: st
     from referencing.jsonschema import DRAFT4
 
     schemas: dict[str, Any] = {}
-    if schema_dir is not None:
-        for path in schema_dir.glob("*.json"):
+    if schema_dir != Path(ONLINE):
+        for path in (schema_dir or SCHEMA_DIR).glob("*.json"):
             schemas[path.name] = json.loads(path.read_text(encoding="utf-8"))
     else:
         try:
@@ -130,7 +178,7 @@ def _schema_problems(manifest: dict[str, Any], schema_dir: Path | None, file: st
                 schemas[SCHEMA_NAME] = json.loads(reply.read())
         except (OSError, ValueError):
             return [Problem(file, "$", "not checked against the public schema: SchemaStore is out of reach "
-                                       "(pass --schema-dir with the SchemaStore IoT Edge schemas)")]
+                                       "(leave out --schema-dir online to use the copy shipped in localedge/deploy/schemas)")]
     if SCHEMA_NAME not in schemas:
         return [Problem(file, "$", f"no {SCHEMA_NAME} in the schema folder")]
     registry = Registry()
