@@ -65,13 +65,13 @@ def _record(tag: str | None, probability: float, reason: str, when: datetime, fr
 
 def _captures(apples: int = 3) -> Iterator[Capture]:
     """Captures as CameraCapture makes them (one container, ``captures``, blob names grouped by UTC day:
-    ``20261129/<time>-f<frame>``): Apple uncertain on the 29th, Banana changes on the 30th, one sampled frame
-    with no prediction at all."""
+    ``20261129/<time>-f<frame>``): Apple uncertain (just above the 0.5 threshold) on the 29th, Banana changes on
+    the 30th, one sampled frame with no prediction at all."""
     day1, day2 = datetime(2026, 11, 29, 10, tzinfo=timezone.utc), datetime(2026, 11, 30, 10, tzinfo=timezone.utc)
     for i in range(apples):
         when = day1 + timedelta(seconds=i)
         yield Capture(container="captures", name=blob_name("day", "Apple", when, i),
-                      record=_record("Apple", 0.48 + i / 1000, "uncertain", when, i), jpeg=_jpeg((200, 30, 30), i))
+                      record=_record("Apple", 0.52 + i / 10000, "uncertain", when, i), jpeg=_jpeg((200, 30, 30), i))
     for i in range(2):
         when = day2 + timedelta(seconds=i)
         yield Capture(container="captures", name=blob_name("day", "Banana", when, 100 + i),
@@ -192,7 +192,7 @@ def test_export_groups_the_frames_by_predicted_tag_with_their_sidecars_and_an_in
         assert sidecar["frameNumber"] == row["frameNumber"] and sidecar["reason"] == row["reason"]
         assert sidecar["bestTag"] == row["tag"] and sidecar["modelSha256"] == row["modelSha256"]
     apple = next(row for row in rows.values() if row["frameNumber"] == 1)
-    assert apple["file"].startswith("Apple/captures_20261129_20261129T100001") and apple["probability"] == 0.481
+    assert apple["file"].startswith("Apple/captures_20261129_20261129T100001") and apple["probability"] == 0.5201
     with (out / "index.csv").open() as file:
         table = list(csv.DictReader(file))
     assert len(table) == 6 and {r["tag"] for r in table} == {"Apple", "Banana", ""}
@@ -413,3 +413,61 @@ def test_an_image_the_service_refuses_is_reported_and_sent_again_next_time(train
     done = run_localedge("captures", "upload", str(review), "--env-file", str(env))
     assert done.returncode == 0, done.stdout + done.stderr
     assert training.batches[-1] == {"tagIds": [APPLE_ID], "files": ["broken.jpg"]}  # only the one not yet taken
+
+
+def _frame(tag: str, probability: float, frame: int, at_threshold: bool) -> Capture:
+    """A capture whose best prediction is ``tag`` at ``probability``, threshold 0.5, and CameraCapture's tagName
+    (``tag`` when ``at_threshold``, else null)."""
+    when = datetime(2026, 12, 1, 9, tzinfo=timezone.utc) + timedelta(seconds=frame)
+    name = blob_name("day", tag, when, frame)
+    record = CaptureRecord(capturedAt=when, reason="uncertain", tagName=tag if at_threshold else None, bestTag=tag,
+                           probability=probability, threshold=0.5, band=0.15,
+                           predictions=[Prediction(tagName=tag, probability=probability)], source="clip.mp4",
+                           frameNumber=frame, modelSha256="cd" * 32, modelFlavour="onnx", image=f"{name}.jpg")
+    return Capture(container="captures", name=name, record=record, jpeg=_jpeg((90, 90, 90), frame))
+
+
+def test_a_frame_below_the_threshold_is_exported_untagged_and_never_uploaded_with_the_models_guess(
+        training: TrainingAPI, tmp_path: Path) -> None:
+    capture_dir = tmp_path / "captures"
+    folder = FolderStorage(capture_dir)
+    frames = {"backpod": _frame("Apple", 0.00001, 1, False),  # the issue's Backpod box: "no tag" at the threshold
+              "near": _frame("Apple", 0.49, 2, False),
+              "at": _frame("Apple", 0.5, 3, True),  # exactly the threshold: the tag
+              "banana": _frame("Banana", 0.9, 4, True),
+              "older": _frame("Apple", 0.3, 5, False)}
+    for capture in frames.values():
+        folder.put(capture)
+    older = capture_dir / "captures" / f"{frames['older'].name}.json"  # a sidecar without tagName (as earlier ones):
+    document = json.loads(older.read_text())  # the tag at the threshold is worked out (0.3 < 0.5: none)
+    del document["tagName"]
+    older.write_text(json.dumps(document))
+    review = tmp_path / "review"
+    done = run_localedge("captures", "export", str(review), "--dir", str(capture_dir))
+    assert done.returncode == 0, done.stdout + done.stderr
+    index = json.loads((review / "index.json").read_text())
+    where = {row["frameNumber"]: row["file"].split("/")[0] for row in index["captures"]}
+    assert where == {1: "_untagged", 2: "_untagged", 3: "Apple", 4: "Banana", 5: "_untagged"}
+    assert index["folders"] == {"Apple": "Apple", "Banana": "Banana", "_untagged": None}
+    rows = {row["frameNumber"]: row for row in index["captures"]}
+    assert rows[1]["tag"] is None and rows[1]["bestTag"] == "Apple"  # the model's guess stays in the index
+
+    # an export made before the fix put the Backpod box into Apple/: its index says so; nobody moved it since
+    backpod = review / rows[1]["file"]
+    for path in (backpod, backpod.with_suffix(".json")):
+        shutil.move(path, review / "Apple" / path.name)
+    rows[1]["file"] = f"Apple/{backpod.name}"
+    index["captures"] = list(rows.values())
+    (review / "index.json").write_text(json.dumps(index))
+    # the reviewer moves the 0.49 apple into Apple/: a person's label
+    near = review / rows[2]["file"]
+    for path in (near, near.with_suffix(".json")):
+        shutil.move(path, review / "Apple" / path.name)
+
+    training.throttle_next = False
+    done = run_localedge("captures", "upload", str(review), "--env-file", str(_env(tmp_path / ".env", training.endpoint)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    tags = {t["name"]: t["id"] for t in training.tags.values()}
+    sent = {",".join(batch["tagIds"]): sorted(batch["files"]) for batch in training.batches}
+    name = {n: Path(rows[n]["file"]).name for n in rows}
+    assert sent == {tags["Apple"]: sorted([name[2], name[3]]), tags["Banana"]: [name[4]], "": sorted([name[1], name[5]])}

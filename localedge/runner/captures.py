@@ -15,7 +15,8 @@ the spool ``.spool``, are left out). The earlier layout, a container per day or 
 
 - ``list``: counts by predicted tag, reason and day.
 - ``export FOLDER``: a folder a person can review: ``FOLDER/<tag>/<name>.jpg`` with its ``.json`` sidecar, grouped
-  by the predicted tag (``_untagged`` when nothing was predicted), ``index.csv`` (one row per capture) and
+  by the tag the model gave at its threshold (``_untagged`` when no tag reached it, whatever the best guess was:
+  ``bestTag`` in the index), ``index.csv`` (one row per capture) and
   ``index.json`` (the same, and which folder stands for which tag). Moving a picture (with its sidecar) to another
   tag's folder, or to a new folder named after a tag, relabels it; deleting it leaves it out of the upload.
 - ``upload FOLDER``: an exported (and reviewed) folder to a Custom Vision training project, with the training API
@@ -114,6 +115,19 @@ class Sidecar(BaseModel):
         return max(self.predictions, key=lambda p: p.probability, default=None)
 
     @property
+    def tag_at_threshold(self) -> str | None:
+        """The tag the model gave at its threshold: ``tagName`` when the sidecar names it (null: none reached the
+        threshold), else the most probable prediction when it is at or above ``threshold``; None otherwise (and
+        when the sidecar has no threshold). Only this tag names a review folder."""
+        if "tagName" in self.model_fields_set:
+            name = getattr(self, "tagName", None)
+            return name if isinstance(name, str) and name else None
+        best = max(self.predictions, key=lambda p: p.probability, default=None)
+        if best is None or self.threshold is None or best.probability < self.threshold:
+            return None
+        return best.tagName
+
+    @property
     def day(self) -> str:
         """``YYYY-MM-DD`` of ``capturedAt`` in UTC; ``unknown`` without it."""
         if self.capturedAt is None:
@@ -136,8 +150,14 @@ class Capture:
 
     @property
     def tag(self) -> str | None:
+        """The most probable tag (what ``list`` counts and ``--tag`` filters by)."""
         best = self.sidecar.best
         return best.tagName if best is not None else None
+
+    @property
+    def label(self) -> str | None:
+        """The tag at the threshold (:attr:`Sidecar.tag_at_threshold`): the review folder it is exported to."""
+        return self.sidecar.tag_at_threshold
 
 
 @dataclass
@@ -388,8 +408,8 @@ def export(args: argparse.Namespace) -> int:
     used: set[str] = set()
     failed = 0
     for capture in captures:
-        folder = folder_name(capture.tag)
-        folders.setdefault(folder, capture.tag)
+        folder = folder_name(capture.label)  # below the threshold: _untagged, whatever the best guess was
+        folders.setdefault(folder, capture.label)
         suffix = Path(capture.image).suffix.lower() or ".jpg"
         try:
             image = source.read(capture.group, capture.image, IMAGE_MAX_BYTES)
@@ -406,7 +426,8 @@ def export(args: argparse.Namespace) -> int:
         (out / folder / f"{stem}{suffix}").write_bytes(image)
         (out / folder / f"{stem}.json").write_bytes(capture.sidecar_text)
         best = capture.sidecar.best
-        rows.append({"file": f"{folder}/{stem}{suffix}", "tag": capture.tag, "probability": best.probability if best else None,
+        rows.append({"file": f"{folder}/{stem}{suffix}", "tag": capture.label, "bestTag": capture.tag,
+                     "probability": best.probability if best else None,
                      "reason": capture.sidecar.reason, "capturedAt": capture.sidecar.capturedAt.isoformat()
                      if capture.sidecar.capturedAt else None, "threshold": capture.sidecar.threshold,
                      "frameNumber": capture.sidecar.frameNumber, "modelSha256": capture.sidecar.modelSha256,
@@ -589,23 +610,44 @@ class Picture:
     size: int
 
 
+def _exported_label(image: Path) -> str | None:
+    """The tag at the threshold that the sidecar beside ``image`` records; None when there is none (or no sidecar)."""
+    try:
+        text = image.with_suffix(".json").read_bytes()[:SIDECAR_MAX_BYTES + 1]
+        if len(text) > SIDECAR_MAX_BYTES:
+            return None
+        return Sidecar.model_validate_json(text).tag_at_threshold
+    except (OSError, ValidationError):
+        return None
+
+
 def review_pictures(folder: Path) -> list[Picture]:
     """The pictures of an exported folder, each tagged by the folder it is in now: the tag ``index.json`` names for
-    that folder, else the folder's own name (a folder a person added); ``_untagged``: none."""
+    that folder, else the folder's own name (a folder a person added); ``_untagged``: none. A picture still where
+    the export put it (its ``index.json`` row) keeps the tag the model gave at the threshold (its sidecar's), so a
+    picture is only ever tagged with a tag the model gave or the folder a reviewer moved it to."""
     if not folder.is_dir():
         raise CapturesError(f"{folder}: no such folder; export captures first (python -m localedge captures export {folder})")
     names: dict[str, str | None] = {}
+    exported: set[str] = set()
     index = folder / "index.json"
     if index.is_file():
         try:
-            names = dict(json.loads(index.read_text(encoding="utf-8")).get("folders", {}))
+            document = json.loads(index.read_text(encoding="utf-8"))
+            names = dict(document.get("folders", {}))
+            exported = {str(row["file"]) for row in document.get("captures", []) if isinstance(row, dict) and "file" in row}
         except (ValueError, AttributeError, TypeError):
             raise CapturesError(f"{index}: not the index an export writes; export again") from None
     pictures = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         tag = None if sub.name == UNTAGGED else names.get(sub.name, sub.name)
         for path in sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
-            pictures.append(Picture(f"{sub.name}/{path.name}", tag, path.stat().st_size))
+            relative = f"{sub.name}/{path.name}"
+            label = _exported_label(path) if relative in exported else tag  # not moved: the model's tag, if any
+            if label != tag:
+                logger.info("%s: not moved by a reviewer and below the model's threshold for %s: uploaded %s", relative,
+                            tag, f"as {label}" if label else "untagged")
+            pictures.append(Picture(relative, label, path.stat().st_size))
     return pictures
 
 
@@ -734,9 +776,10 @@ def add_parser(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print the counts as JSON")
     listing.set_defaults(func=_run(list_captures))
 
-    exporting = sub.add_parser("export", help="copy the captures into a folder to review, grouped by predicted tag",
-                               formatter_class=formatter,
-                               epilog="FOLDER/<tag>/<name>.jpg + <name>.json, FOLDER/index.csv and index.json. Move a "
+    exporting = sub.add_parser("export", help="copy the captures into a folder to review, grouped by the tag the model "
+                               "gave at its threshold", formatter_class=formatter,
+                               epilog="FOLDER/<tag>/<name>.jpg + <name>.json (_untagged: no tag reached the threshold),"
+                                      "\nFOLDER/index.csv and index.json. Move a "
                                       "picture (and its .json)\nto another tag's folder to relabel it, delete it to leave "
                                       "it out.\n\nexamples:\n  python -m localedge captures export review/\n"
                                       "  python -m localedge captures export review/ --reason uncertain --since 2026-11-28")
