@@ -114,3 +114,24 @@ def test_templates_desire_every_live_setting_and_put_start_up_ones_in_env(templa
         assert not live_env & set(spec.env), f"{module}: a live setting in env hides the twin's value"
         startup_env = {model.env_name(f) for f in model.startup_fields()} | {"LOG_LEVEL"}
         assert set(spec.env) <= startup_env, module
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_readme_reaches_the_classifier_where_the_deployment_publishes_it(template: str) -> None:
+    """Every classifier URL the README shows for a device is where the shipped deployment makes it answer: by
+    module name on port 80 (the module's PORT) from other modules, or the port published on the device's
+    loopback, and nothing published beyond the device."""
+    manifest = load_manifest(ROOT / template, {})
+    spec = manifest.modules["ImageClassifierService"]
+    bindings = spec.create_options["HostConfig"]["PortBindings"][f"{spec.env['PORT']}/tcp"]
+    assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]
+    published = {b["HostPort"] for b in bindings}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    urls = re.findall(r"https?://(?:localhost|127\.0\.0\.1|my-device|ImageClassifierService)(?::\d+)?(?=/image|/url|\"|`)", readme)
+    assert urls, "the README shows no classifier URL"
+    for url in urls:
+        host, _, port = url.split("://")[1].partition(":")
+        if host == "ImageClassifierService":
+            assert port in ("", spec.env["PORT"]), url
+        else:
+            assert host != "my-device" and port in published, url

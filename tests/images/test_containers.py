@@ -13,12 +13,13 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 from azure.iot.device.iothub.edge_hsm import IoTEdgeHsm, IoTEdgeError
 
-from conftest import FIXTURES, ROOT, read_jsonl, run_localedge, wait_for
+from conftest import FIXTURES, IMAGES, ROOT, read_jsonl, run_localedge, wait_for
 from images_harness import images_runner, module_images
 from localedge.runner.containers import MODULE_UID, WorkloadApi
 
@@ -127,5 +128,13 @@ def test_device_commands_work_on_the_containers(tmp_path: Path) -> None:
         metrics = wait_for(scraped, 60)
         assert "# ImageClassifierService http://172.30." in metrics.stdout, metrics.stdout[:2000]
         assert "classifier_requests" in metrics.stdout, metrics.stdout[:2000]
+        # The README's example on the device: the classifier's port published on the device's loopback only.
+        request = urllib.request.Request("http://127.0.0.1:8080/image", data=(IMAGES / "apple1.jpg").read_bytes(),
+                                         headers={"Content-Type": "application/octet-stream"})
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            assert json.loads(reply.read())["predictions"], "no predictions"
+        published = subprocess.run(["docker", "port", f"localedge-{pid}-imageclassifierservice"], capture_output=True,
+                                   text=True, check=True).stdout.split()
+        assert published == ["80/tcp", "->", "127.0.0.1:8080"], published
         logs = run_localedge("logs", "SenseHatDisplay", "--runner", pid)
         assert logs.returncode == 0 and "connected to edgeHub" in logs.stdout, logs.stdout[-2000:]
