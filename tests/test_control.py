@@ -69,6 +69,11 @@ def _all_up(env: dict[str, str]) -> bool:
     return len(modules) == 4 and all(m["status"] == "running" and m["connected"] for m in modules)
 
 
+def _printed(runner: Runner, module: str) -> list[str]:
+    """``module``'s lines as the runner printed them so far (its log: ``<module> | <line>``)."""
+    return [line.split(" | ", 1)[1] for line in runner.log.read_text().splitlines() if line.startswith(module + " ")]
+
+
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     folder = tmp_path_factory.mktemp("runner")
@@ -153,10 +158,14 @@ def test_logs_prints_a_modules_last_lines_and_follows_new_ones(runner: Runner) -
     done = _cli(runner.env, "logs", "CameraCapture", "--tail", "5")
     assert done.returncode == 0
     lines = done.stdout.splitlines()
-    printed = [line.split(" | ", 1)[1] for line in runner.log.read_text().splitlines() if line.startswith("CameraCapture ")]
+    printed = _printed(runner, "CameraCapture")
     assert len(lines) == 5 and all(line in printed for line in lines)  # the camera's own lines, as the runner printed them
     everything = _cli(runner.env, "logs", "CameraCapture", "--since", "1h").stdout.splitlines()
-    assert everything[-5:] == lines[-5:] or len(everything) >= 5
+    # the runner started minutes ago: --since 1h is every line the camera printed so far, in order, from its first
+    # (the tail above among them, as one run); more lines may have come since, so `everything` is a prefix of them
+    now = wait_for(lambda: (p := _printed(runner, "CameraCapture"))[:len(everything)] == everything and p, 10)
+    assert len(now) >= len(everything) >= 5 and everything[0] == now[0]
+    assert any(everything[i:i + 5] == lines for i in range(len(everything) - 4)), (lines, everything)
     assert _cli(runner.env, "logs", "CameraCapture", "--since", "0s").stdout == ""
     stamped = _cli(runner.env, "logs", "CameraCapture", "--tail", "1", "-t").stdout
     assert stamped[:4].isdigit() and "Z " in stamped

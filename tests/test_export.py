@@ -236,18 +236,39 @@ def test_decode_refuses_what_is_not_an_image() -> None:
     assert decode((IMAGES / "frame640x480.jpg").read_bytes()).size == (640, 480)
 
 
-def test_exif_orientation_is_applied(tmp_path: Path) -> None:
-    """A photo stored sideways with EXIF orientation 6 is classified the right way up."""
+RED, WHITE = (255, 0, 0), (255, 255, 255)
+
+
+@pytest.mark.parametrize(("orientation", "stored_size", "red_corner"), [
+    # EXIF orientation: how the stored pixels must be turned to be seen upright (the TIFF/EXIF rules: 3 = row 0 is
+    # the bottom, column 0 the right; 6 = row 0 is the right side, column 0 the top; 8 = row 0 is the left side,
+    # column 0 the bottom). The upright picture is 48x32, white, with a red 16x16 square in its top-left corner;
+    # here is where a camera that wrote it with each orientation stored that square.
+    (1, (48, 32), (0, 0)),      # as seen
+    (3, (48, 32), (32, 16)),    # upside down: bottom-right
+    (6, (32, 48), (0, 32)),     # turned a quarter anticlockwise: bottom-left
+    (8, (32, 48), (16, 0)),     # turned a quarter clockwise: top-right
+])
+def test_exif_orientation_is_applied(orientation: int, stored_size: tuple[int, int], red_corner: tuple[int, int]) -> None:
+    """A photo stored sideways or upside down with its EXIF orientation is decoded the right way up: the red
+    corner of the scene is top-left again, whatever the camera stored."""
     import io
 
-    upright = Image.open(IMAGES / "banana1.jpg")
-    stored = upright.rotate(90, expand=True)  # what the camera wrote
+    stored = Image.new("RGB", stored_size, WHITE)
+    stored.paste(RED, (*red_corner, red_corner[0] + 16, red_corner[1] + 16))
     exif = Image.Exif()
-    exif[0x0112] = 6  # rotate 90 CW to display
+    exif[0x0112] = orientation
     buffer = io.BytesIO()
     stored.save(buffer, "JPEG", exif=exif, quality=95)
-    decoded = decode(buffer.getvalue())
-    assert decoded.size == upright.size
+    decoded = decode(buffer.getvalue()).convert("RGB")
+    assert decoded.size == (48, 32)
+
+    def near(xy: tuple[int, int], colour: tuple[int, int, int]) -> bool:
+        return all(abs(a - b) <= 12 for a, b in zip(decoded.getpixel(xy), colour, strict=True))  # JPEG: close, not exact
+
+    assert near((8, 8), RED), decoded.getpixel((8, 8))  # the centre of the top-left square
+    for xy in ((40, 8), (8, 24), (40, 24), (24, 16)):  # the other corners and the middle
+        assert near(xy, WHITE), (xy, decoded.getpixel(xy))
 
 
 def test_platform_without_onnx_runtime_gets_one_clear_sentence(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,11 +7,16 @@ arrays in $body are undefined, and a route delivers only when its condition is t
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import read_jsonl
+from edgekit import wire
+from localedge.runner.bus import Bus, UpstreamSink
 from localedge.runner.routes import DEFAULT_PRIORITY, UNDEFINED, MessageView, RouteError, parse_route
 
 CAMERA = "FROM /messages/modules/CameraCapture/outputs/classification"
@@ -254,11 +259,25 @@ def test_priority_and_time_to_live(spec: Any, priority: int, ttl: int | None) ->
     assert (route.priority, route.time_to_live_s) == (priority, ttl) and route.module == "CameraCapture"
 
 
-def test_routes_in_delivery_order_put_priority_0_first_and_routes_without_one_last() -> None:
-    routes = [parse_route("plain", f"{CAMERA} INTO $upstream"),
-              parse_route("low", {"route": f"{CAMERA} INTO $upstream", "priority": 9}),
-              parse_route("high", {"route": f"{CAMERA} INTO $upstream", "priority": 0})]
-    assert [r.name for r in sorted(routes, key=lambda r: r.priority)] == ["high", "low", "plain"]
+def test_stored_messages_are_delivered_priority_0_first_and_those_of_routes_without_one_last(tmp_path: Path) -> None:
+    """The bus as edgeHub: $upstream offline, a message on each of three routes (no priority, 9, 0), sent in that
+    order; back online, they go upstream as edgeHub delivers: priority 0, then 9, then the route without one."""
+    routes = [parse_route("plain", "FROM /messages/modules/A/outputs/plain INTO $upstream"),
+              parse_route("low", {"route": "FROM /messages/modules/A/outputs/low INTO $upstream", "priority": 9}),
+              parse_route("high", {"route": "FROM /messages/modules/A/outputs/high INTO $upstream", "priority": 0})]
+    upstream = tmp_path / "upstream.jsonl"
+    bus = Bus(routes, {}, UpstreamSink(upstream, io.StringIO()))
+    bus.start()
+    try:
+        bus.set_upstream_online(False)
+        for output in ("plain", "low", "high"):
+            bus.handle("A", {"op": "send", "output": output, "properties": {}, "contentType": "application/json",
+                             "contentEncoding": "utf-8", "body": wire.encode_body(json.dumps({"n": output}).encode())})
+        assert bus.counters().upstream_queued == 3 and not upstream.exists()
+        assert bus.set_upstream_online(True) == 3
+        assert [m["output"] for m in read_jsonl(upstream)] == ["high", "low", "plain"]
+    finally:
+        bus.close()
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,7 @@ def test_direct_methods_answer_as_iot_hub_does(solution, monkeypatch: pytest.Mon
     a.set_method_handlers({"echo": lambda payload: {"got": payload}})
     assert s.bus.invoke("A", "echo", {"x": 1}, 10) == (200, {"got": {"x": 1}})
     status, payload = s.bus.invoke("A", "nope", None, 10)
-    assert status == 404 and "nope" in payload["error"]
+    assert status == 404 and list(payload) == ["error"] and "nope" in payload["error"]
     assert s.bus.invoke("B", "echo", None, 10) == (404, {"error": "module B is not connected to the hub"})
 
     # A module that connects but never answers: the caller gets 504 when its timeout ends.
@@ -139,7 +139,8 @@ def test_direct_methods_answer_as_iot_hub_does(solution, monkeypatch: pytest.Mon
         wire.write(mute, {"op": "hello", "module": "Mute"})
         wait_for(lambda: s.bus.connected("Mute"), 10)
         status, payload = s.bus.invoke("Mute", "ping", None, 0.3)
-        assert status == 504 and "did not answer method 'ping' within 0.3 s" in payload["error"]
+        assert status == 504 and list(payload) == ["error"]
+        assert "did not answer method 'ping' within 0.3 s" in payload["error"]
         frame = wire.read(mute)  # what the module got: IoT Hub's method request
         assert (frame["op"], frame["name"], frame["payload"]) == ("method", "ping", None)
 
@@ -153,4 +154,6 @@ def test_direct_methods_answer_as_iot_hub_does(solution, monkeypatch: pytest.Mon
     finally:
         mute.close()
     wait_for(lambda: not s.bus.connected("Mute"), 10)
-    json.dumps(payload)  # every answer is JSON
+    # every error answer is IoT Hub's JSON shape: an object with one "error" string (the 429 one checked here)
+    assert list(payload) == ["error"] and isinstance(payload["error"], str)
+    assert json.loads(json.dumps(payload)) == payload
