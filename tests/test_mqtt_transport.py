@@ -84,9 +84,11 @@ class Solution:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.tmp.glob(f"{DISPLAY}-*.log")))
 
 
-@pytest.fixture(scope="module")
-def solution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Solution]:
-    tmp = tmp_path_factory.mktemp("mqtt")
+@pytest.fixture()
+def solution(tmp_path: Path) -> Iterator[Solution]:
+    """Each test its own: brokers, bus (the display's threshold 0.6, desired version 1) and display process, which
+    the tests change (a desired patch, SIGSTOP, terminate), so that none depends on another's run or order."""
+    tmp = tmp_path
     routes = [parse_route("ToDisplay", "FROM /messages/modules/Producer/outputs/classification "
                                        f"INTO BrokeredEndpoint(\"/modules/{DISPLAY}/inputs/classification\")"),
               parse_route("ToUpstream", "FROM /messages/modules/Producer/outputs/classification INTO $upstream")]
