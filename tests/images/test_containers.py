@@ -11,8 +11,10 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -109,7 +111,8 @@ def test_fruit_clip_through_the_module_containers(tmp_path: Path) -> None:
 def test_device_commands_work_on_the_containers(tmp_path: Path) -> None:
     """list, invoke, twin set/get and metrics against the modules in their containers, as on a process run."""
     _require_images()
-    with images_runner(tmp_path / "runner.log", "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4") as runner:
+    with images_runner(tmp_path / "runner.log", "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4",
+                       "--set", "CameraCapture.LOOP_VIDEO=true") as runner:
         pid = str(runner.pid)
         snapshot = json.loads(run_localedge("invoke", "CameraCapture", "snapshot", "--runner", pid).stdout)
         assert snapshot["status"] == 200 and base64.b64decode(snapshot["payload"]["image"])[:3] == b"\xff\xd8\xff"
@@ -136,5 +139,18 @@ def test_device_commands_work_on_the_containers(tmp_path: Path) -> None:
         published = subprocess.run(["docker", "port", f"localedge-{pid}-imageclassifierservice"], capture_output=True,
                                    text=True, check=True).stdout.split()
         assert published == ["80/tcp", "->", "127.0.0.1:8080"], published
+        monitor = subprocess.Popen([sys.executable, "-m", "localedge", "monitor", "--compact", "--runner", pid], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        timer = threading.Timer(60, monitor.kill)  # a test waiting on it cannot hang
+        timer.start()
+        try:  # the camera's next classification, as IoT Hub would receive it
+            assert monitor.stdout is not None
+            assert monitor.stdout.readline().startswith("Starting event monitor")
+            event = json.loads(monitor.stdout.readline())["event"]
+            assert event["module"] == "CameraCapture" and event["payload"]["tagName"] in ("Red", "Yellow", "Green", "Blue")
+        finally:
+            timer.cancel()
+            monitor.send_signal(signal.SIGINT)
+            monitor.wait(15)
         logs = run_localedge("logs", "SenseHatDisplay", "--runner", pid)
         assert logs.returncode == 0 and "connected to edgeHub" in logs.stdout, logs.stdout[-2000:]
