@@ -48,7 +48,7 @@ from localedge.runner.metrics import RunnerState, alive, state_dir
 from localedge.runner.ports import free_port
 from localedge.runner.routes import Route, RouteError, parse_route
 from localedge.runner.standins import (BlobStandIns, blob_account_defaults, is_blob_module, map_volumes,
-                                      point_at_loopback, volume_folders)
+                                      point_at_loopback, temp_folder, volume_folders)
 from localedge.runner.supervisor import HealthCheck, Supervisor
 
 logger = logging.getLogger("localedge")
@@ -234,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
         envs = module_environments(manifest, sets, os.environ)
         for spec in manifest.modules.values():  # the modules' volumes: folders under .localedge/volumes
             map_volumes(envs[spec.name], volume_folders(spec, folder))
+            if "TMPDIR" not in raw_sets.get(spec.name, {}):  # and a temp folder each: .localedge/tmp/<Module>
+                envs[spec.name]["TMPDIR"] = str(temp_folder(folder, spec.name))
     runnable = _runnable(manifest)
     timing = supervisor_timing(os.environ)
     network = _module_network(manifest, runnable, variables, getattr(args, "platform", None)) if images else None

@@ -101,6 +101,17 @@ def volume_folders(spec: ModuleSpec, root: Path) -> dict[str, Path]:
     return folders
 
 
+def temp_folder(root: Path, module: str) -> Path:
+    """The module's own temp folder under the runner's state folder, ``<root>/tmp/<Module>`` (created, 0700): given
+    as its ``TMPDIR``, so what a module writes there (TextToSpeech's WAVs without a sound device) stays with this
+    checkout's runs instead of a /tmp every checkout on the machine shares."""
+    folder = root / "tmp" / (_VOLUME_NAME.sub("_", module) or "module")
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for level in (root / "tmp", folder):
+        level.mkdir(mode=0o700, exist_ok=True)
+    return folder.resolve()
+
+
 def map_volumes(env: dict[str, str], folders: Mapping[str, Path]) -> None:
     """Point env values that are a container path under a volume (``/captures``, ``/captures/spool``) at its folder."""
     for key, value in env.items():

@@ -1,7 +1,10 @@
 """Where audio goes: the sound device (ALSA ``aplay``) when there is one, WAV files when asked or when not.
 
 Files are named ``<n>-<phrase>.wav``; numbering continues after the highest number already in the
-folder (a restarted module never overwrites earlier files), and a file is created exclusively.
+folder (a restarted module never overwrites earlier files), and a file is created exclusively. At most
+``max_files`` such files are kept: after each write the oldest (lowest numbers) beyond it are deleted.
+Without a sound device and without a folder, files go to ``texttospeech`` in the temp folder (``TMPDIR``:
+the local runner gives each module one under its state folder, ``.localedge/tmp/<Module>``).
 ``volume`` (0-1) scales the 16-bit samples of what is played and written.
 """
 
@@ -22,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 PCM_LIST = Path("/proc/asound/pcm")
 DEFAULT_DIR = Path(tempfile.gettempdir()) / "texttospeech"
+DEFAULT_MAX_FILES = 100
 NUMBERED = re.compile(r"^(\d+)-")
 
 
@@ -63,16 +67,19 @@ def scaled(wav: bytes, volume: float) -> bytes:
 class AudioOutput:
     """Plays WAV audio and/or writes it as ``<n>-<phrase>.wav`` files into ``directory``.
 
-    directory: "" writes files only when there is no sound device (then to a temp folder).
+    directory: "" writes files only when there is no sound device (then to a temp folder);
+    max_files: the most ``<n>-<phrase>.wav`` files kept there, oldest deleted first (0: no bound).
     """
 
-    def __init__(self, directory: str, play: bool | None = None) -> None:
+    def __init__(self, directory: str, play: bool | None = None, max_files: int = DEFAULT_MAX_FILES) -> None:
         self.play_enabled = has_sound_device() if play is None else play
+        self.max_files = max_files
         if directory:
             self.directory: Path | None = Path(directory)
         elif not self.play_enabled:
             self.directory = DEFAULT_DIR
-            logger.info("no sound device: writing speech to %s (set AUDIO_OUTPUT_DIR to choose)", DEFAULT_DIR)
+            logger.info("no sound device: writing speech to %s, the newest %s file(s) kept (AUDIO_OUTPUT_DIR, "
+                        "AUDIO_OUTPUT_MAX_FILES)", DEFAULT_DIR, max_files or "all")
         else:
             self.directory = None
         self._count = self._highest()
@@ -108,6 +115,7 @@ class AudioOutput:
             try:
                 with path.open("xb") as file:  # never over an earlier file (another process, a clock skew)
                     file.write(wav)
+                self._prune()
                 return path
             except FileExistsError:
                 continue
@@ -115,3 +123,22 @@ class AudioOutput:
                 logger.warning("cannot write %s: %s", path, exc)
                 return None
         return None
+
+    def _prune(self) -> None:
+        """Delete the oldest numbered WAVs (lowest numbers) beyond ``max_files``."""
+        if not self.max_files or self.directory is None:
+            return
+        try:
+            numbered = sorted((int(m.group(1)), p) for p in self.directory.iterdir()
+                              if p.suffix == ".wav" and (m := NUMBERED.match(p.name)))
+        except OSError as exc:
+            logger.warning("cannot list %s: %s", self.directory, exc)
+            return
+        for _, path in numbered[:-self.max_files]:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                logger.warning("cannot delete %s: %s", path, exc)
+                return

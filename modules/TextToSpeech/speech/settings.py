@@ -21,7 +21,7 @@ OBJECT_FIELDS = ("speech_map", "voices")
 
 
 class SpeechSettings(ModuleSettings):
-    """Start-up (env only): speech_key, speech_region, speech_host, audio_output_dir, cache_dir,
+    """Start-up (env only): speech_key, speech_region, speech_host, audio_output_dir, audio_output_max_files, cache_dir,
     cache_max_mb, piper_voice_dir, piper_idle_s, metrics_port. Live: enabled, volume, min_repeat_s, language, phrase_template,
     speech_map, voices, synthesis_timeout_s, hedge_delay_s.
 
@@ -38,6 +38,7 @@ class SpeechSettings(ModuleSettings):
     synthesis_timeout_s: longest wait for one engine call, s; hedge_delay_s: how long the preferred
     engine may take before the next one starts in parallel, s;
     audio_output_dir: folder for a WAV of each phrase ("" = only when there is no sound device);
+    audio_output_max_files: the most WAV files kept there, the oldest deleted first (0: no bound);
     cache_dir: folder caching synthesised phrases ("" = memory only); cache_max_mb: its bound, MB;
     piper_voice_dir: more Piper voices (``<name>.onnx`` + ``.onnx.json``, e.g. a mounted volume);
     piper_idle_s: the Piper process (about 150 MB with its voice) is stopped after this many seconds
@@ -57,6 +58,7 @@ class SpeechSettings(ModuleSettings):
     synthesis_timeout_s: float = live(10.0, ge=0.1, le=120.0)
     hedge_delay_s: float = live(0.3, ge=0.0, le=10.0)
     audio_output_dir: str = startup("")
+    audio_output_max_files: int = startup(100, ge=0, le=1_000_000)
     cache_dir: str = startup("")
     cache_max_mb: float = startup(50.0, ge=0.0, le=10000.0)
     piper_voice_dir: str = startup("")

@@ -58,7 +58,7 @@ class Speaker:
         self._in_flight: set[Future[_Outcome]] = set()  # engine calls still running (hedged ones finish in the background)
         self.breakers: dict[str, Breaker] = {}
         self.cache = PhraseCache(settings.cache_dir, int(settings.cache_max_mb * 1024 * 1024))
-        self.output = AudioOutput(settings.audio_output_dir)  # a start-up setting: built once
+        self.output = AudioOutput(settings.audio_output_dir, max_files=settings.audio_output_max_files)  # start-up: once
         self.spoken = 0
         self.from_cache = 0
         self.superseded = 0

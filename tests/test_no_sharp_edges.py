@@ -1,0 +1,97 @@
+"""Issue 21, the sharp edges between ``make demo`` and a device, each against the real thing: a real runner (its
+module processes, its control endpoint, the commands run as a user runs them), real sockets, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, wait_for
+
+MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
+
+
+@dataclass
+class Runner:
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    state: Path
+    log: Path
+
+
+def _cli(env: dict[str, str], *args: str, timeout: float = 90.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "localedge", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def _all_up(env: dict[str, str]) -> bool:
+    done = _cli(env, "list", "--json")
+    if done.returncode != 0:
+        return False
+    modules = json.loads(done.stdout)["modules"]
+    return len(modules) == 4 and all(m["status"] == "running" and m["connected"] for m in modules)
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    """The shipped template under the local runner, as the README runs it, with an empty .env; TextToSpeech has no
+    AUDIO_OUTPUT_DIR (this machine has no sound device: it writes WAVs where it writes them by default) and does not
+    speak tags (``enabled`` false: only ``say`` speaks, so what it writes is what the tests ask for)."""
+    folder = tmp_path_factory.mktemp("runner")
+    state = Path(tempfile.mkdtemp(prefix="le-", dir="/tmp"))  # short: a Unix socket path has at most 107 bytes
+    (folder / ".env").write_text("")
+    env = {**os.environ, "LOCALEDGE_STATE_DIR": str(state)}
+    log = folder / "runner.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localedge", "run", "--duration", "600", "--env-file", str(folder / ".env"),
+             "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4", "--set", "CameraCapture.LOOP_VIDEO=true",
+             "--set", "TextToSpeech.AUDIO_OUTPUT_MAX_FILES=3", "--set", "TextToSpeech.ENABLED=false",
+             "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={folder / 'display'}"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: process.poll() is not None or _all_up(env), 120)
+        assert process.poll() is None, log.read_text()[-3000:]
+        yield Runner(process, env, state, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _invoke(runner: Runner, module: str, method: str, payload: Any) -> tuple[int, Any]:
+    done = _cli(runner.env, "invoke", module, method, json.dumps(payload))
+    answer = json.loads(done.stdout)
+    return int(answer["status"]), answer["payload"]
+
+
+# ---- item 10: TextToSpeech's WAVs without a sound device ---------------------------------------------------------------
+
+def test_without_a_sound_device_speech_is_written_under_the_runners_folder_the_newest_files_kept(runner: Runner) -> None:
+    if Path("/proc/asound/pcm").exists() and "playback" in Path("/proc/asound/pcm").read_text():
+        pytest.skip("this machine has a sound device: TextToSpeech plays instead of writing files")
+    written = []
+    for word in ("one", "two", "three", "four", "five"):
+        status, answer = _invoke(runner, "TextToSpeech", "say", {"text": f"number {word}"})
+        assert status == 200, answer
+        written.append(Path(answer["file"]))
+    folder = runner.state / "tmp" / "TextToSpeech" / "texttospeech"  # the runner's own folder, not /tmp/texttospeech
+    assert all(path.parent == folder.resolve() for path in written), written
+    assert sorted(folder.iterdir()) == sorted(written[2:])  # AUDIO_OUTPUT_MAX_FILES=3: the two oldest deleted
+    assert [path.name.split("-", 1)[1] for path in written] == [f"number_{w}.wav" for w in
+                                                                ("one", "two", "three", "four", "five")]
+    assert all(path.read_bytes().startswith(b"RIFF") for path in written[2:])
