@@ -95,3 +95,36 @@ def test_without_a_sound_device_speech_is_written_under_the_runners_folder_the_n
     assert [path.name.split("-", 1)[1] for path in written] == [f"number_{w}.wav" for w in
                                                                 ("one", "two", "three", "four", "five")]
     assert all(path.read_bytes().startswith(b"RIFF") for path in written[2:])
+
+
+# ---- item 9: run --set of a variable no module reads -----------------------------------------------------------------
+
+def test_a_set_of_a_variable_the_module_does_not_read_is_refused_with_the_nearest_name(tmp_path: Path) -> None:
+    env = {**os.environ, "LOCALEDGE_STATE_DIR": str(tmp_path / "state")}
+    (tmp_path / ".env").write_text("")
+    done = _cli(env, "run", "--env-file", str(tmp_path / ".env"), "--duration", "1",
+                "--set", "CameraCapture.VIDEO_PTH=demo/colours.mp4")
+    assert done.returncode == 2, done.stdout + done.stderr
+    refusal = [line for line in done.stdout.splitlines() if "VIDEO_PTH" in line]
+    assert refusal == ["localedge | --set 'CameraCapture.VIDEO_PTH=demo/colours.mp4': CameraCapture has no setting "
+                       "VIDEO_PTH: did you mean VIDEO_PATH? (the README's settings tables list them)"]
+    assert "running" not in done.stdout  # nothing was started
+    done = _cli(env, "run", "--env-file", str(tmp_path / ".env"), "--duration", "1", "--set", "TextToSpeech.VOLUM=0.5")
+    assert done.returncode == 2 and "TextToSpeech has no setting VOLUM: did you mean VOLUME?" in done.stdout
+
+
+def test_a_set_of_a_settings_field_or_of_a_variable_the_manifest_declares_is_taken(tmp_path: Path) -> None:
+    from localedge.deploy.manifest import load_manifest
+    from localedge.runner.run import parse_sets
+
+    template = json.loads((ROOT / "deployment.template.json").read_text())
+    modules = template["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"]
+    modules["CameraCapture"]["env"]["SHOP_NAME"] = {"value": "corner"}  # a variable only the manifest's env declares
+    (tmp_path / "deployment.template.json").write_text(json.dumps(template))
+    manifest = load_manifest(tmp_path / "deployment.template.json", {})
+    items = ["CameraCapture.VIDEO_PATH=clip.mp4", "CameraCapture.SHOP_NAME=north", "CameraCapture.LOG_LEVEL=DEBUG",
+             "TextToSpeech.AUDIO_OUTPUT_MAX_FILES=5", "ImageClassifierService.PORT=8080", "SenseHatDisplay.METRICS_PORT=0"]
+    assert parse_sets(items, manifest.modules) == {
+        "CameraCapture": {"VIDEO_PATH": "clip.mp4", "SHOP_NAME": "north", "LOG_LEVEL": "DEBUG"},
+        "TextToSpeech": {"AUDIO_OUTPUT_MAX_FILES": "5"}, "ImageClassifierService": {"PORT": "8080"},
+        "SenseHatDisplay": {"METRICS_PORT": "0"}}

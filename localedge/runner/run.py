@@ -44,6 +44,7 @@ from localedge.deploy.manifest import (VARIABLE, Manifest, ModuleSpec, load_mani
 from localedge.runner import containers, supervisor
 from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
+from localedge.runner.known import unknown_set
 from localedge.runner.metrics import RunnerState, alive, state_dir
 from localedge.runner.ports import free_port
 from localedge.runner.routes import Route, RouteError, parse_route
@@ -71,6 +72,8 @@ def parse_sets(items: Sequence[str], modules: Mapping[str, ModuleSpec]) -> dict[
             raise RunnerError(f"--set {item!r}: write it as <Module>.<VAR>=<value>, e.g. CameraCapture.VIDEO_PATH=clip.mp4")
         if module not in modules:
             raise RunnerError(f"--set {item!r}: no module {module!r} in the manifest (modules: {', '.join(modules)})")
+        if (unknown := unknown_set(module, var, modules)) is not None:  # a typo would silently leave the default
+            raise RunnerError(f"--set {item!r}: {unknown}")
         result.setdefault(module, {})[var] = value
     return result
 
