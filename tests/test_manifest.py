@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,3 +164,40 @@ def test_a_url_naming_another_port_than_the_module_serves_on_is_refused(tmp_path
     assert str(refused.value) == (
         f"{tmp_path / 't.json'}: modulesContent.CameraCapture.properties.desired.imageProcessingEndpoint: "
         "http://ImageClassifierService:8080 names port 8080, but ImageClassifierService serves on its PORT 80; make them agree")
+
+
+def _hostile_manifests(folder: Path) -> dict[str, Path]:
+    """Templates that once crashed run and genconfig with a traceback (issue 22, item 6)."""
+    base = json.loads((ROOT / "deployment.template.json").read_text())
+    found: dict[str, Path] = {}
+
+    def variant(name: str, change: Any) -> None:
+        document = json.loads(json.dumps(base))
+        change(document["modulesContent"]["$edgeAgent"]["properties.desired"]["modules"])
+        found[name] = folder / f"{name}.json"
+        found[name].write_text(json.dumps(document))
+
+    variant("nul-in-env-value", lambda m: m["CameraCapture"]["env"].update({"LOG_LEVEL": {"value": "INFO\u0000x"}}))
+    variant("equals-in-env-name", lambda m: m["CameraCapture"]["env"].update({"A=B": {"value": "1"}}))
+    variant("module-path", lambda m: m.update({"../../x": m.pop("SenseHatDisplay")}))
+    found["nested-100000"] = folder / "nested.json"
+    found["nested-100000"].write_text('{"modulesContent": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    found["dev-zero"] = Path("/dev/zero")
+    return found
+
+
+@pytest.mark.parametrize("case", ["nul-in-env-value", "equals-in-env-name", "module-path", "nested-100000", "dev-zero"])
+@pytest.mark.parametrize("command", ["run", "genconfig"])
+def test_a_hostile_manifest_gets_one_line_and_exit_2(tmp_path: Path, case: str, command: str) -> None:
+    path = _hostile_manifests(tmp_path)[case]
+    args = ["run", "--manifest", str(path), "--duration", "1"] if command == "run" else ["genconfig", "-f", str(path),
+                                                                                          "--output-dir", str(tmp_path)]
+    done = subprocess.run([sys.executable, "-m", "localedge", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+    output = done.stdout + done.stderr
+    lines = [line for line in output.splitlines() if str(path) in line]  # the error; an info line may come first
+    assert done.returncode == 2, output
+    assert len(lines) == 1 and "Traceback" not in output, output
+    expected = {"nul-in-env-value": "NUL", "equals-in-env-name": "'A=B'", "module-path": "'../../x'",
+                "nested-100000": "nested deeper than 64 levels", "dev-zero": "larger than 4 MB"}[case]
+    assert expected in lines[0], lines

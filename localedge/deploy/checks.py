@@ -173,6 +173,32 @@ def port_problems(content: Mapping[str, Any], file: str, own: Collection[str]) -
     return problems
 
 
+MODULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # edgeAgent names the module's container after it (Docker's rule)
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,255}")  # what a process environment can carry
+
+
+def name_problems(content: Mapping[str, Any], file: str) -> list[Problem]:
+    """Module names that cannot name a container (``../../x``), env variable names a process cannot have
+    (``A=B``), and env values with a NUL; ``content`` is the manifest's ``modulesContent``."""
+    modules = _get(content, "$edgeAgent", "properties.desired", "modules")
+    problems = []
+    for name, spec in (modules.items() if isinstance(modules, dict) else ()):
+        if not MODULE_NAME.fullmatch(name):
+            problems.append(Problem(file, AGENT_MODULES, f"module name {name!r}: letters, digits, _ . and -, starting "
+                                    "with a letter or digit, at most 128 characters (it names the module's container)"))
+            continue
+        env = spec.get("env") if isinstance(spec, dict) else None
+        for key, entry in (env.items() if isinstance(env, dict) else ()):
+            where = f"{AGENT_MODULES}.{name}.env"
+            if not ENV_NAME.fullmatch(key):
+                problems.append(Problem(file, where, f"variable name {key!r}: letters, digits and _, not starting with a "
+                                        "digit (a process environment cannot carry it)"))
+            elif isinstance(entry, dict) and "\0" in str(entry.get("value", "")):
+                problems.append(Problem(file, f"{where}.{key}.value", "contains a NUL character, which no environment "
+                                        "variable can carry; remove it"))
+    return problems
+
+
 # ---- Azure Blob Storage on IoT Edge (mcr.microsoft.com/azure-blob-storage) ---------------------------------------
 # contract: Microsoft's "Deploy the Azure Blob Storage on IoT Edge module to your device" and "Store data at the edge
 # with Azure Blob Storage on IoT Edge": account name and key in LOCAL_STORAGE_ACCOUNT_NAME / LOCAL_STORAGE_ACCOUNT_KEY

@@ -18,8 +18,10 @@ from typing import Any
 from dotenv import dotenv_values
 from jsonschema import Draft4Validator
 
-from localedge.deploy.checks import RUNNER_SCHEMA, port_problems, schema_problems
+from localedge.deploy.checks import RUNNER_SCHEMA, name_problems, port_problems, schema_problems
 
+MAX_TEMPLATE_BYTES = 4 * 1024 * 1024  # a template larger than this is refused unread (IoT Hub takes 512 KB of modulesContent)
+MAX_DEPTH = 64  # JSON nesting a template may have (IoT Hub allows 10 levels in desired properties)
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 MODULE_IMAGE = re.compile(r"^\$\{MODULES\.([^.}]+)(?:\.([^}]+))?\}$")
 
@@ -102,16 +104,38 @@ def expand(node: Any, variables: Mapping[str, str], image: Callable[[re.Match[st
 
 
 def read_template(path: Path) -> dict[str, Any]:
-    """The template's JSON as written; raises ManifestError when it cannot be read or parsed."""
+    """The template's JSON as written; raises ManifestError when it cannot be read or parsed, is larger than
+    :data:`MAX_TEMPLATE_BYTES` (read no further) or nested deeper than :data:`MAX_DEPTH`."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            data = file.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the deployment template ({exc.strerror})") from exc
-    except ValueError as exc:
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise ManifestError(f"{path}: larger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MB; a deployment template is a "
+                            "JSON file of a few KB")
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ManifestError(f"{path}: JSON nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # UnicodeDecodeError included
         raise ManifestError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(document, dict):
         raise ManifestError(f"{path}: a deployment template is a JSON object with modulesContent")
+    if _depth(document) > MAX_DEPTH:
+        raise ManifestError(f"{path}: JSON nested deeper than {MAX_DEPTH} levels")
     return document
+
+
+def _depth(node: Any) -> int:
+    """How deeply ``node`` nests objects and arrays (iteratively: any depth json.loads gave)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def check(document: dict[str, Any], path: Path) -> None:
@@ -121,7 +145,7 @@ def check(document: dict[str, Any], path: Path) -> None:
     if not problems:
         agent = document["modulesContent"]["$edgeAgent"]["properties.desired"]
         own = [name for name, spec in agent["modules"].items() if MODULE_IMAGE.match(spec.get("settings", {}).get("image", ""))]
-        problems = port_problems(document["modulesContent"], str(path), own)
+        problems = name_problems(document["modulesContent"], str(path)) or port_problems(document["modulesContent"], str(path), own)
     if problems:
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise ManifestError(f"{problems[0]}{more}")
