@@ -122,12 +122,12 @@ def read_template(path: Path) -> dict[str, Any]:
         raise ManifestError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(document, dict):
         raise ManifestError(f"{path}: a deployment template is a JSON object with modulesContent")
-    if _depth(document) > MAX_DEPTH:
+    if json_depth(document) > MAX_DEPTH:
         raise ManifestError(f"{path}: JSON nested deeper than {MAX_DEPTH} levels")
     return document
 
 
-def _depth(node: Any) -> int:
+def json_depth(node: Any) -> int:
     """How deeply ``node`` nests objects and arrays (iteratively: any depth json.loads gave)."""
     deepest, stack = 0, [(node, 1)]
     while stack:

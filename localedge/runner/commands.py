@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from localedge.deploy.manifest import json_depth
 from localedge.runner.control import MAX_REQUEST_BYTES, Reply, Request
 from localedge.runner.metrics import running_states, state_dir
 
@@ -125,11 +126,26 @@ def _method_timeout(text: str) -> float:
     return value
 
 
+MAX_JSON_DEPTH = 32  # nesting a twin patch or method payload may have (IoT Hub allows desired properties 10 levels)
+
+
 def _json(text: str) -> Any:
+    """A JSON argument (twin patch, method payload); raises ArgumentTypeError in one line for text that is not
+    JSON, nests deeper than MAX_JSON_DEPTH or holds a lone surrogate (which no UTF-8 message can carry)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not JSON ({exc}): quote it for the shell, e.g. '{{\"text\": \"hello\"}}'") from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise argparse.ArgumentTypeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise argparse.ArgumentTypeError(f"a string holds {exc.object[exc.start:exc.end]!r}, a lone surrogate that is "
+                                         "not text (UTF-8 cannot carry it)") from None
+    return value
 
 
 def _uptime(seconds: float) -> str:
