@@ -10,7 +10,11 @@ masks the secret parts:
   connection strings.
 
 :class:`RedactingFormatter` applies it to every log line (tracebacks included), installed by
-:func:`edgekit.runtime.configure_logging`.
+:func:`edgekit.runtime.configure_logging`. It also escapes the control characters (``\x1b``, CR, LF, ...)
+of every string argument of a log call (``logger.info("showing %s", tag)``: values that may come from
+outside, a message or a twin), so that a value cannot forge a log line or drive the terminal; an argument the
+module itself composed with control characters on purpose (the display's ANSI matrix) is wrapped in
+:class:`Verbatim`.
 """
 
 from __future__ import annotations
@@ -84,8 +88,31 @@ def redact_value(value: Any) -> Any:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+class Verbatim(str):
+    """A log argument the module composed itself whose control characters are meant (ANSI colours, lines)."""
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters (tab excepted) written as escapes: ``\n``, ``\r``, ``\x1b``."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
+def _escaped(value: Any) -> Any:
+    return escape_controls(value) if isinstance(value, str) and not isinstance(value, Verbatim) else value
+
+
 class RedactingFormatter(logging.Formatter):
-    """A log formatter whose every line, traceback included, has credentials masked."""
+    """A log formatter whose every line, traceback included, has credentials masked, and whose string arguments
+    have their control characters escaped (:func:`escape_controls`; not :class:`Verbatim` ones)."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.args:
+            record = logging.makeLogRecord(record.__dict__)  # a copy: other handlers see the record as logged
+            if isinstance(record.args, dict):
+                record.args = {key: _escaped(value) for key, value in record.args.items()}
+            elif isinstance(record.args, tuple):
+                record.args = tuple(_escaped(value) for value in record.args)
         return redact(super().format(record))

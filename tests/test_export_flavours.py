@@ -254,3 +254,14 @@ def test_bundled_demo_runs_on_tensorflow_lite_where_onnx_runtime_is_missing(monk
         b = [p.probability for p in tflite_model.classify(image)]
         assert b == pytest.approx(a, abs=1e-3)  # float sums in another order
     assert compared == 120
+
+
+def test_a_flavour_with_control_characters_is_reported_printable(tmp_path: Path) -> None:
+    """Issue 22, item 8: an export's manifest is outside input; its Flavor reaches the twin and the headers as
+    printable ASCII only (each control character a '?')."""
+    folder = tmp_path / "export"
+    shutil.copytree(ROOT / "modules" / "ImageClassifierService" / "model", folder)
+    manifest = json.loads((folder / "cvexport.manifest").read_text())
+    manifest["Flavor"] = "ONNX\r\nEvil\u001b[0m"
+    (folder / "cvexport.manifest").write_text(json.dumps(manifest))
+    assert load(folder).info.flavour == "ONNX??Evil?[0m"

@@ -279,6 +279,16 @@ def test_display_show_and_clear_drive_the_matrix(solution: Solution) -> None:
     assert status == 200 and answer["picture"] == "icon"
 
 
+def test_a_tag_with_control_characters_cannot_forge_a_log_line(solution: Solution) -> None:
+    """Issue 22, item 8: a shown tag's escape sequence and CR/LF are written escaped, on one log line."""
+    status, answer = solution.invoke("SenseHatDisplay", "show", {"tag": "\u001b[31mEvil\r\nFAKE LOG LINE"})
+    assert status == 200, answer
+    line = wait_for(lambda: next((x for x in solution.log("SenseHatDisplay").splitlines() if "Evil" in x), None), 10)
+    assert "\\x1b[31mEvil\\r\\nFAKE LOG LINE" in line, line
+    log = solution.log("SenseHatDisplay")
+    assert "\x1b" not in log and "\r" not in log and not any(x.startswith("FAKE") for x in log.splitlines())
+
+
 @pytest.mark.parametrize(("method", "payload", "reason"), [
     ("show", {}, "tag: Field required"),
     ("show", {"tag": ""}, "tag: String should have at least 1 character"),

@@ -64,7 +64,7 @@ from pydantic import AliasChoices, BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField, File, MultipartDecoder, NeedData
 
-from classifier.export import CustomVisionModel, ModelInfo, Prediction
+from classifier.export import CustomVisionModel, ModelInfo, Prediction, printable_flavour
 from classifier.fetch import AddressGuard, FetchError, fetch
 from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
@@ -171,7 +171,7 @@ def model_headers(info: ModelInfo) -> tuple[tuple[str, str], ...]:
     ``model.sha256``), and ``X-Model-Flavour``, the reported ``model.flavour`` (e.g. ``ONNX12``,
     ``TensorFlowLite``, ``automl-multiclass``) as printable ASCII of at most 64 characters (an
     export's manifest or producer name could hold anything)."""
-    flavour = re.sub(r"[^\x20-\x7e]", "?", info.flavour).strip()[:64] or "unknown"
+    flavour = printable_flavour(info.flavour)
     return ((MODEL_SHA256_HEADER, info.sha256), (MODEL_FLAVOUR_HEADER, flavour))
 
 

@@ -396,9 +396,15 @@ def _recipe(meta: dict[str, str], backend: Backend, head: _Head) -> Recipe:
     return Recipe(colour=colour, scale=scale, resize="stretch" if stretch else "shorter_side" if method else "classic")
 
 
+def printable_flavour(text: str) -> str:
+    """A flavour as it is reported and sent (``model.flavour``, ``X-Model-Flavour``): printable ASCII, at most 64
+    characters (an export's manifest is outside input: no control characters reach a log, a header or the twin)."""
+    return re.sub(r"[^\x20-\x7e]", "?", text).strip()[:64] or "unknown"
+
+
 def _flavour(backend: Backend, manifest: dict[str, Any], head: _Head, spec: InputSpec) -> str:
     if manifest.get("Flavor"):
-        return str(manifest["Flavor"])
+        return printable_flavour(str(manifest["Flavor"]))
     if head.kind == "zipmap":
         return "ONNX12"
     if backend.runtime == "TensorFlow Lite":

@@ -26,6 +26,7 @@ from display.render import as_text, dimmed, write_snapshot
 from display.scene import EMPTY, Scene, judge
 from display.settings import DisplaySettings
 from edgekit.messages import Classification
+from edgekit.redact import Verbatim
 from edgekit.workers import count_error
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class Display:
         else:
             what, name = "nothing (cleared)", "cleared"
         if self.settings.log_matrix:
-            logger.info("showing %s\n%s", what, "\n".join(as_text(lit)))
+            logger.info("showing %s\n%s", what, Verbatim("\n".join(as_text(lit))))
         else:
             logger.info("showing %s", what)
         folder = self.settings.display_snapshot_dir
