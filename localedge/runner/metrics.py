@@ -37,6 +37,22 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(STATE_DIR_ENV) or ROOT / ".localedge")
 
 
+def private_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """:func:`state_dir`, made if missing and private: mode 0700 (an existing folder open to others is closed, with
+    a warning). Raises PermissionError naming the folder when another user owns it (its keys could not be kept private)."""
+    folder = state_dir(environ)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.stat()
+    if status.st_uid != os.geteuid():
+        raise PermissionError(f"the state folder {folder} belongs to another user (uid {status.st_uid}); "
+                              f"use one of your own ({STATE_DIR_ENV}=...)")
+    if status.st_mode & 0o077:
+        logger.warning("the state folder %s was open to others (mode %o); made private (0700)", folder,
+                       status.st_mode & 0o777)
+        folder.chmod(0o700)
+    return folder
+
+
 def alive(pid: int) -> bool:
     """True while runner ``pid`` runs (on Linux: and is still a localedge process, not a reused pid)."""
     try:

@@ -45,7 +45,7 @@ from localedge.runner import containers, supervisor
 from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
 from localedge.runner.known import unknown_set
-from localedge.runner.metrics import RunnerState, alive, state_dir
+from localedge.runner.metrics import RunnerState, alive, private_state_dir
 from localedge.runner.ports import free_port
 from localedge.runner.routes import Route, RouteError, parse_route
 from localedge.runner.standins import (BlobStandIns, blob_account_defaults, is_blob_module, map_volumes,
@@ -230,7 +230,10 @@ def run(args: argparse.Namespace) -> int:
     set_binds = containers.bind_sets(raw_sets) if images else {}  # host paths -> paths in the containers
     sets = apply_sets(manifest, raw_sets)
     routes = _routes(manifest)
-    folder = state_dir()
+    try:
+        folder = private_state_dir()
+    except PermissionError as exc:
+        raise RunnerError(str(exc)) from None
     if images:
         envs = {name: containers.container_environment(spec, sets.get(name, {})) for name, spec in manifest.modules.items()}
     else:
