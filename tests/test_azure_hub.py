@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
@@ -57,9 +56,8 @@ def test_inputs_twin_and_reported_properties(edgehub: EdgeHubStandIn, hub: Azure
 
     patches: list[dict] = []
     hub.set_desired_handler(patches.append)
-    time.sleep(0.5)  # let the SDK subscribe to desired patches
-    edgehub.patch_desired({"threshold": 0.8})
-    wait_for(lambda: patches)
+    # a patch published before the SDK has subscribed reaches nobody (as on edgeHub): send it until one arrives
+    wait_for(lambda: (edgehub.patch_desired({"threshold": 0.8}), patches)[1], 10)
     assert patches[0]["threshold"] == 0.8
 
     hub.report({"settings": {"frameRate": 5}})  # returns at once; delivered by the hub's worker

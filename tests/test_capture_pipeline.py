@@ -68,18 +68,20 @@ def test_classifier_outage_is_retried_with_backoff_while_capture_goes_on(tmp_pat
     classifier = ClassifierProcess(MODELS / "apples-bananas")
     classifier.start()
     folder = _folder(tmp_path, "apple1", "banana1")
-    harness = harness_factory({"VIDEO_PATH": str(folder), "LOOP_VIDEO": "true", "SLIDESHOW_INTERVAL_S": "0.5",
+    harness = harness_factory({"VIDEO_PATH": str(folder), "LOOP_VIDEO": "true", "SLIDESHOW_INTERVAL_S": "0.05",
                                "FRAME_RATE": "10", "CLASSIFIER_TIMEOUT_S": "1", "IMAGE_PROCESSING_ENDPOINT": classifier.url})
     try:
         wait_for(lambda: len(harness.tags()) >= 2, 20)
     finally:
         classifier.stop()
+    stopped = time.monotonic()
     sent = len(harness.tags())
     read_before = harness.pipeline.status()["counters"]["framesRead"]
-    time.sleep(3)
-    status = harness.pipeline.status()["counters"]
-    assert status["errors"] >= 2 and status["errors"] <= 6  # backoff: no storm of retries
-    assert status["framesRead"] > read_before  # capture went on
+    wait_for(lambda: harness.pipeline.status()["counters"]["errors"] >= 4, 20)
+    # Backoff: retries after 0.5, 1 and 2 s (each +-20 %), so a fourth failure comes 2.8 s after the first at the
+    # earliest; with a new frame every 0.05 s at FRAME_RATE 10, without backoff it would come within 0.5 s.
+    assert time.monotonic() - stopped >= 2.8, harness.pipeline.status()["counters"]
+    wait_for(lambda: harness.pipeline.status()["counters"]["framesRead"] > read_before, 10)  # capture goes on
     assert len(harness.tags()) == sent  # nothing sent while the classifier was away
     classifier.start()
     try:
@@ -119,27 +121,30 @@ def test_a_dropped_stream_is_reopened(tmp_path: Path, classifier: ClassifierServ
     def feed(view: LiveView) -> None:
         while not feeding.is_set():
             view.offer(Frame(current["image"], 0, datetime.now(timezone.utc)))
-            time.sleep(0.05)
+            time.sleep(0.05)  # the fake camera's 20 fps
 
-    def serve() -> LiveView:
+    def serve() -> tuple[LiveView, threading.Thread]:
         view = LiveView(port, status)
         view.start()
-        threading.Thread(target=feed, args=(view,), daemon=True).start()
-        return view
+        feeder = threading.Thread(target=feed, args=(view,), daemon=True)
+        feeder.start()
+        return view, feeder
 
-    camera = serve()
+    camera, feeder = serve()
     harness = harness_factory({"VIDEO_PATH": f"http://127.0.0.1:{port}/stream.mjpg", "FRAME_RATE": "5",
                                "IMAGE_PROCESSING_ENDPOINT": classifier.url})
     wait_for(lambda: harness.tags() == ["Apple"], 20)
-    assert harness.pipeline.status()["sourceKind"] == "stream"
+    assert harness.pipeline.status()["sourceKind"] == "stream" and harness.pipeline.status()["sourceError"] == ""
     camera.close()
     feeding.set()
-    time.sleep(1.5)
+    feeder.join(5)
+    wait_for(lambda: harness.pipeline.status()["sourceError"], 15)  # the camera noticed the stream is gone
     feeding.clear()
     current["image"] = cv2.imread(str(IMAGES / "banana1.jpg"))
-    camera = serve()
+    camera, feeder = serve()
     try:
         wait_for(lambda: harness.tags()[-1:] == ["Banana"], 30)
+        wait_for(lambda: harness.pipeline.status()["sourceError"] == "", 10)
     finally:
         feeding.set()
         camera.close()
@@ -159,15 +164,17 @@ def test_sigterm_stops_the_module_within_seconds_even_while_waiting(tmp_path: Pa
     bus = Bus([], {}, UpstreamSink(None, io.StringIO()))
     bus.start()
     env = {**os.environ, **bus.environment("CameraCapture"), "PYTHONPATH": str(ROOT), "VIDEO_PATH": str(IMAGES),
-           "IMAGE_PROCESSING_ENDPOINT": f"http://127.0.0.1:{free_port()}/image"}
-    process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "CameraCapture" / "main.py")], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+           "IMAGE_PROCESSING_ENDPOINT": f"http://127.0.0.1:{free_port()}/image", "METRICS_PORT": "0"}
+    log = tmp_path / "camera.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "CameraCapture" / "main.py")], env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: bus.reported["CameraCapture"].get("settings"), 15)
-        time.sleep(1.0)
+        wait_for(lambda: "waiting for the classifier" in log.read_text(errors="replace"), 30)  # it is waiting now
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=10)[0].decode()
+        process.wait(timeout=10)
+        output = log.read_text(errors="replace")
         assert time.monotonic() - started < 3.0
         assert process.returncode == 0 and "received SIGTERM, stopping" in output and "Traceback" not in output
     finally:

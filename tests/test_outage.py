@@ -91,10 +91,10 @@ def test_messages_and_reports_made_during_an_outage_arrive_after_it_once_and_in_
         total = 6 + during
         collect(edgehub, received, total, 40)
         assert hub.flush(10)
-        time.sleep(0.5)  # a duplicate, had there been one, would have arrived by now
-        received.extend(numbers(edgehub))
-        assert received == list(range(total))  # every message, once, in order
-        assert hub.outbox_status() == {"queued": 0, "delivered": total, "dropped": 0}
+        hub.send("numbers", {"n": total})  # one more: a duplicate, had there been one, would have come before it
+        collect(edgehub, received, total + 1, 10)  # a duplicate before it would take its place in the count
+        assert received == list(range(total + 1))  # every message, once, in order
+        assert hub.flush(10) and hub.outbox_status() == {"queued": 0, "delivered": total + 1, "dropped": 0}
         # the two patches made during the outage arrive after it, merged into one
         assert edgehub.reported == [{"outage": {"first": 1, "gone": None, "second": 2}}]
     finally:
@@ -107,23 +107,40 @@ def test_messages_and_reports_made_during_an_outage_arrive_after_it_once_and_in_
     assert lines.count("reconnected to edgeHub") == 1
 
 
-def test_a_message_in_flight_when_edgehub_dies_is_delivered_once_after_it(edgehub: EdgeHubStandIn) -> None:
+def _bytes_waiting_at_broker(edgehub: EdgeHubStandIn) -> int:
+    """Bytes the kernel holds for the (frozen) broker on its module listener: what the module sent and it has not read."""
+    address = "".join(f"{int(part):02X}" for part in reversed(edgehub.ip.split("."))) + ":22B3"  # :8883
+    waiting = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == address and fields[3] == "01":  # an established connection to the listener
+            waiting += int(fields[4].split(":")[1], 16)  # rx_queue
+    return waiting
+
+
+def test_a_message_in_flight_when_edgehub_dies_is_delivered_once_after_it(
+        edgehub: EdgeHubStandIn, caplog: pytest.LogCaptureFixture) -> None:
     """The SDK keeps a publish that was not acknowledged and sends it again when it reconnects (by itself,
     10 s later); the outbox waits for that instead of sending it a second time."""
+    caplog.set_level(logging.DEBUG, logger="azure.iot.device")
     hub = AzureHub.from_connection_string(edgehub.connection_string, edgehub.ca.read_text())
     try:
         edgehub.freeze_broker()
         for n in range(3):
             hub.send("numbers", {"n": n})  # 0 goes out and waits for an acknowledgement that never comes
-        time.sleep(1)
+        wait_for(lambda: _bytes_waiting_at_broker(edgehub) >= 100, 10)  # 0's publish reached the frozen broker
         edgehub.stop_broker(kill=True)
-        time.sleep(2)  # down longer than the SDK's immediate reconnection attempt
+        # the SDK's immediate reconnection attempt failed: it reconnects by itself on its timer, 10 s later
+        wait_for(lambda: "Reconnect failed. Starting reconnection timer" in caplog.text, 20)
         edgehub.restart_broker()
         assert hub.flush(40)
+        hub.send("numbers", {"n": 3})  # one more: a duplicate, had there been one, would have come before it
+        assert hub.flush(10)
     finally:
         hub.close()
-    time.sleep(0.5)  # a duplicate, had there been one, would have arrived by now
-    assert numbers(edgehub) == [0, 1, 2]
+    received: list[int] = []
+    collect(edgehub, received, 4, 10)
+    assert received == [0, 1, 2, 3]
 
 
 def test_a_full_outbox_drops_the_oldest_waiting_messages_and_counts_them(edgehub: EdgeHubStandIn) -> None:
@@ -210,17 +227,20 @@ def test_an_unreachable_edgehub_is_retried_and_logged_once(tmp_path: Path) -> No
     edgehub.stop_broker()
     env = module_environment({"SEND": "3", "EdgeHubConnectionString": edgehub.connection_string,
                               "EdgeModuleCACertificateFile": str(edgehub.ca), "LOG_LEVEL": "DEBUG"})
-    process = subprocess.Popen([sys.executable, "-c", MODULE], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "module.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-c", MODULE], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
-        time.sleep(4)  # attempts after about 0.5, 1.5 and 3.5 s of backoff
+        # three attempts (after about 0.5 and 1.5 s of backoff) failed before edgeHub is back
+        wait_for(lambda: log.read_text().count("edgeHub does not answer yet") >= 3, 30)
         edgehub.restart_broker()
         wait_for(lambda: edgehub.reported, 40)
         received: list[int] = []
         collect(edgehub, received, 3, 10)
     finally:
         process.terminate()
-        output = process.communicate(timeout=20)[0]
+        process.wait(timeout=20)
+        output = log.read_text()
         edgehub.close()
     assert process.returncode == 0, output
     assert received == [0, 1, 2]

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -87,14 +86,15 @@ def test_messages_for_a_module_not_yet_connected_are_held_then_delivered(tmp_pat
     sender = LocalHub.from_environment(bus.environment("A"))
     sender.send("out", {"tagName": "Apple", "n": 1}, {"tagName": "Apple"})
     sender.send("out", {"tagName": None, "n": 2})
-    time.sleep(0.3)
+    wait_for(lambda: bus.counters().routed == 2, 10)  # both routed, while B is not there: held for it
     received = []
     receiver = LocalHub.from_environment(bus.environment("B"))
-    time.sleep(0.3)  # connected, but no input handler yet: nothing may be delivered (and lost)
+    wait_for(lambda: bus.connected("B"), 10)
+    # connected, but no input handler yet: nothing may be delivered (and lost). A twin request answered on the same
+    # connection: anything the bus sent B on connecting would have come before its answer.
+    receiver.get_desired()
     receiver.set_input_handler(received.append)
-    deadline = time.monotonic() + 5
-    while len(received) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: len(received) >= 2, 10)
     assert [(m.input_name, m.json()["n"], dict(m.properties)) for m in received] == [
         ("in", 1, {"tagName": "Apple"}), ("in", 2, {})]
     lines = [json.loads(line) for line in (tmp_path / "up.jsonl").read_text().splitlines()]
