@@ -20,6 +20,8 @@ from edgekit.workers import backoff, install_excepthook  # backoff: also importe
 
 logger = logging.getLogger(__name__)
 
+STOP_TIMEOUT_S = 10.0  # after SIGTERM a module that has not exited by then exits at once (a stuck shutdown)
+
 
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     """Configure root logging once, level from ``LOG_LEVEL`` (default INFO), to stderr, credentials masked."""
@@ -35,17 +37,33 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     logging.getLogger("azure.iot.device.common.handle_exceptions").setLevel(logging.ERROR)
 
 
-def stop_event() -> threading.Event:
-    """An event set by SIGTERM or SIGINT (Ctrl-C); call from the main thread."""
+def stop_event(timeout_s: float = STOP_TIMEOUT_S) -> threading.Event:
+    """An event set by SIGTERM or SIGINT (Ctrl-C); call from the main thread. A process that has not exited
+    ``timeout_s`` s after the first signal exits then with code 1 (a shutdown stuck on a dead peer must not
+    leave the module running when nobody is left to kill it, e.g. after the local runner was killed)."""
     event = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
         logger.info("received %s, stopping", signal.Signals(signum).name)
+        if not event.is_set():
+            watchdog = threading.Timer(timeout_s, _exit_now, args=(timeout_s,))
+            watchdog.daemon = True
+            watchdog.start()
         event.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     return event
+
+
+def _exit_now(timeout_s: float) -> None:
+    logger.error("still running %g s after the stop signal; exiting now", timeout_s)
+    for stream in (sys.stderr, sys.stdout):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(1)
 
 
 def connect_hub(stop: threading.Event, *, required: bool = True) -> Hub | None:
