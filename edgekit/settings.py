@@ -20,6 +20,7 @@ module keeps its last good value for that setting.
 from __future__ import annotations
 
 import json
+import re
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +40,7 @@ Scope = Literal["live", "startup"]
 SCOPE_KEY = "x-scope"
 
 MAX_DESIRED_CHARS = 1024  # longest desired value accepted (JSON-encoded), characters
+RUNTIME_VARIABLES = ("LOG_LEVEL",)  # start-up variables every module reads outside its settings (edgekit.runtime)
 EXCERPT_CHARS = 40  # longest excerpt of a refused value echoed in a reason
 MAX_REASONS = 24  # refused keys listed one by one in desiredStatus; more are counted
 MAX_REPORT_BYTES = 16 * 1024  # a reported patch is kept under this (IoT Hub's limit is 32 KB for the document)
@@ -304,6 +306,10 @@ class SettingsStore(Generic[S]):
         by_twin = {self.model.twin_name(f): f for f in self.model.model_fields}
         field = by_twin.get(key) or (key if key in self.model.model_fields else None)
         if field is None:
+            variable = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).upper()
+            if variable in RUNTIME_VARIABLES:
+                return None, (f"a start-up setting: set {variable} in the module's env in the deployment manifest "
+                              "(read once at start), not as a desired property")
             return None, "unknown setting"
         if self.model.is_secret(field):
             return field, (f"a secret: set {self.model.env_name(field)} in the module's env (from .env); "

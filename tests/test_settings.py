@@ -6,6 +6,7 @@ The twin travels over the real local transport (the runner's Bus and a module's 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,6 +81,18 @@ def test_patch_applies_good_keys_refuses_bad_ones_and_keeps_last_good(bus: Bus, 
     assert "frameRate: Input should be greater than or equal to 0.001" in status["refused"]
     assert "colour: unknown setting" in status["refused"]
     assert changes == [(0.5, 0.8)]
+
+
+def test_a_desired_start_up_variable_is_named_when_refused(bus: Bus, hub: LocalHub) -> None:
+    """Issue 22, item 11: desired logLevel matches LOG_LEVEL, which every module reads at start."""
+    store = SettingsStore(CaptureSettings, {}, hub)
+    store.start()
+    bus.patch_desired("CameraCapture", {"logLevel": "DEBUG", "threshold": 0.7})
+    wait_for(lambda: store.current.threshold == 0.7)
+    status = desired_status(bus, 2)
+    assert status["status"] == "partly applied"
+    assert ("logLevel: a start-up setting: set LOG_LEVEL in the module's env in the deployment manifest "
+            "(read once at start), not as a desired property") in status["refused"]
 
 
 def test_null_removes_an_override(bus: Bus, hub: LocalHub) -> None:
@@ -286,3 +299,56 @@ def test_a_listener_added_after_a_change_catches_up_once() -> None:
     store.add_listener(lambda old, new: calls.append((old.threshold, new.threshold)), since=built_from)
     store.apply({"frameRate": 3}, full=False)
     assert calls == [(0.5, 0.9), (0.9, 0.9)]
+
+
+def test_patches_coalesced_in_a_burst_end_as_the_desired_document(tmp_path: Any) -> None:
+    """Issue 22 item 2: nine nested speechMap patches over the real local transport, eight of them arriving
+    while the worker is busy with the first (they wait and are coalesced): nested keys set, a nested key
+    deleted (null), a whole language deleted then set again. The effective speechMap, and the reported one,
+    equal the desired document IoT Hub holds, key by key, and desiredStatus says applied."""
+    import threading
+
+    bus = Bus([], {"TextToSpeech": {}}, UpstreamSink(None, io.StringIO()))
+    bus.start()
+    hub = LocalHub.from_environment(bus.environment("TextToSpeech"))
+    store = SettingsStore(SpeechSettings, {}, hub)
+    try:
+        store.start()
+        release, entered = threading.Event(), threading.Event()
+
+        def busy(_old: SpeechSettings, _new: SpeechSettings) -> None:
+            entered.set()
+            release.wait(10)
+
+        store.add_listener(busy)
+        bus.patch_desired("TextToSpeech", {"speechMap": {"de-DE": {"Grape": "eine Traube"}}})
+        assert entered.wait(10)  # the worker holds the first patch; the next ones wait
+        burst: list[dict[str, Any]] = [
+            {"de-DE": {"Apple": "ein Apfel", "Banana": "eine Banane"}},
+            {"de-DE": {"Cherry": "eine Kirsche", "Apple": None}, "fr-FR": {"Apple": "une pomme"}},
+            {"fr-FR": {"Banana": "une banane", "Cherry": "une cerise"}},
+            {"de-DE": {"Date": "eine Dattel", "Banana": "zwei Bananen", "Grape": None}},
+            {"fr-FR": None},
+            {"fr-FR": {"Date": "une datte"}, "de-DE": {"Elder": "ein Holunder"}},
+            {"de-DE": {"Cherry": None, "Fig": "eine Feige"}},
+            {"nl-NL": {"Apple": "een appel", "Banana": "een banaan"}},
+        ]
+        for patch in burst:
+            version = bus.patch_desired("TextToSpeech", {"speechMap": patch})
+        # The transport hands frames over in order on one thread: once a method call after the burst is
+        # answered (404: the store offers none), every patch of the burst is queued behind the busy worker.
+        assert bus.invoke("TextToSpeech", "afterTheBurst", None, 10)[0] == 404
+        release.set()
+        status = wait_for(lambda: (s := bus.reported["TextToSpeech"].get("desiredStatus", {})).get("version") == version and s)
+        desired = bus.twin("TextToSpeech")[0]["speechMap"]
+        assert desired == {"de-DE": {"Banana": "zwei Bananen", "Date": "eine Dattel", "Elder": "ein Holunder", "Fig": "eine Feige"},
+                           "fr-FR": {"Date": "une datte"}, "nl-NL": {"Apple": "een appel", "Banana": "een banaan"}}
+        for language in desired.keys() | store.current.speech_map.keys():
+            assert store.current.speech_map.get(language) == desired.get(language), language
+        assert json.loads(bus.reported["TextToSpeech"]["settings"]["speechMap"]) == desired  # reported as JSON text
+        assert status["status"] == "applied" and status["refused"] == ""
+    finally:
+        release.set()
+        store.close()
+        hub.close()
+        bus.close()
