@@ -7,13 +7,11 @@ import json
 import select
 import socket
 import ssl
-import struct
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +30,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from bombs import icns, ico, png
 from classifier import fetch as fetching
 from classifier.app import FETCH_FAILED, create_app
 from classifier.export import load
@@ -163,22 +162,10 @@ def test_trickling_url_downloads_cannot_stall_the_service(service: Service, tric
     assert all(r.json() == {"code": "BadRequestImageUrl", "message": FETCH_FAILED} for r in timed_out)
 
 
-def _png(width: int, height: int) -> bytes:
-    """A black RGB PNG of width x height px, built row by row (never whole in memory); 12000 x 12000 is ~420 KB."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    packer = zlib.compressobj(9)
-    row = b"\x00" * (1 + 3 * width)
-    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-
-
 def test_pixel_bombs_are_refused_from_the_header_and_memory_stays_bounded(service: Service) -> None:
     """Four 12000 x 12000 PNGs at once (432 MB each decoded): 413 from the header; then four of the
     largest size allowed at once: classified. The service's peak resident memory (VmHWM) stays under 250 MB."""
-    bomb = _png(12000, 12000)
+    bomb = png(12000, 12000)
     assert len(bomb) < MAX_IMAGE_BYTES
     with ThreadPoolExecutor(4) as pool:
         replies = list(pool.map(lambda _: service.request("/image", bomb, timeout_s=60), range(4)))
@@ -188,13 +175,31 @@ def test_pixel_bombs_are_refused_from_the_header_and_memory_stays_bounded(servic
     peak_mb = service.status("VmHWM") / 1024
     print(f"peak RSS of the service after 4 concurrent pixel bombs: {peak_mb:.0f} MB")
     assert peak_mb < 250
-    largest = _png(4000, 4000)  # MAX_IMAGE_PIXELS' default, 16 megapixels: decoded one at a time
+    largest = png(4000, 4000)  # MAX_IMAGE_PIXELS' default, 16 megapixels: decoded one at a time
     with ThreadPoolExecutor(4) as pool:
         statuses = list(pool.map(lambda _: service.request("/image", largest, timeout_s=60).status, range(4)))
     assert statuses == [200] * 4
     peak_mb = service.status("VmHWM") / 1024
     print(f"peak RSS of the service after 4 concurrent 16-megapixel images: {peak_mb:.0f} MB")
     assert peak_mb < 250
+
+
+def test_ico_and_icns_bombs_are_refused_before_any_frame_is_decoded(service: Service) -> None:
+    """A 12000 x 12000 RGBA PNG inside an ICO whose directory says 256x256, and inside an ICNS ``ic08``
+    entry (~560 KB each; Pillow decodes their frames in ``Image.open``), four of each at once: 400 with a
+    JSON reason naming the format and the ones accepted, from the header (Pillow restricted to JPEG, PNG,
+    BMP, WebP and TIFF); the service classifies afterwards. Peak memory: benchmarks/hardening.py."""
+    frame = png(12000, 12000, channels=4)
+    for name, bomb in (("ICO", ico(frame)), ("ICNS", icns(frame))):
+        assert len(bomb) < MAX_IMAGE_BYTES
+        with ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(lambda body: service.request("/image", body, timeout_s=60), [bomb] * 4))
+        for reply in replies:
+            assert reply.status == 400, (name, reply.status, reply.body[:200])
+            assert reply.json() == {"code": "BadRequestImageFormat",
+                                    "message": f"{name} images are not accepted: send a JPEG, PNG, BMP, WebP or TIFF image"}
+    reply = service.request("/image", BANANA)
+    assert reply.status == 200 and reply.json()["predictions"][0]["tagName"] == "Banana"
 
 
 def _answer(sock: socket.socket, timeout_s: float = 10.0) -> tuple[int, dict[str, Any]]:

@@ -88,6 +88,7 @@ _ROUTE_SYMBOLS = re.compile(r"\$(upstream|body\b[\w.]*|contentType|contentEncodi
 _SECRET_VALUE = re.compile(r"SharedAccessKey=(?!\$)[^;\s]{8,}|AccountKey=(?!\$)[^;\s]{8,}|SharedAccessSignature=(?!\$)[^;\s]{8,}"
                            r"|^[0-9a-fA-F]{32}$|^[A-Za-z0-9+/]{40,}={0,2}$")
 _SECRET_PARTS = ("accountkey", "sharedaccesskey", "sharedaccesssignature", "password")
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _SECRET_ENV = re.compile(r"(PASSWORD|SECRET|KEY|TOKEN|CONNECTION_?STRING)$", re.I)
 
 
@@ -312,6 +313,8 @@ def _secret_problems(template_doc: dict[str, Any], file: str) -> list[Problem]:
         if not isinstance(value, str) or not value.strip() or _LEFTOVER.fullmatch(value.strip()) or _secrets_from_env(value):
             continue
         env_name = path.split(".env.")[1].split(".")[0] if ".env." in path else ""
+        if (path.endswith(".modelSha256") or env_name == "MODEL_SHA256") and _SHA256.fullmatch(value.strip()):
+            continue  # a model's SHA-256 (the layer's desired modelSha256) is an identity, not a secret
         if (".registryCredentials." in path and path.endswith(".password")) or _SECRET_ENV.search(env_name) \
                 or _SECRET_VALUE.search(value):
             name = env_name or "NAME"

@@ -129,6 +129,16 @@ def _method_timeout(text: str) -> float:
 MAX_JSON_DEPTH = 32  # nesting a twin patch or method payload may have (IoT Hub allows desired properties 10 levels)
 
 
+def _wait(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 900:
+        raise argparse.ArgumentTypeError(f"{text!r}: write a number of seconds from 0 to 900")
+    return value
+
+
 def _json(text: str) -> Any:
     """A JSON argument (twin patch, method payload); raises ArgumentTypeError in one line for text that is not
     JSON, nests deeper than MAX_JSON_DEPTH or holds a lone surrogate (which no UTF-8 message can carry)."""
@@ -217,8 +227,11 @@ def cmd_twin(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     if not isinstance(args.patch, dict) or not args.patch:
         raise CommandError("the desired-properties patch is a JSON object, e.g. '{\"threshold\": 0.9}'")
-    answer = result(path, Request(command="twin_set", module=args.module, patch=args.patch, wait_s=args.wait),
-                    REPLY_TIMEOUT_S + args.wait)
+    replies = ask(path, Request(command="twin_set", module=args.module, patch=args.patch, wait_s=args.wait),
+                  REPLY_TIMEOUT_S + args.wait)
+    answer = next((reply.result for reply in replies if reply.kind == "result"), None)
+    if not isinstance(answer, dict):
+        raise CommandError("the local runner stopped before it answered")
     status = answer.get("desiredStatus")
     if status is None:
         out.write(f"{args.module}: desired properties version {answer['version']} set; {answer.get('note', '')}\n")
@@ -232,6 +245,25 @@ def cmd_twin(args: argparse.Namespace, out: TextIO) -> int:
         shown = {key: settings[key] for key in args.patch if key in settings}
         if shown:
             out.write(f"reported settings: {json.dumps(shown)}\n")
+    if answer.get("modelUpdateFollows"):  # the patch asked for a model: the update's outcome decides
+        out.flush()
+        final: dict[str, Any] = {}
+        for reply in replies:  # pending statuses (downloading, loading), then the outcome
+            if reply.kind == "line":
+                out.write(f"{args.module}: {reply.result['text']}\n")
+                out.flush()
+            elif reply.kind == "result":
+                final = reply.result
+                break
+        update = final.get("modelUpdate")
+        if not isinstance(update, dict):
+            out.write(f"{args.module}: model update not finished: {final.get('note', 'the runner stopped')}\n")
+            return 1
+        outcome = str(update.get("status"))
+        detail = f": {update.get('reason')}" if outcome == "failed" else f" (sha256 {update.get('sha256')})"
+        out.write(f"{args.module}: model update {outcome}{detail}\n")
+        if outcome != "applied":
+            return 1
     return 0 if status.get("status") == "applied" else 1
 
 
@@ -330,8 +362,9 @@ def add_parser(commands: Any) -> None:
     put.add_argument("module", metavar="MODULE")
     put.add_argument("--runner", type=int, metavar="PID", help="the runner to ask, when several run")
     put.add_argument("patch", type=_json, metavar="JSON", help="the patch: changed keys only, null removes one")
-    put.add_argument("--wait", type=float, default=10.0, metavar="S",
-                     help="how long to wait for the module's desiredStatus (default: %(default)s)")
+    put.add_argument("--wait", type=_wait, default=10.0, metavar="S",
+                     help="how long to wait for the module's desiredStatus and, when the patch sets modelUrl or "
+                          "modelSha256, for the model update's outcome (applied or failed), 0-900 s (default: %(default)s)")
 
     cmd = _command(commands, "monitor", "print $upstream messages as they are delivered (Ctrl-C stops)",
                    "python -m localedge monitor --properties", cmd_monitor)

@@ -29,7 +29,7 @@ EXIF_ORIENTATION = 0x0112
 
 
 class ImageDecodeError(ValueError):
-    """The bytes are not an image Pillow can decode (JPEG, PNG, BMP, WebP, TIFF...)."""
+    """The bytes are not an image of a format accepted (JPEG, PNG, BMP, WebP, TIFF) that Pillow can decode."""
 
 
 class ImageTooLargeError(Exception):
@@ -63,23 +63,43 @@ class Recipe:
     shorter_side: int = CLASSIC_SHORTER_SIDE_PX
 
 
+ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "WEBP", "TIFF")  # what the API promises; Pillow tries no other
 _UNDECODABLE = "the image could not be decoded: send a JPEG, PNG, BMP, WebP or TIFF image"
+HEADER_BYTES = 16  # what Pillow's plugins look at to recognise a format
+
+
+def _recognised_format(data: bytes) -> str | None:
+    """The format Pillow's plugins recognise from the first bytes of ``data`` (their header checks, the
+    ones ``Image.open`` runs; nothing is opened or decoded), for the reason of a refusal; None: none."""
+    Image.init()
+    prefix = data[:HEADER_BYTES]
+    for name in Image.ID:
+        accept = Image.OPEN[name][1]
+        if accept is not None and accept(prefix) is True:
+            return name
+    return None
 
 
 def open_image(data: bytes, max_pixels: int | None = None) -> Image.Image:
     """Encoded image bytes -> a Pillow image whose header only was read (no pixel decoded yet).
 
-    max_pixels: width x height allowed (a 136 KB PNG can hold 144 megapixels, 430 MB decoded); None:
-    Pillow's own limit. Raises ImageDecodeError when the bytes are empty or no image,
+    Only ``ACCEPTED_FORMATS`` are tried (``Image.open(formats=...)``): ICO and ICNS, which Pillow decodes
+    inside ``Image.open`` before any size could be checked, and every other format are refused from the
+    header. max_pixels: width x height allowed (a 136 KB PNG can hold 144 megapixels, 430 MB decoded); None:
+    Pillow's own limit. Raises ImageDecodeError when the bytes are empty, no image or another format,
     ImageTooLargeError when the image has more than ``max_pixels`` pixels.
     """
     if not data:
         raise ImageDecodeError("the request contains no image data")
     try:
-        opened = Image.open(io.BytesIO(data))  # reads the header only; in memory: nothing to close
+        # reads the header only; in memory: nothing to close
+        opened = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError as exc:  # past twice Pillow's own limit: refused while opening
         raise ImageTooLargeError(f"the image has more than {max_pixels or Image.MAX_IMAGE_PIXELS} pixels") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
+        other = _recognised_format(data) if isinstance(exc, UnidentifiedImageError) else None
+        if other is not None:
+            raise ImageDecodeError(f"{other} images are not accepted: send a JPEG, PNG, BMP, WebP or TIFF image") from exc
         raise ImageDecodeError(_UNDECODABLE) from exc
     width, height = opened.size
     if max_pixels is not None and width * height > max_pixels:
