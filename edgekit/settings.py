@@ -10,7 +10,8 @@ field says what kind of setting it is:
 - secrets (``SecretStr`` fields) are start-up settings that are never echoed anywhere.
 
 :class:`SettingsStore` owns the current settings. Desired-property patches are handed off the
-transport's thread to the store's own worker (newest patch wins: patches waiting are merged), which
+transport's thread to the store's own worker (patches waiting are merged as IoT Hub merges them into
+the desired document, which is then applied whole), which
 merges them into the last good desired values, validates them strictly (JSON types: ``true`` is
 not a number), swaps the result in whole, calls the listeners, and acknowledges the outcome in
 reported properties. A value that does not validate is refused with a short reason there, and the
@@ -212,14 +213,15 @@ def build_lenient(model: type[S], values: Mapping[str, Any]) -> tuple[S, dict[st
 
 
 Listener = Callable[[S, S], None]
-_Update = tuple[bool, dict[str, Any]]  # (full document?, desired document or patch)
+_Update = tuple[bool, dict[str, Any], dict[str, Any]]  # (full document?, desired document or patch, document after it)
 
 
 def _coalesce(waiting: _Update, new: _Update) -> _Update:
-    """Newest wins: a full document replaces what waits; a patch is merged over it."""
-    if new[0]:
-        return new
-    return waiting[0], {**waiting[1], **new[1]}
+    """Newest wins: what waits is replaced by the desired document as IoT Hub holds it after ``new``
+    (every patch merged into it in order, recursively, null deleting: :func:`edgekit.hub.apply_patch`),
+    applied whole. Two patches cannot be merged into one patch: ``{"a": null}`` then ``{"a": {"b": 1}}``
+    means "a is now exactly {b: 1}", which no single patch says."""
+    return True, new[2], new[2]
 
 
 class SettingsStore(Generic[S]):
@@ -244,6 +246,8 @@ class SettingsStore(Generic[S]):
         if problems:
             self._status["refused"] = _describe(problems)
         self._forget_errors: Callable[[], None] = lambda: None
+        self._document: dict[str, Any] = {}  # the desired document as IoT Hub holds it, after the last update queued
+        self._queueing = threading.Lock()  # the document and the queue change together, in the order updates come
         self._updates: Inbox[_Update] = Inbox(self._apply_update, capacity=1, name="settings", coalesce=_coalesce)
 
     @staticmethod
@@ -281,12 +285,17 @@ class SettingsStore(Generic[S]):
         except HubSendError as exc:
             logger.warning("could not read the module twin, running on environment settings: %s", exc)
             desired = {}
-        self._updates.put((True, dict(desired)))
+        with self._queueing:
+            self._document = dict(desired)
+            self._updates.put((True, dict(desired), self._document))
         self.wait_idle(timeout_s)
 
     def submit(self, patch: Mapping[str, Any]) -> None:
-        """Queue a desired-properties patch for the worker (any thread; returns at once; newest wins)."""
-        self._updates.put((False, dict(patch)))
+        """Queue a desired-properties patch for the worker (any thread; returns at once). Patches that
+        come while the worker is busy wait as the one desired document they lead to (see :func:`_coalesce`)."""
+        with self._queueing:
+            self._document = apply_patch(self._document, patch)
+            self._updates.put((False, dict(patch), self._document))
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
         """Block until every queued patch is applied; False after ``timeout_s``."""
@@ -298,7 +307,7 @@ class SettingsStore(Generic[S]):
         self._updates.close()
 
     def _apply_update(self, update: _Update) -> None:
-        full, document = update
+        full, document, _after = update
         self.apply(document, full=full)
 
     def _refusal(self, key: str, value: Any) -> tuple[str | None, str | None]:
