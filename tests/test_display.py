@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, wait_for
-from display.icons import for_tag, letter, tag_colour
+from display.icons import for_tag, tag_colour
 from display.matrix import Matrix, VirtualMatrix, open_matrix
 from display.render import as_text, led_colours
 from display.settings import DisplaySettings
 from display.show import Display
+from display_pictures import APFEL, CHERRY_TOMATO, ZUCCHINI, apple, letter
 from edgekit import wire
 from edgekit.messages import CLASSIFICATION_OUTPUT, Classification
 from localedge.runner.bus import Bus, UpstreamSink
@@ -43,11 +44,10 @@ def emulator() -> Iterator[Matrix]:
 
 
 def test_known_tags_have_icons_and_others_a_coloured_letter() -> None:
-    kind, apple = for_tag("Apple")
-    assert kind == "icon" and len(apple) == 64 and (220, 0, 0) in apple
-    assert for_tag("  banana ") == for_tag("Banana")
-    assert for_tag("cherry tomato") == ("letter", letter("C", tag_colour("cherry tomato")))
-    assert for_tag("äpfel") == ("letter", letter("A", tag_colour("äpfel")))  # the base letter of Ä
+    assert for_tag("Apple") == ("icon", apple())
+    assert for_tag("  banana ") == for_tag("Banana") and for_tag("Banana")[0] == "icon"
+    assert for_tag("cherry tomato") == ("letter", letter("C", CHERRY_TOMATO))
+    assert for_tag("äpfel") == ("letter", letter("A", APFEL))  # the base letter of Ä
     assert tag_colour("Cherry") == tag_colour("cherry") and max(tag_colour("x")) == 255
 
 
@@ -60,8 +60,8 @@ def test_show_tag_and_clear_write_one_snapshot_per_new_state(emulator: Matrix, t
     names = [p.name for p in sorted(tmp_path.glob("*.png"))]
     assert names == ["0001-cleared.png", "0002-Apple.png", "0003-Zucchini.png", "0004-cleared.png"]
     assert np.asarray(emulator.pixels()).max() == 0  # cleared: every LED off
-    assert led_colours(tmp_path / "0002-Apple.png") == for_tag("Apple")[1]
-    assert led_colours(tmp_path / "0003-Zucchini.png") == letter("Z", tag_colour("Zucchini"))
+    assert led_colours(tmp_path / "0002-Apple.png") == apple()
+    assert led_colours(tmp_path / "0003-Zucchini.png") == letter("Z", ZUCCHINI)
     assert display.updates == 3
 
 
@@ -73,7 +73,7 @@ def test_a_restarted_display_numbers_its_snapshots_after_the_earlier_ones(tmp_pa
 
 
 def test_the_log_rendering_draws_each_led_in_its_colour() -> None:
-    lines = as_text(for_tag("Apple")[1])
+    lines = as_text(apple())
     assert len(lines) == 8 and all(line.count("\x1b[48;2;") == 8 and line.endswith("\x1b[0m") for line in lines)
     assert "\x1b[48;2;220;0;0m" in lines[3] and "\x1b[48;2;0;160;0m" in lines[0]
 

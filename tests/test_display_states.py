@@ -13,16 +13,22 @@ import numpy as np
 import pytest
 
 from conftest import wait_for
-from display.icons import BLANK, RGB, Picture, disc, for_tag, letter, not_sure, parse_icons, tag_colour
+from display.icons import RGB, Picture
 from display.matrix import Matrix, SenseHatApiMatrix, VirtualMatrix, open_matrix
-from display.render import dimmed, led_colours
+from display.render import led_colours
 from display.settings import DisplaySettings
-from display.show import Display, scroll_frames
+from display.show import Display
+from display_pictures import AMBER, BLANK, CHERRY_TOMATO, KIWI, apple, disc, letter, scrolling
 from edgekit.messages import Classification
 from edgekit.settings import SettingsError, SettingsStore, build
 
-APPLE = for_tag("Apple")[1]
-KIWI = letter("K", tag_colour("Kiwi"))
+# expected pictures, written out by hand (tests/display_pictures.py)
+APPLE = apple()
+APPLE_FIFTH = apple((44, 0, 0), (0, 32, 0))  # brightness 0.2: 220 -> 44, 160 -> 32
+APPLE_HALF = apple((110, 0, 0), (0, 80, 0))  # brightness 0.5
+K_KIWI = letter("K", KIWI)
+K_KIWI_FIFTH = letter("K", (51, 15, 0))  # (255, 74, 0) x 0.2 = (51, 14.8, 0), rounded
+NOT_SURE = letter("?", AMBER)
 
 
 def message(tag: str | None, probability: float = 0.0, predictions: Sequence[tuple[str, float]] = ()) -> Classification:
@@ -64,27 +70,30 @@ def test_a_sequence_of_messages_pixel_by_pixel_with_brightness_and_rotation(matr
 
     steps: list[tuple[Classification, Picture, str, str | None]] = [
         (message("Apple", 0.9, [("Apple", 0.9), ("Banana", 0.1)]), APPLE, "tag", "Apple"),
-        (message(None, 0.0, [("Banana", 0.4), ("Apple", 0.35)]), not_sure(), "notSure", "Banana"),  # below 0.5, above 0.3
+        (message(None, 0.0, [("Banana", 0.4), ("Apple", 0.35)]), NOT_SURE, "notSure", "Banana"),  # below 0.5, above 0.3
         (message(None, 0.0, [("Banana", 0.2)]), BLANK, "empty", None),  # below the floor: nothing in view
-        (message("Kiwi", 0.8), KIWI, "tag", "Kiwi"),  # no predictions: tagName and probability count
+        (message("Kiwi", 0.8), K_KIWI, "tag", "Kiwi"),  # no predictions: tagName and probability count
     ]
     for sent, picture, state, tag in steps:
         assert display.show(sent) is True
         assert matrix.pixels() == stored(matrix, picture), state
         assert (statuses[-1]["state"], statuses[-1]["tag"], statuses[-1]["backend"]) == (state, tag, matrix.name)
 
-    display.apply_settings(settings.model_copy(update={"brightness": 0.25}))
-    quarter = dimmed(KIWI, 0.25)
-    assert matrix.pixels() == stored(matrix, quarter) and quarter != KIWI and max(max(p) for p in quarter) == 64
+    display.apply_settings(settings.model_copy(update={"brightness": 0.2}))
+    assert matrix.pixels() == stored(matrix, K_KIWI_FIFTH)  # the state is redrawn at once, dimmed
     display.show(message("Apple", 0.9))
-    assert matrix.pixels() == stored(matrix, dimmed(APPLE, 0.25))
-    assert physical(matrix).reshape(64, 3).tolist() == [list(p) for p in stored(matrix, dimmed(APPLE, 0.25))]
+    assert matrix.pixels() == stored(matrix, APPLE_FIFTH)
+    assert physical(matrix).reshape(64, 3).tolist() == [list(p) for p in stored(matrix, APPLE_FIFTH)]
 
-    for degrees in (90, 180, 270, 0):
-        display.apply_settings(settings.model_copy(update={"brightness": 0.25, "rotation": degrees}))
-        logical = np.asarray(stored(matrix, dimmed(APPLE, 0.25))).reshape(8, 8, 3)
-        assert (physical(matrix) == np.rot90(logical, -degrees // 90)).all(), degrees  # clockwise, as the Sense HAT
-        assert matrix.pixels() == stored(matrix, dimmed(APPLE, 0.25))  # what the viewer sees is unchanged
+    # rotation turns what is wired, clockwise (as the Sense HAT's set_rotation): the stalk's LED, logical row 0
+    # column 4, is wired at row 4 column 7 after 90 degrees, row 7 column 3 after 180, row 3 column 0 after 270
+    stalk = stored(matrix, [(0, 32, 0)])[0]
+    for degrees, (row, col) in ((90, (4, 7)), (180, (7, 3)), (270, (3, 0)), (0, (0, 4))):
+        display.apply_settings(settings.model_copy(update={"brightness": 0.2, "rotation": degrees}))
+        logical = np.asarray(stored(matrix, APPLE_FIFTH)).reshape(8, 8, 3)
+        assert (physical(matrix) == np.rot90(logical, -degrees // 90)).all(), degrees
+        assert tuple(physical(matrix)[row, col]) == stalk, degrees
+        assert matrix.pixels() == stored(matrix, APPLE_FIFTH)  # what the viewer sees is unchanged
 
     display.apply_settings(settings.model_copy(update={"brightness": 0.0}))
     assert matrix.pixels() == BLANK  # brightness 0: every LED off, the state is kept
@@ -93,8 +102,8 @@ def test_a_sequence_of_messages_pixel_by_pixel_with_brightness_and_rotation(matr
     snapshots = sorted(tmp_path.glob("*.png"))
     assert [p.name.split("-", 1)[1] for p in snapshots] == [
         "cleared.png", "Apple.png", "Banana-notsure.png", "cleared.png", "Kiwi.png", "Kiwi.png", "Apple.png", "Apple.png"]
-    assert led_colours(snapshots[1]) == APPLE and led_colours(snapshots[2]) == not_sure()
-    assert led_colours(snapshots[5]) == dimmed(KIWI, 0.25) and led_colours(snapshots[7]) == BLANK  # the dimming shows
+    assert led_colours(snapshots[1]) == APPLE and led_colours(snapshots[2]) == NOT_SURE
+    assert led_colours(snapshots[5]) == K_KIWI_FIFTH and led_colours(snapshots[7]) == BLANK  # the dimming shows
     display.close()
 
 
@@ -126,14 +135,15 @@ def test_custom_icons_override_the_built_in_ones_live(matrix: Matrix) -> None:
     rows = ["gggggggg", "g......g", "g.rrrr.g", "g.r..r.g", "g.r..r.g", "g.rrrr.g", "g......g", "gggggggg"]
     icons = f"apple=#00FF00; Cherry Tomato = {'/'.join(rows)} ;"
     display.apply_settings(build(DisplaySettings, {"icons": icons}, strict=True))
-    assert matrix.pixels() == stored(matrix, disc((0, 255, 0)))  # redrawn at once
+    assert matrix.pixels() == stored(matrix, disc((0, 255, 0)))  # #00FF00: a green disc, redrawn at once
     assert display.status()["picture"] == "custom"
     display.show(message("  cherry TOMATO ", 0.9))
     expected = [(0, 200, 0) if ch == "g" else (255, 0, 0) if ch == "r" else (0, 0, 0) for row in rows for ch in row]
-    assert matrix.pixels() == stored(matrix, expected) == stored(matrix, parse_icons(icons)["cherry tomato"])
+    assert matrix.pixels() == stored(matrix, expected)
     display.apply_settings(settings)  # the overrides removed: the letter again
-    assert matrix.pixels() == stored(matrix, letter("C", tag_colour("cherry tomato")))
-    assert parse_icons("Kiwi=brown")["kiwi"] == disc((120, 70, 0)) and parse_icons(" ") == {}
+    assert matrix.pixels() == stored(matrix, letter("C", CHERRY_TOMATO))
+    display.apply_settings(build(DisplaySettings, {"icons": "Cherry Tomato=brown"}, strict=True))
+    assert matrix.pixels() == stored(matrix, disc((120, 70, 0)))  # brown: the palette's n
 
 
 @pytest.mark.parametrize("icons", [
@@ -163,7 +173,8 @@ def test_icons_can_come_from_the_environment() -> None:
     store = SettingsStore(DisplaySettings, {"ICONS": "Apple=" + "/".join(["rrrrrrrr"] + ["r......r"] * 6 + ["rrrrrrrr"])
                                             + "; Kiwi=brown"})
     try:
-        assert set(parse_icons(store.current.icons)) == {"apple", "kiwi"}
+        assert store.current.icons == ("Apple=" + "/".join(["rrrrrrrr"] + ["r......r"] * 6 + ["rrrrrrrr"])
+                                       + "; Kiwi=brown")
     finally:
         store.close()
     bad = SettingsStore(DisplaySettings, {"ICONS": "Apple"})
@@ -190,12 +201,12 @@ def test_scroll_text_scrolls_the_name_once_then_the_icon_stays() -> None:
     display = Display(matrix, DisplaySettings(scroll_text=True, brightness=0.5), scroll_step_s=0.0)
     before = len(matrix.shown)
     display.show(message("Apple", 0.9))
-    wait_for(lambda: matrix.pixels() == dimmed(APPLE, 0.5), 10)
-    frames = scroll_frames("Apple", (220, 0, 0))
-    assert matrix.shown[before:] == [dimmed(f, 0.5) for f in frames] + [dimmed(APPLE, 0.5)]
+    wait_for(lambda: matrix.pixels() == APPLE_HALF, 10)
+    frames = scrolling("Apple", (110, 0, 0))  # in the icon's main colour, (220, 0, 0), at brightness 0.5
     assert frames[0] == BLANK and frames[-1] == BLANK and len(frames) == 8 + 5 * 6
-    assert frames[1][2 * 8 + 7] == (220, 0, 0) and frames[1][2 * 8 + 6] == (0, 0, 0)  # the A enters on the right
-    assert frames[8][2 * 8 + 0] == (220, 0, 0)  # ... and reaches the left edge
+    assert frames[1][2 * 8 + 7] == (110, 0, 0) and frames[1][2 * 8 + 6] == (0, 0, 0)  # the A enters on the right
+    assert frames[8][2 * 8 + 0] == (110, 0, 0)  # ... and reaches the left edge
+    assert matrix.shown[before:] == [*frames, APPLE_HALF]
     assert display.status()["state"] == "tag"
     display.close()
 
