@@ -140,6 +140,10 @@ def ensure_bases(images: Sequence[ModuleImage], root: Path) -> None:
                 raise ImageBuildError(f"the {platform} base image could not be made (see above); the images were not built")
 
 
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}"
+
+
 def image_size(tag: str) -> int:
     done = _docker("image", "inspect", "--format", "{{.Size}}", tag)
     return int(done.stdout.strip() or 0) if done.returncode == 0 else 0
@@ -170,11 +174,11 @@ def build(root: Path, platform: str, values: Mapping[str, str], only: Sequence[s
         if done.returncode != 0:
             failed.append(image.module)
             tail = log.read_text(encoding="utf-8", errors="replace").rstrip().splitlines()[-LOG_LINES:]
-            print(f"images: FAILED {image.module} ({platform}) after {seconds:.0f} s; the last {len(tail)} lines of {log}:")
+            print(f"images: FAILED {image.module} ({platform}) after {_seconds(seconds)} s; the last {len(tail)} lines of {log}:")
             for line in tail:
                 print(f"    {line}")
             continue
-        print(f"images: built {image.module} ({platform}) in {seconds:.0f} s, {image_size(image.tag) / 1e6:.0f} MB: {image.tag}",
+        print(f"images: built {image.module} ({platform}) in {_seconds(seconds)} s, {image_size(image.tag) / 1e6:.0f} MB: {image.tag}",
               flush=True)
     total = time.monotonic() - started_all
     if failed:
