@@ -2,7 +2,8 @@
 
 Bounded against clients that hold on: a connection with no request in progress is closed after
 ``idle_timeout_s`` (checked every ``CLEANUP_INTERVAL_S``), at most ``connection_limit`` are open at a time
-(poll(), not select(), so more than 1024 descriptors work), and a request body over
+(poll(), not select(), so more than 1024 descriptors work; at the limit the connection idle longest is
+closed for each new one, so that connections held open cannot starve a health check), and a request body over
 ``max_body_bytes`` is answered 413 from its Content-Length (or, chunked, once that many bytes
 came) without being buffered. waitress answers malformed requests itself (400, 413, 431, 501)
 before any app runs; with ``json_errors`` those answers are JSON ``{"code", "message"}`` too.
@@ -76,6 +77,38 @@ class _JsonErrorChannel(_Channel):
     error_task_class = _JsonErrorTask
 
 
+def _close_idle_at_the_limit(server: Any) -> None:
+    """Make ``server`` (waitress) close the connection idle longest when it is at its connection limit, so that
+    a new connection (a health check) is accepted at once: without this, connections held open starve every
+    new one until ``idle_timeout_s`` closes them (and the Dockerfile's HEALTHCHECK gives up first). A connection
+    with no request in progress is closed first; then one that has sent only part of a request (a slow client);
+    never one whose request is being answered. Runs in waitress's loop thread, where its ``readable`` is asked."""
+    waitress_readable = server.readable
+    full = threading.Event()
+
+    def readable() -> bool:
+        if server.accepting and len(server._map) >= server.adj.connection_limit:
+            waiting = [channel for channel in list(server.active_channels.values())
+                       if not (channel.requests or channel.total_outbufs_len or channel.will_close
+                               or channel.close_when_flushed)]
+            if waiting:
+                if not full.is_set():
+                    full.set()
+                    logger.warning("%d connections open, the limit: closing the one idle longest for each new one",
+                                   len(server.active_channels))
+                oldest = min(waiting, key=lambda channel: (channel.request is not None, channel.last_activity))
+                oldest.handle_close()
+                # Accept on the next turn of the loop, not this one: the closed descriptor may already be
+                # registered with this turn's poll(), which reports it invalid, and a connection accepted now
+                # would reuse its number and be closed in its place.
+                return False
+        elif full.is_set() and len(server._map) < server.adj.connection_limit - 1:
+            full.clear()
+        return bool(waitress_readable())
+
+    server.readable = readable
+
+
 class HttpServer:
     """Serves ``app`` on ``host:port`` from a background thread; binding happens here (OSError if taken)."""
 
@@ -89,6 +122,7 @@ class HttpServer:
                                      max_request_body_size=max_body_bytes + 1,  # waitress refuses at the limit itself
                                      asyncore_use_poll=True, recv_bytes=RECV_BYTES)
         self._server.channel_class = _Channel
+        _close_idle_at_the_limit(self._server)
         if json_errors is not None:
             self._server.json_error_codes = dict(json_errors)
             self._server.channel_class = _JsonErrorChannel
