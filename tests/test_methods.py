@@ -391,8 +391,17 @@ def test_classifier_model_info_and_reload(solution: Solution) -> None:
     assert info["source"] == str(solution.model_dir) and info["runtime"] == "ONNX Runtime"
     assert info["inputSize"]["width"] > 0 and info["flavour"]
 
-    status, reloaded = solution.invoke("ImageClassifierService", "reloadModel", None, 60)
-    assert status == 200 and reloaded["sha256"] == onnx_sha and reloaded["modelUpdate"]["status"] == "applied"
+    def reloaded(outcome: str) -> dict[str, Any]:
+        """modelInfo once the reload started has ended with ``outcome`` (applied or failed)."""
+        def done() -> dict[str, Any] | None:
+            status, info = solution.invoke("ImageClassifierService", "modelInfo")
+            assert status == 200, info
+            return info if not info["reloadInProgress"] and info["modelUpdate"]["status"] == outcome else None
+        return wait_for(done, 60)
+
+    status, answer = solution.invoke("ImageClassifierService", "reloadModel", None, 60)
+    assert status == 200 and answer["reload"] == "started" and answer["sha256"] == onnx_sha, answer
+    assert reloaded("applied")["sha256"] == onnx_sha
 
     # the configured model is now broken: the reload fails with a reason and the old model keeps serving
     saved = {p: p.read_bytes() for p in solution.model_dir.glob("model.*")}
@@ -400,17 +409,18 @@ def test_classifier_model_info_and_reload(solution: Solution) -> None:
         for path in saved:
             path.write_bytes(b"this is not a model")
         status, answer = solution.invoke("ImageClassifierService", "reloadModel", None, 60)
-        assert status == 500 and answer["error"].startswith("reload failed, the previous model keeps serving: "), answer
+        assert status == 200 and answer["reload"] == "started", answer
+        info = reloaded("failed")
+        assert info["sha256"] == onnx_sha and info["modelUpdate"]["reason"], info
         reply = requests.post(f"http://127.0.0.1:{solution.classifier_port}/image",
                               data=(IMAGES / "apple2.jpg").read_bytes(), timeout=30)
         assert reply.status_code == 200 and reply.json()["predictions"][0]["tagName"] == "Apple"
-        status, info = solution.invoke("ImageClassifierService", "modelInfo")
-        assert info["sha256"] == onnx_sha and info["modelUpdate"]["status"] == "failed"
         wait_for(lambda: solution.bus.reported["ImageClassifierService"]["modelUpdate"]["status"] == "failed", 10)
     finally:
         for path, data in saved.items():
             path.write_bytes(data)
     assert solution.invoke("ImageClassifierService", "reloadModel", None, 60)[0] == 200
+    reloaded("applied")
     solution.assert_alive()
 
 

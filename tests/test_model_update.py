@@ -17,6 +17,7 @@ import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,8 @@ from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
 from conftest import IMAGES, MODELS, ROOT, free_port, serving_folder, wait_for
 from localedge.runner.bus import Bus, UpstreamSink
+from module_processes import start_modules, stop_modules
+from slow_server import trickling_server
 
 BANANA = (IMAGES / "banana1.jpg").read_bytes()
 
@@ -237,3 +240,34 @@ def test_network_failure_is_retried_with_backoff_until_the_export_is_reachable(t
             server.server_close()
     finally:
         updater.close()
+
+
+def test_a_slow_model_download_does_not_hold_the_direct_methods(tmp_path: Path) -> None:
+    """Issue 22 item 4: modelUrl on a server sending one byte every 3 s (the download would take hours), then
+    reloadModel four times at once: each answers at once, "started" or "already in progress" (the reload runs
+    on a thread of its own, behind the download), and modelInfo answers while it lasts, with the download's
+    progress in modelUpdate. The deadlines are generous (20 s each); the download alone would hold a method
+    for up to 900 s."""
+    bus = Bus([], {"ImageClassifierService": {}}, UpstreamSink(None, io.StringIO()))
+    bus.start()
+    env = {"PORT": str(free_port()), "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path),
+           "MODEL_URL_ALLOWED_HOSTS": "127.0.0.1"}
+    processes = start_modules(bus, {"ImageClassifierService": env}, tmp_path)
+    reported = bus.reported["ImageClassifierService"]
+    try:
+        with trickling_server(3.0) as base:
+            wait_for(lambda: reported.get("model", {}).get("labels") == "Apple,Banana", 30)
+            bus.patch_desired("ImageClassifierService", {"modelUrl": f"{base}/export.zip"})
+            wait_for(lambda: reported.get("modelUpdate", {}).get("status") == "downloading", 20)
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(pool.map(lambda _: bus.invoke("ImageClassifierService", "reloadModel", None, 20), range(4)))
+            assert all(status == 200 for status, _ in answers), answers
+            said = sorted(answer["reload"] for _, answer in answers)
+            assert said == ["already in progress"] * 3 + ["started"], said
+            status, info = bus.invoke("ImageClassifierService", "modelInfo", None, 20)
+            assert status == 200 and info["labels"] == ["Apple", "Banana"], info
+            assert info["modelUpdate"]["status"] == "downloading" and info["reloadInProgress"] is True
+    finally:
+        stop_modules(processes, bus)
+    log = (tmp_path / "ImageClassifierService.log").read_text()
+    assert processes["ImageClassifierService"].returncode == 0 and "Traceback" not in log, log[-3000:]

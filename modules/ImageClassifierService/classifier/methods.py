@@ -7,11 +7,14 @@
      "inputSize": {"width": 224, "height": 224}, "layout": "NCHW", "colour": "BGR", "valueRange": "0-255",
      "modelUpdate": {"status": "applied", "url": "...", "sha256": "...", "reason": "", "at": "..."} | null}
 
-``reloadModel`` (no payload) loads the configured model again: from the desired ``modelUrl`` when
-set (downloaded again and checked against ``modelSha256``), else from ``MODEL_DIR`` or the bundled
-model; it is checked on a probe image and swapped in while requests go on, then answered like
-``modelInfo``. When it fails the previous model keeps serving and the answer is 500
-``{"error": "<why>"}`` (also reported in ``modelUpdate``). A model update in progress finishes first.
+``reloadModel`` (no payload) starts loading the configured model again and answers at once, like
+``modelInfo`` (the model serving now) plus ``"reload": "started"``, or ``"already in progress"`` when a
+reload is already waiting or running (nothing more is started). The reload runs on a thread of its own,
+never on a direct-method worker, so that a slow download holds no method: from the desired ``modelUrl``
+when set (downloaded again and checked against ``modelSha256``), else from ``MODEL_DIR`` or the bundled
+model; it is checked on a probe image and swapped in while requests go on. Its outcome is reported in
+``modelUpdate`` (also in ``modelInfo``): when it fails the previous model keeps serving. A model update
+in progress finishes first. ``modelInfo`` says ``"reloadInProgress": true`` meanwhile.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from classifier.export import CustomVisionModel
-from classifier.serving import ModelSlot, ModelUpdater, UpdateError
+from classifier.serving import ModelSlot, ModelUpdater
 from edgekit.methods import MethodError, MethodHandler, NoPayload, taking
 from edgekit.redact import redact
 
@@ -31,7 +34,7 @@ def model_info(model: CustomVisionModel, updater: ModelUpdater) -> dict[str, Any
             "task": info.task, "labels": list(info.labels),
             "inputSize": {"width": info.input_size[0], "height": info.input_size[1]},
             "layout": info.layout, "colour": info.colour, "valueRange": info.value_range,
-            "modelUpdate": dict(updater.last) or None}
+            "modelUpdate": dict(updater.last) or None, "reloadInProgress": updater.reloading}
 
 
 def handlers(slot: ModelSlot, updater: ModelUpdater) -> dict[str, MethodHandler]:
@@ -44,10 +47,7 @@ def handlers(slot: ModelSlot, updater: ModelUpdater) -> dict[str, MethodHandler]
         return model_info(model, updater)
 
     def reload(_request: NoPayload) -> dict[str, Any]:
-        try:
-            model = updater.reload()
-        except UpdateError as exc:
-            raise MethodError(500, f"reload failed, the previous model keeps serving: {exc}") from exc
-        return model_info(model, updater)
+        started = updater.start_reload()
+        return {**info(_request), "reload": "started" if started else "already in progress"}
 
     return {"modelInfo": taking(NoPayload, info), "reloadModel": taking(NoPayload, reload)}

@@ -131,6 +131,7 @@ class ModelUpdater:
         self._lock = threading.Lock()
         self._requested: tuple[str, str] = ("", "")  # the newest request: what reload() loads again
         self._applying = threading.Lock()  # one update or reload at a time
+        self._reloading = False  # a reload started by start_reload is waiting or running
         self.last: dict[str, Any] = {}
         # One update at a time on the inbox's worker; only the newest waiting request is kept.
         self._inbox: Inbox[tuple[str, str]] = Inbox(self._consume, capacity=1, name="model-updater")
@@ -142,6 +143,31 @@ class ModelUpdater:
             self._delay = None
             self._requested = (url, sha256.lower())
         self._inbox.put((url, sha256.lower()))
+
+    @property
+    def reloading(self) -> bool:
+        """True while a reload from :meth:`start_reload` waits for an update or runs."""
+        return self._reloading
+
+    def start_reload(self) -> bool:
+        """:meth:`reload` on a thread of its own, so that a caller (a direct method) is answered at once
+        however long the download takes; its outcome is reported in ``modelUpdate``. False, and nothing
+        started, while one is already waiting or running."""
+        with self._lock:
+            if self._reloading:
+                return False
+            self._reloading = True
+        threading.Thread(target=self._reload_in_background, name="model-reload", daemon=True).start()
+        return True
+
+    def _reload_in_background(self) -> None:
+        try:
+            self.reload()
+        except UpdateError as exc:  # logged and reported (modelUpdate: failed) by reload itself
+            logger.debug("the reload failed: %s", exc)
+        finally:
+            with self._lock:
+                self._reloading = False
 
     def reload(self) -> CustomVisionModel:
         """Load the configured model again now (``modelUrl`` when set, downloaded and verified again,
