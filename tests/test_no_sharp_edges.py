@@ -3,6 +3,7 @@ module processes, its control endpoint, the commands run as a user runs them), r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, wait_for
+from conftest import MODELS, ROOT, serving_folder, wait_for
 
 MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
 
@@ -57,6 +59,8 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
         process = subprocess.Popen(
             [sys.executable, "-m", "localedge", "run", "--duration", "600", "--env-file", str(folder / ".env"),
              "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4", "--set", "CameraCapture.LOOP_VIDEO=true",
+             "--set", "ImageClassifierService.URL_ALLOWED_HOSTS=127.0.0.1",
+             "--set", "ImageClassifierService.MODEL_URL_ALLOWED_HOSTS=127.0.0.1",  # its modelUrl server (issue 22 item 5)
              "--set", "TextToSpeech.AUDIO_OUTPUT_MAX_FILES=3", "--set", "TextToSpeech.ENABLED=false",
              "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={folder / 'display'}"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -128,3 +132,44 @@ def test_a_set_of_a_settings_field_or_of_a_variable_the_manifest_declares_is_tak
         "CameraCapture": {"VIDEO_PATH": "clip.mp4", "SHOP_NAME": "north", "LOG_LEVEL": "DEBUG"},
         "TextToSpeech": {"AUDIO_OUTPUT_MAX_FILES": "5"}, "ImageClassifierService": {"PORT": "8080"},
         "SenseHatDisplay": {"METRICS_PORT": "0"}}
+
+
+# ---- item 8: twin set and a model update's asynchronous outcome ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real HTTP server with a Custom Vision export zip (the fruits model); yields (base URL, the zip's SHA-256)."""
+    root = tmp_path_factory.mktemp("exports")
+    with zipfile.ZipFile(root / "fruits.zip", "w") as archive:
+        for name in ("model.onnx", "labels.txt"):
+            archive.write(MODELS / "fruits" / name, name)
+    with serving_folder(root) as base:
+        yield base, hashlib.sha256((root / "fruits.zip").read_bytes()).hexdigest()
+
+
+def test_twin_set_waits_for_the_model_update_and_fails_when_it_fails(runner: Runner, exports: tuple[str, str]) -> None:
+    base, sha256 = exports
+    missing = _cli(runner.env, "twin", "set", "ImageClassifierService", json.dumps({"modelUrl": f"{base}/nothing.zip"}),
+                   "--wait", "60")
+    assert missing.returncode == 1, missing.stdout + missing.stderr
+    lines = missing.stdout.splitlines()
+    assert lines[0].startswith("ImageClassifierService: desired properties version") and lines[0].endswith(" applied")
+    assert lines[2].startswith(f"ImageClassifierService: model update pending: {base}/nothing.zip; waiting up to ")
+    assert lines[-1].startswith("ImageClassifierService: model update failed: ") and "404" in lines[-1], missing.stdout
+
+    wrong = _cli(runner.env, "twin", "set", "ImageClassifierService",
+                 json.dumps({"modelUrl": f"{base}/fruits.zip", "modelSha256": "0" * 64}), "--wait", "60")
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    assert wrong.stdout.splitlines()[-1].startswith("ImageClassifierService: model update failed: ")
+    assert "SHA-256" in wrong.stdout.splitlines()[-1], wrong.stdout
+
+    right = _cli(runner.env, "twin", "set", "ImageClassifierService",
+                 json.dumps({"modelUrl": f"{base}/fruits.zip", "modelSha256": sha256}), "--wait", "60")
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert right.stdout.splitlines()[-1].startswith("ImageClassifierService: model update applied")
+    twin = json.loads(_cli(runner.env, "twin", "get", "ImageClassifierService").stdout)["properties"]["reported"]
+    assert twin["modelUpdate"]["status"] == "applied" and twin["model"]["labels"] == "Apple,Banana,Lemon,Orange"
+    again = _cli(runner.env, "twin", "set", "ImageClassifierService",  # the same model again: nothing to load, applied
+                 json.dumps({"modelUrl": f"{base}/fruits.zip", "modelSha256": sha256}), "--wait", "60")
+    assert again.returncode == 0 and "model update applied" in again.stdout, again.stdout
+

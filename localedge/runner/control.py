@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from edgekit.redact import redact_url
 from localedge.runner.supervisor import LOG_LINES, LogLine
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 MAX_CONNECTIONS = 16
 REQUEST_TIMEOUT_S = 5.0  # to send the whole request line
 SEND_TIMEOUT_S = 5.0  # a reply line not taken by the client within this long drops the connection
-TWIN_SET_WAIT_S = 10.0  # how long `twin set` waits for the module's desiredStatus
+TWIN_SET_WAIT_S = 10.0  # how long `twin set` waits for the module's desiredStatus (and a model update's outcome)
+MODEL_KEYS = frozenset({"modelUrl", "modelSha256"})  # desired properties whose outcome is reported later, as modelUpdate
 MAX_SOCKET_PATH = 107  # sun_path, less its terminating NUL
 
 Command = Literal["list", "logs", "restart", "twin_get", "twin_set", "monitor", "invoke", "upstream"]
@@ -62,7 +64,7 @@ class Request(BaseModel):
     since_s: float | None = Field(None, ge=0)
     follow: bool = False
     patch: dict[str, Any] | None = None
-    wait_s: float = Field(TWIN_SET_WAIT_S, ge=0, le=60)
+    wait_s: float = Field(TWIN_SET_WAIT_S, ge=0, le=900)
     method: str | None = Field(None, min_length=1, max_length=128)
     payload: Any = None
     timeout_s: float = Field(30.0, gt=0, le=300)
@@ -188,7 +190,7 @@ class ControlServer:
             desired, reported = self.bus.twin(self._module(request))
             yield Reply(kind="result", result={"desired": desired, "reported": reported})
         elif request.command == "twin_set":
-            yield Reply(kind="result", result=self._twin_set(self._module(request), request))
+            yield from self._twin_set(self._module(request), request)
         elif request.command == "monitor":
             yield from self._monitor(conn)
         elif request.command == "invoke":
@@ -233,20 +235,74 @@ class ControlServer:
                 seq = line.seq
                 yield _line(line)
 
-    def _twin_set(self, name: str, request: Request) -> dict[str, Any]:
+    def _twin_set(self, name: str, request: Request) -> Iterator[Reply]:
+        """Patch, wait for the module's desiredStatus (the result). When the patch asks for a model (``modelUrl``,
+        ``modelSha256``) and was applied (``modelUpdateFollows``), also wait for the update's outcome, reported
+        asynchronously as ``modelUpdate``: a ``line`` per pending status, then a second result with ``modelUpdate``
+        (None when it did not come in time, with a ``note``); all within ``wait_s``."""
         if not request.patch:
             raise RequestError("give a desired-properties patch, a JSON object such as '{\"threshold\": 0.9}'")
+        deadline = time.monotonic() + request.wait_s
+        before = self.bus.twin(name)[1].get("modelUpdate")
         version = self.bus.patch_desired(name, request.patch)
         if not self.bus.connected(name):
-            return {"version": version, "desiredStatus": None,
-                    "note": f"{name} is not connected: it gets the patch when it connects"}
+            yield Reply(kind="result", result={"version": version, "desiredStatus": None,
+                                               "note": f"{name} is not connected: it gets the patch when it connects"})
+            return
         reported = self.bus.wait_reported(
             name, lambda r: isinstance(r.get("desiredStatus"), dict) and r["desiredStatus"].get("version") == version,
             request.wait_s)
         if reported is None:
-            return {"version": version, "desiredStatus": None,
-                    "note": f"{name} did not report a desiredStatus for version {version} within {request.wait_s:g} s"}
-        return {"version": version, "desiredStatus": reported["desiredStatus"], "settings": reported.get("settings")}
+            yield Reply(kind="result", result={
+                "version": version, "desiredStatus": None,
+                "note": f"{name} did not report a desiredStatus for version {version} within {request.wait_s:g} s"})
+            return
+        answer = {"version": version, "desiredStatus": reported["desiredStatus"], "settings": reported.get("settings"),
+                  "modelUpdateFollows": bool(MODEL_KEYS & set(request.patch))
+                  and reported["desiredStatus"].get("status") == "applied"}
+        yield Reply(kind="result", result=answer)
+        if answer["modelUpdateFollows"]:  # a second result: the outcome, after a line per pending status
+            outcome: dict[str, Any] = {}
+            yield from self._model_update(name, before, deadline, outcome)
+            yield Reply(kind="result", result=outcome)
+
+    def _model_update(self, name: str, before: Any, deadline: float, answer: dict[str, Any]) -> Iterator[Reply]:
+        """Wait until ``deadline`` for the outcome (``applied`` or ``failed``) of the model update the desired
+        ``modelUrl`` / ``modelSha256`` asked for; put it in ``answer['modelUpdate']`` (None: none in time, with a
+        ``note``). A model already serving as asked is the outcome at once (the module does not load it again)."""
+        desired = self.bus.twin(name)[0]
+        url, sha256 = redact_url(str(desired.get("modelUrl") or "")), str(desired.get("modelSha256") or "").lower()
+        if isinstance(before, dict) and before.get("status") == "applied" and before.get("url") == url and \
+                (not sha256 or before.get("sha256") == sha256):
+            answer["modelUpdate"] = before
+            return
+        model = self.bus.twin(name)[1].get("model")
+        if before is None and not url and isinstance(model, dict):  # no update since its start: its own model serves
+            answer["modelUpdate"] = {"status": "applied", "url": "", "sha256": model.get("sha256", ""), "reason": ""}
+            return
+        yield Reply(kind="line", result={"time": time.time(), "text": f"model update pending: {url or 'the module folder'}"
+                                                                       f"; waiting up to {max(0.0, deadline - time.monotonic()):.0f} s"})
+        seen: list[Any] = []
+
+        def changed(reported: dict[str, Any]) -> bool:
+            update = reported.get("modelUpdate")
+            if not isinstance(update, dict) or update.get("url") != url or (update == before and not seen):
+                return False
+            return update not in seen[-1:]
+
+        while (left := deadline - time.monotonic()) > 0:
+            reported = self.bus.wait_reported(name, changed, left)
+            if reported is None:
+                break
+            update = reported["modelUpdate"]
+            seen.append(update)
+            if update.get("status") in ("applied", "failed"):
+                answer["modelUpdate"] = update
+                return
+            yield Reply(kind="line", result={"time": time.time(), "text": f"model update {update.get('status')}"})
+        answer["modelUpdate"] = None
+        answer["note"] = (f"the model update did not finish in time (last: {seen[-1].get('status') if seen else 'not started'}); "
+                          f"`python -m localedge twin get {name}` shows modelUpdate when it does, or give --wait more seconds")
 
     def _monitor(self, conn: socket.socket) -> Iterator[Reply]:
         try:
