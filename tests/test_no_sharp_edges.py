@@ -173,3 +173,48 @@ def test_twin_set_waits_for_the_model_update_and_fails_when_it_fails(runner: Run
                  json.dumps({"modelUrl": f"{base}/fruits.zip", "modelSha256": sha256}), "--wait", "60")
     assert again.returncode == 0 and "model update applied" in again.stdout, again.stdout
 
+
+# ---- item 7: one model identity, from the layer's desired modelSha256 to the fleet's modelServed metric ------------------
+
+def _served(query: str, twin: dict[str, Any]) -> bool:
+    """Whether IoT Hub's ``modelServed`` query counts the device whose classifier module twin is ``twin``."""
+    from localedge.deploy.layering import matches
+
+    prefix = "SELECT deviceId FROM devices.modules WHERE moduleId = 'ImageClassifierService' AND "
+    assert query.startswith(prefix), query
+    return bool(matches(query[len(prefix):], {"properties": {"reported": twin}}))
+
+
+def test_the_metric_query_counts_the_device_by_the_hash_the_operator_sets(runner: Runner, exports: tuple[str, str]) -> None:
+    from localedge.deploy.genconfig import bundled_model_sha256
+    from localedge.deploy.layering import metric_queries
+
+    base, zip_sha256 = exports
+    bundled = hashlib.sha256((ROOT / "modules/ImageClassifierService/model/model.onnx").read_bytes()).hexdigest()
+    assert bundled_model_sha256(ROOT, "amd64") == bundled
+    query = {sha: metric_queries("vision", MODULES, sha)["queries"]["modelServed"] for sha in (bundled, zip_sha256)}
+
+    back = _cli(runner.env, "twin", "set", "ImageClassifierService", '{"modelUrl": "", "modelSha256": ""}', "--wait", "60")
+    assert back.returncode == 0, back.stdout  # the bundled model (no modelUrl in the layer): counted by its file's hash
+    twin = json.loads(_cli(runner.env, "twin", "get", "ImageClassifierService").stdout)["properties"]["reported"]
+    assert [_served(query[bundled], twin), _served(query[zip_sha256], twin)] == [True, False]
+
+    update = {"modelUrl": f"{base}/fruits.zip", "modelSha256": zip_sha256}  # what the layer desires: the zip's hash
+    done = _cli(runner.env, "twin", "set", "ImageClassifierService", json.dumps(update), "--wait", "60")
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.splitlines()[-1] == f"ImageClassifierService: model update applied (sha256 {zip_sha256})"
+    twin = json.loads(_cli(runner.env, "twin", "get", "ImageClassifierService").stdout)["properties"]["reported"]
+    assert twin["model"]["exportSha256"] == zip_sha256 and twin["model"]["labels"] == "Apple,Banana,Lemon,Orange"
+    assert [_served(query[bundled], twin), _served(query[zip_sha256], twin)] == [False, True]
+
+
+def test_a_sha256_in_the_template_is_not_taken_for_a_secret(tmp_path: Path) -> None:
+    from localedge.deploy.genconfig import _secret_problems
+
+    template = json.loads((ROOT / "deployment.template.json").read_text())
+    desired = template["modulesContent"]["ImageClassifierService"]["properties.desired"]
+    desired["modelUrl"], desired["modelSha256"] = "https://models.example.com/fruits.zip", "ab12" * 16
+    assert _secret_problems(template, "deployment.template.json") == []
+    desired["modelSha256"] = "Zm9yIHRoZSBjYXNlIG9mIGEga2V5IHdyaXR0ZW4gaW50byB0aGUgdGVtcGxhdGU="  # not a hash: still flagged
+    assert [p.path for p in _secret_problems(template, "deployment.template.json")] == [
+        "modulesContent.ImageClassifierService.properties.desired.modelSha256"]

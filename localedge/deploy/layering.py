@@ -350,13 +350,16 @@ def collector_problems(spec: Mapping[str, Any], file: str) -> list[str]:
 
 def metric_queries(deployment_id: str, modules: Iterable[str], model_sha256: str) -> dict[str, dict[str, str]]:
     """The ``--metrics`` of ``az iot edge deployment create``: devices counted by their module twins' reported
-    properties (queries over ``devices.modules``, one module twin each)."""
+    properties (queries over ``devices.modules``, one module twin each). ``model_sha256`` is the layer's desired
+    ``modelSha256`` (the export zip's hash, which the classifier reports as ``model.exportSha256``) or the bundled
+    model file's (reported as ``model.sha256``): a device serving it counts either way."""
     running = " AND ".join(f"properties.reported.modules.{name}.runtimeStatus = 'running'" for name in modules)
     return {"queries": {
         "modulesRunning": "SELECT deviceId FROM devices.modules WHERE moduleId = '$edgeAgent' AND "
                           f"configurations.[[{deployment_id}]].status = 'Applied' AND {running}",
         "modelServed": "SELECT deviceId FROM devices.modules WHERE moduleId = 'ImageClassifierService' AND "
-                       f"properties.reported.model.sha256 = '{model_sha256}'",
+                       f"(properties.reported.model.exportSha256 = '{model_sha256}' OR "
+                       f"properties.reported.model.sha256 = '{model_sha256}')",
         "cameraErrors": "SELECT deviceId FROM devices.modules WHERE moduleId = 'CameraCapture' AND "
                         "properties.reported.capture.counters.errors > 0",
     }}

@@ -88,11 +88,15 @@ class ModelInfo:
     layout: str
     colour: str
     value_range: str
+    export_sha256: str = ""  # the SHA-256 of what modelUrl downloaded (the zip; what modelSha256 names); "" from a folder
 
     def reported(self) -> dict[str, str]:
-        """The module twin's reported ``model`` property."""
-        return {"source": self.source, "sha256": self.sha256, "flavour": self.flavour, "runtime": self.runtime,
-                "task": self.task, "labels": ",".join(self.labels), "inputSize": f"{self.input_size[0]}x{self.input_size[1]}"}
+        """The module twin's reported ``model`` property: ``sha256`` is the model file's (as ``X-Model-Sha256`` and
+        the captures' sidecars say), ``exportSha256`` the download's that the desired ``modelSha256`` names ("" for a
+        model from a folder). A fleet's ``modelServed`` metric counts a device by either."""
+        return {"source": self.source, "sha256": self.sha256, "exportSha256": self.export_sha256, "flavour": self.flavour,
+                "runtime": self.runtime, "task": self.task, "labels": ",".join(self.labels),
+                "inputSize": f"{self.input_size[0]}x{self.input_size[1]}"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ the slot the service answers 503 (not ready).
 downloads the export (a Custom Vision export zip, or a single model file), verifies its SHA-256,
 loads it beside the running model, checks that it predicts on a probe image, then swaps. Reported
 properties: ``model`` (the active model, see ``ModelInfo.reported``) and ``modelUpdate`` (the
-outcome of the last update: ``status`` downloading|loading|applied|failed, ``url``, ``sha256``,
+outcome of the last update: ``status`` downloading|loading|applied|failed, ``url``, ``sha256`` (the
+download's, as ``modelSha256`` names it; the model file's for a model from a folder),
 ``reason``, ``at``; a password or SAS signature in the URL masked). A failed update leaves the
 previous model answering, and nothing of it in the cache folder; one that failed on the network
 or a server error is retried with backoff.
@@ -16,6 +17,7 @@ or a server error is retried with backoff.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -258,12 +260,14 @@ class ModelUpdater:
             self._status("failed", url, sha256, reason)
             return
         self._delay = None
+        if url:  # the download's hash, the model's identity to the operator (desired modelSha256), reported beside the file's
+            model.info = dataclasses.replace(model.info, export_sha256=digest)
         old = self.slot.swap(model)
         self._active, self._serving = (url, sha256), Path(location) if url else None
         logger.info("model updated: now serving %s (%s), replacing %s", model.info.source, model.info.flavour,
                     old.info.source if old else "nothing")
         self._report({"model": model.info.reported()})
-        self._status("applied", url, model.info.sha256)
+        self._status("applied", url, digest or model.info.sha256)  # what modelSha256 names; the file's from a folder
 
     def _prune(self) -> None:
         """Remove everything in the cache but the export now serving: the other downloads, and
