@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import MODELS, ROOT, serving_folder, wait_for
+from localedge.runner.known import settings_variables
 
 MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
 
@@ -55,11 +56,13 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     (folder / ".env").write_text("")
     env = {**os.environ, "LOCALEDGE_STATE_DIR": str(state)}
     log = folder / "runner.log"
+    allowed = [f"ImageClassifierService.{name}=127.0.0.1" for name in ("URL_ALLOWED_HOSTS", "MODEL_URL_ALLOWED_HOSTS")
+               if name in (settings_variables("ImageClassifierService") or ())]  # the test's model server is on loopback
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "localedge", "run", "--duration", "600", "--env-file", str(folder / ".env"),
              "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4", "--set", "CameraCapture.LOOP_VIDEO=true",
-             "--set", "ImageClassifierService.URL_ALLOWED_HOSTS=127.0.0.1",
+             *(arg for item in allowed for arg in ("--set", item)),
              "--set", "ImageClassifierService.MODEL_URL_ALLOWED_HOSTS=127.0.0.1",  # its modelUrl server (issue 22 item 5)
              "--set", "TextToSpeech.AUDIO_OUTPUT_MAX_FILES=3", "--set", "TextToSpeech.ENABLED=false",
              "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={folder / 'display'}"],
