@@ -25,6 +25,7 @@ from PIL import Image
 
 from classifier.app import create_app
 from classifier.export import ModelLoadError, UnpackLimits, load
+from classifier.fetch import AddressGuard
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
 from conftest import ROOT, free_port, wait_for
@@ -341,7 +342,8 @@ def test_live_model_url_update_swaps_to_an_automl_zip(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     slot = ModelSlot(load(_classifier(tmp_path / "mc")))
     reported: dict = {}
-    updater = ModelUpdater(slot, reported.update, tmp_path / "mc", cache_dir=tmp_path / "cache", timeout_s=5)
+    updater = ModelUpdater(slot, reported.update, tmp_path / "mc", cache_dir=tmp_path / "cache", timeout_s=5,
+                           guard=AddressGuard(["127.0.0.1"], "MODEL_URL_ALLOWED_HOSTS"))
     try:
         updater.request(f"http://127.0.0.1:{server.server_address[1]}/od.zip", hashlib.sha256(archive.read_bytes()).hexdigest())
         assert updater.wait_idle(30)

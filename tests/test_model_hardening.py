@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from classifier.export import DEFAULT_LIMITS, MIB, ModelLoadError, UnpackLimits, load
+from classifier.fetch import AddressGuard
 from classifier.serving import ModelSlot, ModelUpdater
 from conftest import IMAGES, MODELS, ROOT, serving_folder
 
@@ -102,7 +103,8 @@ class Updater:
         self.slot = ModelSlot(load(MODELS / "apples-bananas"))
         self.patches: list[dict[str, Any]] = []
         self.cache = cache
-        self.updater = ModelUpdater(self.slot, self.patches.append, MODELS / "apples-bananas", cache_dir=cache, timeout_s=5)
+        self.updater = ModelUpdater(self.slot, self.patches.append, MODELS / "apples-bananas", cache_dir=cache, timeout_s=5,
+                                    guard=AddressGuard(["127.0.0.1"], "MODEL_URL_ALLOWED_HOSTS"))
 
     def update(self, url: str, sha256: str = "") -> dict[str, Any]:
         """Ask for ``url`` and wait for its outcome: the last ``modelUpdate`` reported."""
@@ -347,7 +349,7 @@ def test_anything_sent_through_model_url_is_refused_and_the_model_keeps_serving(
     assert updater.cache_entries() == []
     updater.updater.close()  # a fresh updater over the same cache: no retry of the bad URL pending
     updater.updater = ModelUpdater(updater.slot, updater.patches.append, MODELS / "apples-bananas",
-                                   cache_dir=updater.cache, timeout_s=5)
+                                   cache_dir=updater.cache, timeout_s=5, guard=AddressGuard(["127.0.0.1"], "MODEL_URL_ALLOWED_HOSTS"))
     assert updater.update(f"{served[0]}/fruits.zip")["status"] == "applied"
     assert updater.slot.current.labels == ("Apple", "Banana", "Lemon", "Orange")
 
@@ -401,6 +403,7 @@ def test_credentials_in_model_url_stay_out_of_the_real_modules_twin_and_log(serv
     bus = Bus([], {"ImageClassifierService": {}}, UpstreamSink(None, io.StringIO()))
     bus.start()
     env = {**os.environ, **bus.environment("ImageClassifierService"), "PORT": "0", "LOG_LEVEL": "DEBUG",
+           "MODEL_URL_ALLOWED_HOSTS": "127.0.0.1",
            "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

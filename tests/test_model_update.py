@@ -27,6 +27,7 @@ import pytest
 
 from classifier.app import create_app
 from classifier.export import load
+from classifier.fetch import AddressGuard
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
 from conftest import IMAGES, MODELS, ROOT, free_port, serving_folder, wait_for
@@ -66,7 +67,8 @@ class Service:
         self.slot = ModelSlot(load(MODELS / "apples-bananas"))
         self.client = create_app(self.slot, ClassifierSettings()).test_client()
         self.reported: dict[str, Any] = {}
-        self.updater = ModelUpdater(self.slot, self.reported.update, MODELS / "apples-bananas", cache_dir=cache, timeout_s=5)
+        self.updater = ModelUpdater(self.slot, self.reported.update, MODELS / "apples-bananas", cache_dir=cache, timeout_s=5,
+                                    guard=AddressGuard(["127.0.0.1"], "MODEL_URL_ALLOWED_HOSTS"))
 
     def labels(self) -> list[str]:
         reply = self.client.post("/image", data=BANANA, content_type="application/octet-stream")
@@ -188,7 +190,8 @@ def test_module_twin_update_in_the_real_module(tmp_path: Path, exports: tuple[st
     bus.start()
     port = free_port()
     env = {**os.environ, **bus.environment("ImageClassifierService"), "PORT": str(port),
-           "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+           "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT),
+           "MODEL_URL_ALLOWED_HOSTS": "127.0.0.1"}
     process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     reported = bus.reported["ImageClassifierService"]
@@ -223,7 +226,7 @@ def test_network_failure_is_retried_with_backoff_until_the_export_is_reachable(t
     slot = ModelSlot(load(MODELS / "apples-bananas"))
     reported: dict[str, Any] = {}
     updater = ModelUpdater(slot, reported.update, MODELS / "apples-bananas", cache_dir=tmp_path / "cache",
-                           timeout_s=2, retry_s=0.3)
+                           timeout_s=2, retry_s=0.3, guard=AddressGuard(["127.0.0.1"], "MODEL_URL_ALLOWED_HOSTS"))
     try:
         updater.request(f"http://127.0.0.1:{port}/fruits.zip", digest)
         failed = wait_for(lambda: reported.get("modelUpdate", {}).get("status") == "failed" and reported["modelUpdate"], 10)
@@ -271,3 +274,30 @@ def test_a_slow_model_download_does_not_hold_the_direct_methods(tmp_path: Path) 
         stop_modules(processes, bus)
     log = (tmp_path / "ImageClassifierService.log").read_text()
     assert processes["ImageClassifierService"].returncode == 0 and "Traceback" not in log, log[-3000:]
+
+
+def test_model_url_reaches_no_private_address_unless_allowed(tmp_path: Path, exports: tuple[str, dict[str, str]]) -> None:
+    """Issue 22 item 5: the module process refuses a desired modelUrl on the cloud metadata address
+    (169.254.169.254) and on loopback, as /url does, with a reason naming MODEL_URL_ALLOWED_HOSTS, without
+    retrying; the bundled model keeps serving. (Listed in MODEL_URL_ALLOWED_HOSTS, loopback is reached:
+    test_module_twin_update_in_the_real_module.)"""
+    base, digests = exports
+    bus = Bus([], {"ImageClassifierService": {}}, UpstreamSink(None, io.StringIO()))
+    bus.start()
+    port = free_port()
+    env = {"PORT": str(port), "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path)}
+    processes = start_modules(bus, {"ImageClassifierService": env}, tmp_path)
+    reported = bus.reported["ImageClassifierService"]
+    try:
+        wait_for(lambda: reported.get("model", {}).get("labels") == "Apple,Banana", 30)
+        for url in ("http://169.254.169.254/latest/meta-data/model.zip", f"{base}/fruits.zip"):
+            bus.patch_desired("ImageClassifierService", {"modelUrl": url, "modelSha256": ""})
+            outcome = wait_for(lambda u=url: (m := reported.get("modelUpdate", {})).get("url") == u
+                               and m.get("status") == "failed" and m, 30)
+            assert "not a public address" in outcome["reason"] and "MODEL_URL_ALLOWED_HOSTS" in outcome["reason"], outcome
+            assert "retrying" not in outcome["reason"]
+            assert reported["model"]["labels"] == "Apple,Banana"
+            assert [p["tagName"] for p in _post(port)["predictions"]] == ["Banana"]
+    finally:
+        stop_modules(processes, bus)
+    assert processes["ImageClassifierService"].returncode == 0

@@ -63,7 +63,6 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
             [sys.executable, "-m", "localedge", "run", "--duration", "600", "--env-file", str(folder / ".env"),
              "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4", "--set", "CameraCapture.LOOP_VIDEO=true",
              *(arg for item in allowed for arg in ("--set", item)),
-             "--set", "ImageClassifierService.MODEL_URL_ALLOWED_HOSTS=127.0.0.1",  # its modelUrl server (issue 22 item 5)
              "--set", "TextToSpeech.AUDIO_OUTPUT_MAX_FILES=3", "--set", "TextToSpeech.ENABLED=false",
              "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={folder / 'display'}"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -17,6 +17,7 @@ from pathlib import Path
 from classifier import methods
 from classifier.app import SERVER_ERROR_CODES, create_app
 from classifier.export import ModelLoadError, load
+from classifier.fetch import AddressGuard
 from classifier.heap import limit_heap_growth
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
@@ -55,7 +56,8 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     store.report(model=model.info.reported(), metrics=metrics.reported())
     logger.info("ready: serving %s (%s) on port %d", ", ".join(model.labels), model.info.flavour, settings.port)
     updater = ModelUpdater(slot, lambda patch: store.report(**patch), source, threads=settings.effective_inference_threads,
-                           timeout_s=max(settings.url_timeout_s, 30.0))
+                           timeout_s=max(settings.url_timeout_s, 30.0),
+                           guard=AddressGuard(settings.model_url_allowed_hosts.split(","), "MODEL_URL_ALLOWED_HOSTS"))
 
     def follow(_old: ClassifierSettings, new: ClassifierSettings) -> None:
         updater.request(new.model_url, new.model_sha256)

@@ -1,6 +1,6 @@
 """Downloading over http(s) with timeouts, a deadline and a size cap: ``/url`` images and model updates.
 
-A URL a client names (``/url``) passes an :class:`AddressGuard`: the host is resolved once, every
+A URL a client names (``/url``) or the module twin names (``modelUrl``) passes an :class:`AddressGuard`: the host is resolved once, every
 address it resolves to must be public (not loopback, link-local, private, multicast, unspecified or
 reserved, IPv4 inside IPv6 included) unless the host is listed as allowed, and the connection goes to
 the checked address (pinned: a second DNS answer cannot swap it; TLS still verifies the host name).
@@ -61,10 +61,13 @@ def is_public(address: str) -> bool:
 
 class AddressGuard:
     """Lets a fetch reach public addresses only, plus the hosts in ``allowed_hosts`` (names or
-    addresses, compared case-insensitively, e.g. ``localhost`` or ``127.0.0.1`` for tests)."""
+    addresses, compared case-insensitively, e.g. ``localhost`` or ``127.0.0.1`` for tests). ``setting``:
+    the setting that lists them, named in a refusal (``/url``'s URL_ALLOWED_HOSTS, ``modelUrl``'s
+    MODEL_URL_ALLOWED_HOSTS)."""
 
-    def __init__(self, allowed_hosts: Iterable[str] = ()) -> None:
+    def __init__(self, allowed_hosts: Iterable[str] = (), setting: str = "URL_ALLOWED_HOSTS") -> None:
         self.allowed = frozenset(h.strip().strip("[]").lower() for h in allowed_hosts if h.strip())
+        self.setting = setting
 
     def address(self, host: str, port: int) -> str:
         """The address to connect to for ``host``: the first one it resolves to, after every one was
@@ -77,8 +80,7 @@ class AddressGuard:
         if host.lower() not in self.allowed:
             for address in found:
                 if not is_public(str(address)):
-                    raise FetchError(f"{host} resolves to {address}, not a public address (allow it with URL_ALLOWED_HOSTS)",
-)
+                    raise FetchError(f"{host} resolves to {address}, not a public address (allow it with {self.setting})")
         return str(found[0])
 
 

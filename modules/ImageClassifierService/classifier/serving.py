@@ -34,7 +34,7 @@ from PIL import Image
 
 from classifier.backends import BACKENDS
 from classifier.export import DEFAULT_LIMITS, CustomVisionModel, ModelLoadError, UnpackLimits, load, unpack_zip
-from classifier.fetch import FetchError, fetch
+from classifier.fetch import AddressGuard, FetchError, fetch
 from edgekit.inbox import Inbox
 from edgekit.redact import redact, redact_url
 
@@ -109,14 +109,15 @@ class ModelUpdater:
     model); cache_dir: downloads live here, one folder per SHA-256, only the serving one kept;
     threads: inference threads; timeout_s: per-network-operation timeout in s; max_bytes: download
     cap in bytes; limits: caps on unpacking an export zip; retry_s: first delay before retrying an
-    update that failed on the network or a server error (doubling up to ``MAX_RETRY_S``).
+    update that failed on the network or a server error (doubling up to ``MAX_RETRY_S``); guard: the
+    download targets allowed (default: public addresses only, as /url; main.py lists MODEL_URL_ALLOWED_HOSTS).
     Any exception of an update is logged and reported as ``failed``; the previous model keeps answering.
     """
 
     def __init__(self, slot: ModelSlot, report: Callable[[dict[str, Any]], None], fallback: str | Path,
                  cache_dir: Path | None = None, threads: int = 0, timeout_s: float = 30.0,
                  max_bytes: int = DEFAULT_LIMITS.total_bytes, limits: UnpackLimits = DEFAULT_LIMITS,
-                 retry_s: float = 30.0) -> None:
+                 retry_s: float = 30.0, guard: AddressGuard | None = None) -> None:
         self.slot = slot
         self._report = report
         self._fallback = str(fallback)
@@ -126,6 +127,7 @@ class ModelUpdater:
         self._max_bytes = max_bytes
         self._limits = limits
         self._retry_s = retry_s
+        self._guard = guard if guard is not None else AddressGuard(setting="MODEL_URL_ALLOWED_HOSTS")
         self._active: tuple[str, str] = ("", "")
         self._serving: Path | None = None  # the cache folder of the model serving, None for the fallback
         self._delay: float | None = None  # the last retry delay of the failing request
@@ -293,7 +295,7 @@ class ModelUpdater:
                     out.write(chunk)
 
                 try:
-                    fetch(url, self._timeout_s, self._max_bytes, write, deadline_s=DOWNLOAD_DEADLINE_S)
+                    fetch(url, self._timeout_s, self._max_bytes, write, deadline_s=DOWNLOAD_DEADLINE_S, guard=self._guard)
                 except FetchError as exc:
                     hint = "is modelUrl a model export?" if exc.too_large else "check the URL (and its SAS token) and the network"
                     raise UpdateError(f"could not download modelUrl: {exc}; {hint}", transient=exc.transient) from exc

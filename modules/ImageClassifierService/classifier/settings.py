@@ -24,6 +24,7 @@ class ClassifierSettings(ModuleSettings):
     downloads never hold every HTTP worker (the default 2 becomes ``threads`` - 1 when threads < 3);
     url_allowed_hosts: comma-separated host names or addresses /url may fetch from although they
     are not public (loopback, private, link-local...), e.g. ``localhost`` for the local runner;
+    model_url_allowed_hosts: the same for the desired ``modelUrl`` (a model server on the local network);
     idle_timeout_s: an HTTP connection with no request in progress is closed after this long, s;
     connection_limit: HTTP connections open at a time (more wait to be accepted);
     prediction_key: a secret; when set, every prediction route (the Dockerfile export's and the cloud
@@ -44,6 +45,7 @@ class ClassifierSettings(ModuleSettings):
     url_timeout_s: float = startup(10.0, gt=0, le=120)
     url_downloads: int = startup(2, ge=0, le=63)
     url_allowed_hosts: str = startup("", max_length=1024)
+    model_url_allowed_hosts: str = startup("", max_length=1024)
     idle_timeout_s: int = startup(10, ge=1, le=600)
     connection_limit: int = startup(250, ge=8, le=900)
     prediction_key: SecretStr = startup(SecretStr(""), max_length=256)
