@@ -188,6 +188,13 @@ class MqttEdgeHub:
         for key in [self.folder / "ca.key", *(b.folder / "server.key" for b in brokers)]:
             key.unlink(missing_ok=True)
 
+    def watch(self) -> list[str]:
+        """Start again each module's broker that exited (a crash, SIGKILL); returns those modules. Call
+        periodically from the runner's main thread (a broker gets SIGTERM when the thread that started it ends)."""
+        with self._lock:
+            brokers = list(self._modules.values()) if self._started else []
+        return [broker.module for broker in brokers if broker.restart_if_exited()]
+
     def connected(self, module: str) -> bool:
         """True while ``module``'s SDK client is connected to its broker."""
         broker = self._modules.get(module)
@@ -323,6 +330,7 @@ class _ModuleBroker:
         self.link: _Connection | None = None
         self._link_changed = threading.Condition()
         self._process: subprocess.Popen[bytes] | None = None
+        self._config: Path | None = None
         self._log_reader: threading.Thread | None = None
         self._client: mqtt.Client | None = None
         self._ready = threading.Event()  # the runner's client is subscribed
@@ -344,7 +352,10 @@ class _ModuleBroker:
         config = self.folder / "mosquitto.conf"
         config.write_text(
             f"user {getpass.getuser()}\n"  # as root mosquitto would switch to its own user, who cannot read the key
-            "per_listener_settings false\nallow_anonymous true\nset_tcp_nodelay true\npersistence false\n"
+            "per_listener_settings false\nallow_anonymous true\nset_tcp_nodelay true\n"
+            # what it accepted and has not handed to the runner's client survives a crash and restart: saved on
+            # every change, as edgeHub stores before it acknowledges
+            f"persistence true\npersistence_location {self.folder}/\nautosave_interval 1\nautosave_on_changes true\n"
             f"max_queued_messages {QUEUE_LIMIT}\nmax_packet_size {MAX_PACKET_BYTES}\n"
             "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type subscribe\n"
             "connection_messages true\nlog_timestamp false\n"
@@ -352,17 +363,35 @@ class _ModuleBroker:
             f"listener {self.plain_port} 127.0.0.1\n",
             encoding="utf-8",
         )
+        self._config = config
+        self._launch()
+        self._connect_client()
+
+    def _launch(self) -> None:
+        """Start mosquitto with the broker's configuration, and the thread that reads its log."""
         self._process = subprocess.Popen(  # SIGTERM when the runner dies, even by kill -9, as its modules get
-            ["mosquitto", "-c", str(config)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=functools.partial(_terminate_with, os.getpid()) if _LIBC is not None else None)
+            ["mosquitto", "-c", str(self._config)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, preexec_fn=functools.partial(_terminate_with, os.getpid()) if _LIBC is not None else None)
         assert self._process.stderr is not None
         self._log_reader = threading.Thread(target=self._read_log, args=(self._process.stderr,),
                                             name=f"mqtt-log-{self.module}", daemon=True)
         self._log_reader.start()
-        self._connect_client()
+
+    def restart_if_exited(self) -> bool:
+        """Start mosquitto again, on the same addresses, certificate and configuration, when it exited without
+        being stopped (as edgeHub comes back after a crash): the runner's client reconnects by itself, and the
+        module's SDK reconnects and delivers what its outbox held. True when it was restarted."""
+        process = self._process
+        if self._stopping or process is None or process.poll() is None:
+            return False
+        if self._log_reader is not None:
+            self._log_reader.join(2.0)  # its last lines first (and the link detached)
+        logger.warning("%s: its mosquitto exited (code %s); starting it again", self.module, process.returncode)
+        self._launch()
+        return True
 
     def _connect_client(self) -> None:
-        client = mqtt.Client(client_id=RUNNER_CLIENT_ID, clean_session=True)
+        client = mqtt.Client(client_id=RUNNER_CLIENT_ID, clean_session=False)  # its queue survives a broker restart
         client.max_queued_messages_set(TRANSIT_LIMIT)
         client.max_inflight_messages_set(100)
         client.reconnect_delay_set(0.1, 2)
@@ -426,8 +455,7 @@ class _ModuleBroker:
         finally:
             stream.close()
         if not self._stopping and self._ready.is_set():  # a broker that fails to start is start()'s error
-            logger.error("%s: its mosquitto exited (%s); the module is cut off from the runner until the runner "
-                         "restarts", self.module, self._last_log())
+            logger.error("%s: its mosquitto exited (%s)", self.module, self._last_log())
             self._set_link(None)
 
     def _log_event(self, line: str) -> None:

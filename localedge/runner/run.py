@@ -318,6 +318,8 @@ def run(args: argparse.Namespace) -> int:
         while not stop.wait(0.25):
             sup.watch()
             blobs.watch()
+            if mqtt_hub is not None:  # a module's edgeHub stand-in that crashed comes back, as edgeHub would
+                mqtt_hub.watch()
             state.refresh(bus.reported)
             if deadline is not None and time.monotonic() >= deadline:
                 break
