@@ -12,11 +12,19 @@ DEMO_OUT := demo-output
 # default otherwise (make config: genconfig's, arm32v7; make images: this machine's).
 GIVEN_PLATFORM = $(if $(filter command line environment environment override,$(origin PLATFORM)),-P $(PLATFORM))
 
+DEV_STAMP := $(VENV)/.dev-stamp
+
+# .venv with what the solution runs (make demo needs no more), then the test tools (make test).
 $(STAMP): pyproject.toml
-	@echo "making $(VENV) from pyproject.toml"
+	@echo "making $(VENV): the solution's pinned dependencies from pyproject.toml (about 560 MB: OpenCV, ONNX Runtime, Piper and its voice, ...)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	@echo "adding the test tools to $(VENV) (pyproject.toml [dev]: pytest, mypy, ruff, selenium, ...)"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(DEV_STAMP)
 
 # Azurite, the Azure Storage API server (npm), plays Blob Storage on IoT Edge under the local runner.
 # Without Node.js the runner says so and captures go to a local folder; the tests need it.
@@ -32,7 +40,7 @@ $(AZURITE_STAMP):
 
 azurite: $(AZURITE_STAMP)
 
-install: $(STAMP) $(AZURITE_STAMP)
+install: $(DEV_STAMP) $(AZURITE_STAMP)
 
 # The tests' tool venvs, each made from its pinned requirements file, reused while that file is unchanged and
 # remade (from scratch) when it changes: .venv-tensorflow (TensorFlow's converter and runtime, about 1.6 GB),
@@ -64,7 +72,7 @@ iotedgedev-venv: $(IOTEDGEDEV_STAMP)
 convert-venv: $(CONVERT_STAMP)
 tool-venvs: $(TF_STAMP) $(IOTEDGEDEV_STAMP) $(CONVERT_STAMP)
 
-demo: $(STAMP) $(AZURITE_STAMP)
+demo: $(STAMP)
 	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed: TextToSpeech speaks with Piper only, with no fallback (Debian/Ubuntu: sudo apt-get install espeak-ng)"
 	rm -rf $(DEMO_OUT)
 	$(PY) -m localedge run \
@@ -80,14 +88,14 @@ demo: $(STAMP) $(AZURITE_STAMP)
 # made once from its pinned requirements and reused), then the linter, the type checker and pytest.
 test:
 	@PYTHON=$(PYTHON) tools/test-deps
-	@$(MAKE) -s --no-print-directory $(STAMP) azurite tool-venvs
+	@$(MAKE) -s --no-print-directory $(DEV_STAMP) azurite tool-venvs
 	$(PY) -m ruff check .
 	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
 
 # The type checker: the shared packages and each module's package, then each module's main.py on its own
 # (the four are all named `main`).
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(PY) -m mypy
 	for m in CameraCapture ImageClassifierService TextToSpeech SenseHatDisplay; do $(PY) -m mypy modules/$$m/main.py || exit 1; done
 
@@ -146,7 +154,7 @@ convert-model: $(CONVERT_STAMP)
 .PHONY: test-images
 test-images:
 	@PYTHON=$(PYTHON) tools/test-deps
-	@$(MAKE) -s --no-print-directory $(STAMP) azurite
+	@$(MAKE) -s --no-print-directory $(DEV_STAMP) azurite
 	tools/docker-up
 	$(PY) -m localedge images build -P amd64
 	$(PY) -m localedge images build -P arm32v7
