@@ -160,6 +160,10 @@ def write_tflite(model: onnx.ModelProto) -> None:
         np.savez(npz, opponents=weights["opponent_w"].reshape(len(LABELS), 3), w=weights["logistic_w"], b=weights["logistic_b"])
         subprocess.run([str(python), str(ROOT / "demo" / "make_tflite.py"), str(npz), str(MODEL_DIR / "model.tflite")],
                        check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    manifest_path = MODEL_DIR / "cvexport.manifest"  # the manifest vouches for the twin: the loader serves no other file
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["AlternateModelFiles"] = {"model.tflite": hashlib.sha1((MODEL_DIR / "model.tflite").read_bytes()).hexdigest()}
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
 def write_clip(rng: np.random.Generator) -> None:

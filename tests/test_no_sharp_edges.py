@@ -220,3 +220,76 @@ def test_a_sha256_in_the_template_is_not_taken_for_a_secret(tmp_path: Path) -> N
     desired["modelSha256"] = "Zm9yIHRoZSBjYXNlIG9mIGEga2V5IHdyaXR0ZW4gaW50byB0aGUgdGVtcGxhdGU="  # not a hash: still flagged
     assert [p.path for p in _secret_problems(template, "deployment.template.json")] == [
         "modulesContent.ImageClassifierService.properties.desired.modelSha256"]
+
+
+# ---- item 6: a model folder with another export's leftovers -----------------------------------------------------------
+
+DEMO_MODEL = ROOT / "modules" / "ImageClassifierService" / "model"
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def test_a_folder_whose_manifest_does_not_match_its_model_is_refused_naming_file_and_hashes(tmp_path: Path) -> None:
+    from classifier.export import ModelLoadError, load
+
+    folder = tmp_path / "model"
+    shutil.copytree(DEMO_MODEL, folder)  # the demo's files ...
+    for name in ("model.onnx", "labels.txt"):  # ... and the user's export unzipped over them (no manifest of its own)
+        shutil.copy(MODELS / "fruits" / name, folder / name)
+    with pytest.raises(ModelLoadError) as refused:
+        load(folder)
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith(f"{folder / 'model.onnx'} is not the model cvexport.manifest describes")
+    assert f"SHA-1 {_sha1(DEMO_MODEL / 'model.onnx')} expected, the file's is {_sha1(MODELS / 'fruits' / 'model.onnx')}" \
+        in message
+
+
+def test_a_leftover_model_of_another_flavour_is_never_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier.export import ModelLoadError, load
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("model.onnx", "labels.txt"):  # the user's ONNX export with its own manifest ...
+        shutil.copy(MODELS / "fruits" / name, folder / name)
+    manifest = {"DomainType": "Classification", "Platform": "ONNX", "Flavor": None, "ExporterVersion": "2.0",
+                "ModelFileName": "model.onnx", "LabelFileName": "labels.txt",
+                "ModelFileSHA1": _sha1(MODELS / "fruits" / "model.onnx")}
+    (folder / "cvexport.manifest").write_text(json.dumps(manifest))
+    shutil.copy(DEMO_MODEL / "model.tflite", folder / "model.tflite")  # ... and the demo's TensorFlow Lite model left over
+    assert load(folder).info.labels == ("Apple", "Banana", "Lemon", "Orange")  # with ONNX Runtime: the user's model
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on arm32v7, where there is no ONNX Runtime
+    with pytest.raises(ModelLoadError) as refused:
+        load(folder)
+    assert "onnx" in str(refused.value).lower() and "\n" not in str(refused.value)  # not the demo's model.tflite
+
+    # the demo's folder itself: its manifest vouches for its TensorFlow Lite twin (AlternateModelFiles, with its SHA-1)
+    demo = load(DEMO_MODEL)
+    assert demo.info.runtime == "TensorFlow Lite" and demo.info.sha256 == hashlib.sha256(
+        (DEMO_MODEL / "model.tflite").read_bytes()).hexdigest()
+
+
+def test_a_leftover_metadata_file_is_not_applied_to_a_model_whose_manifest_does_not_name_it(tmp_path: Path) -> None:
+    from classifier.export import load
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("model.onnx", "labels.txt"):
+        shutil.copy(MODELS / "fruits" / name, folder / name)
+    manifest = {"DomainType": "Classification", "Platform": "ONNX", "Flavor": "ONNX12", "ExporterVersion": "2.0",
+                "ModelFileName": "model.onnx", "LabelFileName": "labels.txt",
+                "ModelFileSHA1": _sha1(MODELS / "fruits" / "model.onnx")}
+    (folder / "cvexport.manifest").write_text(json.dumps(manifest))
+    own = load(folder).info
+    shutil.copy(DEMO_MODEL / "metadata_properties.json", folder / "metadata_properties.json")  # the demo's, left over
+    left = load(folder).info
+    assert (left.layout, left.colour, left.value_range) == (own.layout, own.colour, own.value_range) == ("NHWC", "BGR", "0-255")  # its input is Nx227x227x3
+
+
+def test_the_readme_puts_your_own_export_into_an_empty_folder() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Use your own Custom Vision export"):]
+    section = section[:section.index("\n## ", 5)]
+    assert "replacing the demo files" not in section
+    assert "empty folder" in section and "ModelFileSHA1" in section

@@ -19,7 +19,8 @@ EXPORT is the export's zip or folder (a TensorFlow export: ``model.pb``, ``label
 - ``model.tflite``: TensorFlow's TFLite converter applied to the same frozen graph (batch 1);
 - ``labels.txt`` and ``metadata_properties.json`` copied unchanged (the files the manifest names);
 - ``cvexport.manifest``, when the export has one: the same, but naming ``model.onnx`` (with its
-  SHA1) and keeping what it said of the original under ``ConvertedFrom``.
+  SHA1), ``model.tflite`` with its SHA1 under ``AlternateModelFiles`` (the service loads it only so vouched
+  for), and keeping what it said of the original under ``ConvertedFrom``.
 
 Before writing anything the tool runs the graph, the ONNX model (ONNX Runtime) and the TFLite
 model (``ai-edge-litert``, as the service does) on random 0-255 images and refuses (exit
@@ -231,7 +232,8 @@ def write_export(source: Path, out: Path, onnx_model: bytes, tflite_model: bytes
     if manifest:
         kept = {key: manifest.get(key) for key in ("Platform", "Flavor", "ModelFileName", "ModelFileSHA1")}
         manifest.update(Platform="ONNX", Flavor=None, ModelFileName="model.onnx",
-                        ModelFileSHA1=hashlib.sha1(onnx_model).hexdigest(), ConvertedFrom=kept)
+                        ModelFileSHA1=hashlib.sha1(onnx_model).hexdigest(), ConvertedFrom=kept,
+                        AlternateModelFiles={"model.tflite": hashlib.sha1(tflite_model).hexdigest()})
         written.append(out / MANIFEST_FILE)
         written[-1].write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return written

@@ -266,16 +266,57 @@ def _manifest_name(manifest: dict[str, Any], key: str, default: str) -> str:
     return value
 
 
+def file_sha1(path: Path) -> str:
+    """The SHA-1 of a file as 40 hex digits (``cvexport.manifest``'s ``ModelFileSHA1``), read in chunks."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha1").hexdigest()
+
+
+def _vouched(directory: Path, name: str, expected: Any, what: str) -> Path:
+    """``directory / name`` after checking it is the file the manifest describes: present, and with the SHA-1 the
+    manifest gives (when it gives one). Raises ModelLoadError in one line: which file, expected and actual hash."""
+    path = _in_export(directory, name)
+    if not path.is_file():
+        raise ModelLoadError(f"{MANIFEST_FILE} in {directory} names {what} {name}, which is not there: the folder holds "
+                             "files of another export; unzip your export into an empty folder")
+    if expected:
+        actual = file_sha1(path)
+        if actual != str(expected).strip().lower():
+            raise ModelLoadError(f"{path} is not the model {MANIFEST_FILE} describes: {what} SHA-1 {str(expected)[:40]} "
+                                 f"expected, the file's is {actual}; the folder mixes two exports: unzip your export "
+                                 "into an empty folder")
+    return path
+
+
 def _open_backend(directory: Path, manifest: dict[str, Any], threads: int) -> tuple[Path, Backend]:
-    """The first model file in the export whose runtime is installed, opened."""
-    named = [_manifest_name(manifest, "ModelFileName", "")] if manifest.get("ModelFileName") else []
-    candidates = [_in_export(directory, name) for name in dict.fromkeys(named + [f"model{s}" for s in BACKENDS])
-                  if (directory / name).is_file() and Path(name).suffix in BACKENDS]
-    if not candidates:
-        raise ModelLoadError(f"no model.onnx, model.tflite or model.pb in {directory}: "
-                             "put your Custom Vision export (the model file and labels.txt) there")
+    """The first model file of the export whose runtime is installed, opened.
+
+    With a ``cvexport.manifest`` naming its model (``ModelFileName``), only that file is the export's model, checked
+    against ``ModelFileSHA1``; a model of another flavour beside it is used (on a platform without the named one's
+    runtime) only when the manifest lists it with its SHA-1 under ``AlternateModelFiles`` (``make convert-model`` and
+    the demo write it): a leftover of another export is never served. Without a manifest: the first of
+    ``model.onnx``, ``model.tflite``, ``model.pb`` whose runtime is installed."""
+    if manifest.get("ModelFileName"):
+        named = _manifest_name(manifest, "ModelFileName", "")
+        if Path(named).suffix not in BACKENDS:
+            raise ModelLoadError(f"{MANIFEST_FILE}'s ModelFileName {named[:80]!r} is not a model.onnx, model.tflite or "
+                                 "model.pb: restore the manifest from the original export")
+        alternates = manifest.get("AlternateModelFiles") or {}
+        if not isinstance(alternates, dict):
+            raise ModelLoadError(f"{MANIFEST_FILE}'s AlternateModelFiles is not an object of file name: SHA-1")
+        pending = [(named, manifest.get("ModelFileSHA1"), "ModelFileName")]
+        pending += [(_manifest_name({"name": name}, "name", ""), sha1, "AlternateModelFiles")
+                    for name, sha1 in alternates.items() if Path(str(name)).suffix in BACKENDS and name != named]
+        candidates = [(name, sha1, what) for name, sha1, what in pending  # an alternate not shipped: not a candidate
+                      if what == "ModelFileName" or (directory / name).is_file()]
+    else:
+        candidates = [(f"model{s}", None, "") for s in BACKENDS if (directory / f"model{s}").is_file()]
+        if not candidates:
+            raise ModelLoadError(f"no model.onnx, model.tflite or model.pb in {directory}: "
+                                 "put your Custom Vision export (the model file and labels.txt) there")
     missing: list[RuntimeMissing] = []
-    for path in candidates:
+    for name, sha1, what in candidates:
+        path = _vouched(directory, name, sha1, what) if what else _in_export(directory, name)
         try:
             return path, BACKENDS[path.suffix](path, threads)
         except RuntimeMissing as exc:
@@ -444,7 +485,9 @@ def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionMo
 
     if automl.recognised(directory, manifest):  # Azure ML AutoML: model.onnx + labels.json (section 6)
         return automl.load_automl(location, directory, model_path, backend)
-    meta = _metadata(backend, directory, _manifest_name(manifest, "MetadataPropsFileName", "metadata_properties.json"))
+    # with a manifest, only the metadata file it names: a metadata_properties.json left by another export is not read
+    props_file = _manifest_name(manifest, "MetadataPropsFileName", "") if manifest else "metadata_properties.json"
+    meta = _metadata(backend, directory, props_file)
     labels_file = _manifest_name(manifest, "LabelFileName", "labels.txt")
     labels = _labels(directory, labels_file, backend)
     head = _head(backend, labels)
