@@ -349,3 +349,13 @@ def test_cvexport_manifest_names_the_files_and_the_flavour(tmp_path: Path) -> No
     assert model.labels == ("r", "g", "b") and model.info.flavour == "ONNX"
     assert model.recipe.colour == "RGB" and model.recipe.scale == 1 / 255
     assert _tags(model.classify(_solid((0, 0, 255)))) == pytest.approx({"r": 1.0, "g": 0.0, "b": 0.0}, abs=1e-3)
+
+
+def test_a_tag_listed_twice_in_labels_txt_is_refused(tmp_path: Path) -> None:
+    """Issue 22: labels.txt naming a tag twice (the last one silently won: its score hid the first's) is
+    refused in one sentence naming the tag and its lines, at start-up and for a modelUrl update alike."""
+    _nchw_model(tmp_path / "twice", "model_output", ["Apple", "Banana", " Apple"])
+    with pytest.raises(ModelLoadError) as caught:
+        load(tmp_path / "twice")
+    assert str(caught.value) == ("labels.txt lists the tag 'Apple' twice (lines 1 and 3): each tag once, in the "
+                                 "model's order; use the labels.txt exported with the model")

@@ -351,7 +351,14 @@ def _labels(directory: Path, labels_file: str, backend: Backend) -> tuple[str, .
         except (OSError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{path} cannot be read as UTF-8 text ({exc.__class__.__name__}): "
                                  "use the labels.txt exported with the model") from exc
-        labels = tuple(line.strip() for line in text.splitlines() if line.strip())
+        lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+        first: dict[str, int] = {}
+        for number, label in lines:  # a tag twice: its scores would be read under one name, the last hiding the first
+            if label in first:
+                raise ModelLoadError(f"{labels_file} lists the tag {label[:60]!r} twice (lines {first[label]} and {number}): "
+                                     "each tag once, in the model's order; use the labels.txt exported with the model")
+            first[label] = number
+        labels = tuple(label for _, label in lines)
         if labels:
             return labels
         raise ModelLoadError(f"{path} is empty: it must list one tag per line, as exported")
