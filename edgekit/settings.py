@@ -71,6 +71,11 @@ class ModuleSettings(BaseModel):
 
     SECRET_MASK: ClassVar[str] = "**********"
 
+    # Every module's: the address its servers (metrics; the classifier's API, the live view) listen on. In a
+    # container all of its interfaces (what the deployment publishes decides what the host exposes); the local
+    # runner gives 127.0.0.1, so nothing it starts is reachable from another machine.
+    bind_address: str = startup("0.0.0.0", pattern=r"^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]{2,39})$")
+
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)

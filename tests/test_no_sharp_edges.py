@@ -4,6 +4,7 @@ module processes, its control endpoint, the commands run as a user runs them), r
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import shutil
@@ -11,6 +12,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +22,12 @@ from typing import Any
 
 import pytest
 
-from conftest import MODELS, ROOT, serving_folder, wait_for
+from conftest import MODELS, ROOT, free_port, serving_folder, wait_for
 from localedge.runner.known import settings_variables
 
 MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
+TOKEN = "k3Tq9-live-view-token-zR2vX8pLw4"  # the live view's token, in the runner's .env
+LIVE_VIEW_PORT = free_port()
 
 
 @dataclass
@@ -48,12 +53,13 @@ def _all_up(env: dict[str, str]) -> bool:
 
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    """The shipped template under the local runner, as the README runs it, with an empty .env; TextToSpeech has no
+    """The shipped template under the local runner, as the README runs it, with a .env holding only the live view's
+    token; the live view on (on a free port); TextToSpeech has no
     AUDIO_OUTPUT_DIR (this machine has no sound device: it writes WAVs where it writes them by default) and does not
     speak tags (``enabled`` false: only ``say`` speaks, so what it writes is what the tests ask for)."""
     folder = tmp_path_factory.mktemp("runner")
     state = Path(tempfile.mkdtemp(prefix="le-", dir="/tmp"))  # short: a Unix socket path has at most 107 bytes
-    (folder / ".env").write_text("")
+    (folder / ".env").write_text(f"LIVE_VIEW_TOKEN={TOKEN}\n")
     env = {**os.environ, "LOCALEDGE_STATE_DIR": str(state)}
     log = folder / "runner.log"
     allowed = [f"ImageClassifierService.{name}=127.0.0.1" for name in ("URL_ALLOWED_HOSTS", "MODEL_URL_ALLOWED_HOSTS")
@@ -62,6 +68,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
         process = subprocess.Popen(
             [sys.executable, "-m", "localedge", "run", "--duration", "600", "--env-file", str(folder / ".env"),
              "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4", "--set", "CameraCapture.LOOP_VIDEO=true",
+             "--set", "CameraCapture.SHOW_VIDEO=true", "--set", f"CameraCapture.LIVE_VIEW_PORT={LIVE_VIEW_PORT}",
              *(arg for item in allowed for arg in ("--set", item)),
              "--set", "TextToSpeech.AUDIO_OUTPUT_MAX_FILES=3", "--set", "TextToSpeech.ENABLED=false",
              "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={folder / 'display'}"],
@@ -293,3 +300,87 @@ def test_the_readme_puts_your_own_export_into_an_empty_folder() -> None:
     section = section[:section.index("\n## ", 5)]
     assert "replacing the demo files" not in section
     assert "empty folder" in section and "ModelFileSHA1" in section
+
+
+# ---- item 5: nothing the runner starts is reachable from another machine; the live view's token ------------------------
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdecimal():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def _listening(pids: set[int]) -> dict[int, str]:
+    """{port: local address} of the TCP sockets in LISTEN state that ``pids`` hold (from /proc)."""
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+    found = {}
+    for table, size in (("tcp", 8), ("tcp6", 32)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            address, port = fields[1].split(":")
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))  # host-order 32-bit words
+                found[int(port, 16)] = str(ipaddress.ip_address(words if size == 32 else raw[::-1]))
+    return found
+
+
+def test_every_port_the_runner_starts_listens_on_loopback_only(runner: Runner) -> None:
+    def reported(module: str) -> dict[str, Any]:
+        twin = json.loads(_cli(runner.env, "twin", "get", module).stdout)["properties"]["reported"]
+        return dict(twin["settings"])
+
+    settings = {module: reported(module) for module in MODULES}
+    wanted = {settings["ImageClassifierService"]["port"], LIVE_VIEW_PORT, *(s["metricsPort"] for s in settings.values())}
+    assert len(wanted) == 6
+    listening = wait_for(lambda: (found := _listening(_descendants(runner.process.pid))) and wanted <= set(found) and found,
+                         30)
+    assert {port: address for port, address in listening.items() if address not in ("127.0.0.1", "::1")} == {}
+    assert all(s["bindAddress"] == "127.0.0.1" for s in settings.values())  # what the runner gave each module
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+    """(status, headers (names case-insensitive), body; only the first bytes of a stream)."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - the test's own loopback URL
+            return reply.status, reply.headers, reply.read(64 if "stream" in url else -1)
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_the_live_view_answers_only_with_its_token_which_is_never_shown(runner: Runner) -> None:
+    base = f"http://127.0.0.1:{LIVE_VIEW_PORT}"
+    wait_for(lambda: _get(f"{base}/status")[0] == 401, 30)
+    for path in ("/", "/status", "/stream.mjpg", "/?token=wrong-token"):
+        status, headers, body = _get(base + path)
+        assert status == 401 and b"LIVE_VIEW_TOKEN" in body and headers.get("WWW-Authenticate") == "Bearer", path
+    status, headers, body = _get(f"{base}/?token={TOKEN}")
+    assert status == 200 and b"<h1>CameraCapture</h1>" in body
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    assert "HttpOnly" in headers["Set-Cookie"] and cookie == f"live_view_token={TOKEN}"
+    assert _get(f"{base}/status", {"Cookie": cookie})[0] == 200
+    status, headers, _ = _get(f"{base}/stream.mjpg", {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200 and headers["Content-Type"].startswith("multipart/x-mixed-replace")
+    twin = json.loads(_cli(runner.env, "twin", "get", "CameraCapture").stdout)["properties"]
+    assert twin["reported"]["settings"]["liveViewToken"] == "**********" and TOKEN not in json.dumps(twin)
+    assert TOKEN not in runner.log.read_text()  # nor in any log line

@@ -126,7 +126,7 @@ def module_environments(manifest: Manifest, sets: Mapping[str, Mapping[str, str]
         if missing:
             logger.info("%s: %s not set in .env or the environment; left empty", name, ", ".join(missing))
             env = {key: VARIABLE.sub("", value) for key, value in env.items()}
-        env.update(sets.get(name, {}))
+        env.update({"BIND_ADDRESS": "127.0.0.1", **sets.get(name, {})})  # its servers on loopback, unless --set
         envs[name] = {**clean, **env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))}
     for name, spec in manifest.modules.items():
         if "PORT" not in envs[name]:

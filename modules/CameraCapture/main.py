@@ -29,7 +29,7 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     metrics = ModuleMetrics("CameraCapture", os.environ)
     metrics.registry.register(pipeline.collector())
     metrics.registry.register(pipeline.captures.collector())  # captures for retraining
-    metrics.serve(store.current.metrics_port)
+    metrics.serve(store.current.metrics_port, store.current.bind_address)
     store.report(metrics=metrics.reported())
     try:
         pipeline.run()

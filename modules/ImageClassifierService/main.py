@@ -38,12 +38,13 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     settings = store.current
     slot = ModelSlot()
     app = create_app(slot, settings)
-    server = HttpServer(app, "0.0.0.0", settings.port, threads=settings.threads, name="waitress",
+    server = HttpServer(app, settings.bind_address, settings.port, threads=settings.threads, name="waitress",
                         idle_timeout_s=settings.idle_timeout_s, connection_limit=settings.connection_limit,
                         max_body_bytes=settings.max_image_bytes, json_errors=SERVER_ERROR_CODES)
     server.start()
     metrics = ModuleMetrics("ImageClassifierService", os.environ, app.extensions["metrics"].registry)
-    metrics.serve(settings.metrics_port)  # the same metrics as /metrics, where the collector looks for every module's
+    # the same metrics as /metrics, where the collector looks for every module's
+    metrics.serve(settings.metrics_port, settings.bind_address)
     source = settings.model_dir or BUNDLED_MODEL
     try:
         model = load(source, threads=settings.effective_inference_threads)

@@ -32,7 +32,7 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     store = SettingsStore(DisplaySettings, os.environ, hub)
     store.start()
     metrics = ModuleMetrics("SenseHatDisplay", os.environ)  # served even without a matrix: the collector's list holds
-    metrics.serve(store.current.metrics_port)
+    metrics.serve(store.current.metrics_port, store.current.bind_address)
     try:
         return _show(hub, store, metrics, stop)
     finally:

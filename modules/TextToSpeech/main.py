@@ -35,7 +35,7 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     settings = store.current
     speaker = Speaker(settings, metrics=SpeechMetrics(metrics.registry))
     store.add_listener(lambda _old, new: speaker.configure(new), since=settings)  # for the next phrase, never waits
-    metrics.serve(store.current.metrics_port)
+    metrics.serve(store.current.metrics_port, store.current.bind_address)
     store.report(speech=speaker.reported(), metrics=metrics.reported())
     inbox: Inbox[Classification] = Inbox(speaker.consume, capacity=1, name="speaker", coalesce=speaker.supersede)
 

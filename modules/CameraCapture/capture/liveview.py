@@ -5,10 +5,16 @@ Served by waitress on ``live_view_port`` while ``show_video`` is on: ``/`` (the 
 (JSON: current tag and probability, recent tags, counters, and why the source cannot be read, if it
 cannot; credentials in the source are masked). Frames are annotated only while
 someone is watching, so the view costs nothing when unused.
+
+It listens on ``bind_address`` (the container's interfaces on IoT Edge, whose deployment publishes the port
+on the host's loopback only; 127.0.0.1 under the local runner). With ``live_view_token`` (a secret from
+``.env``) every request needs it: ``?token=<token>`` once (the page then keeps it in an HttpOnly cookie for the
+stream and the status) or an ``Authorization: Bearer <token>`` header; anything else is answered 401.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 import time
@@ -19,13 +25,14 @@ from typing import Any
 
 import cv2
 import numpy as np
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 
 from capture.source import Frame
 from edgekit.http import HttpServer
 
 logger = logging.getLogger(__name__)
 
+TOKEN_COOKIE = "live_view_token"
 STREAM_INTERVAL_S = 0.2
 MAX_WIDTH_PX = 640
 HISTORY = 20
@@ -81,8 +88,10 @@ def annotate(image: np.ndarray, tag: str | None, probability: float) -> np.ndarr
 class LiveView:
     """The web server and the state it shows; ``offer`` frames from any thread."""
 
-    def __init__(self, port: int, status: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, port: int, status: Callable[[], dict[str, Any]], host: str = "0.0.0.0", token: str = "") -> None:
         self.port = port
+        self.host = host
+        self._token = token
         self._status = status
         self._cond = threading.Condition()
         self._jpeg: bytes | None = None
@@ -94,11 +103,12 @@ class LiveView:
         self._raw: np.ndarray | None = None  # the newest captured frame, re-annotated when its tag arrives
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
         self._closed = threading.Event()
-        self._server = HttpServer(self._app(), "0.0.0.0", port, threads=8, name="live-view")
+        self._server = HttpServer(self._app(), host, port, threads=8, name="live-view")
 
     def start(self) -> None:
         self._server.start()
-        logger.info("live view on http://0.0.0.0:%d/", self.port)
+        logger.info("live view on http://%s:%d/ (%s)", self.host, self.port,
+                    "LIVE_VIEW_TOKEN required" if self._token else "no token: keep it on loopback")
 
     def close(self) -> None:
         """Stop the page and end every open stream."""
@@ -154,9 +164,24 @@ class LiveView:
     def _app(self) -> Flask:
         app = Flask("CameraCapture-live-view")
 
+        @app.before_request
+        def authorise() -> Response | None:
+            if not self._token:
+                return None
+            bearer = request.headers.get("Authorization", "")
+            offered = [request.args.get("token", ""), request.cookies.get(TOKEN_COOKIE, ""),
+                       bearer[7:] if bearer.lower().startswith("bearer ") else ""]
+            if any(hmac.compare_digest(o.encode(), self._token.encode()) for o in offered if o):
+                return None
+            return Response("the live view needs its token: open /?token=<LIVE_VIEW_TOKEN>\n", 401,
+                            {"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"}, mimetype="text/plain")
+
         @app.get("/")
         def page() -> Response:
-            return Response(PAGE, mimetype="text/html")
+            reply = Response(PAGE, mimetype="text/html", headers={"Cache-Control": "no-store"})
+            if self._token and request.args.get("token"):  # the stream and the status then carry it as a cookie
+                reply.set_cookie(TOKEN_COOKIE, request.args["token"], httponly=True, samesite="Strict")
+            return reply
 
         @app.get("/stream.mjpg")
         def stream() -> Response:

@@ -123,7 +123,7 @@ class CapturePipeline:
             if retry is not None and retry[0] == wanted and time.monotonic() < retry[1]:
                 return
             try:
-                self.live = LiveView(wanted, self.status)
+                self.live = LiveView(wanted, self.status, settings.bind_address, settings.live_view_token.get_secret_value())
             except OSError as exc:
                 delay = next(self._live_delays) if retry is not None and retry[0] == wanted else 1.0
                 self._live_retry = (wanted, time.monotonic() + delay)

@@ -34,7 +34,8 @@ class CaptureSettings(ModuleSettings):
     send_on: "change" (a message when the top tag changes) or "every" (every classification);
     heartbeat_s: also resend the current state after this many s without a message (0 = off);
     min_interval_s: at least this many s between messages; a change meanwhile is sent after;
-    show_video / live_view_port: the live web view and its TCP port;
+    show_video / live_view_port: the live web view and its TCP port; live_view_token: a secret (from ``.env``) every
+    request to the live view must carry (``?token=`` or ``Authorization: Bearer``; "": none, keep it on loopback);
     report_interval_s: how often rates and counters go to reported properties, s.
 
     Captures for retraining (capture/retrain.py; off by default):
@@ -71,6 +72,7 @@ class CaptureSettings(ModuleSettings):
     min_interval_s: float = live(0.0, ge=0.0, le=3600.0)
     show_video: bool = live(False)
     live_view_port: int = live(5012, ge=1, le=65535)
+    live_view_token: SecretStr = startup(SecretStr(""))
     report_interval_s: float = live(30.0, ge=1.0, le=3600.0)
     capture_mode: Literal["off", "uncertain", "changes", "sample"] = live("off")
     capture_band: float = live(0.15, ge=0.0, le=0.5)
