@@ -30,7 +30,7 @@ BLOB_KEY = base64.b64encode(bytes(range(64))).decode()
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"
 ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
        "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\n"
-       f"PREDICTION_KEY=\nMETRICS_COLLECTOR_RESOURCE_ID={HUB}\n"
+       f"PREDICTION_KEY=\nLIVE_VIEW_TOKEN=\nMETRICS_COLLECTOR_RESOURCE_ID={HUB}\n"
        "METRICS_COLLECTOR_ENDPOINT=https://my-dce-a1b2.westeurope-1.ingest.monitor.azure.com\n"
        "METRICS_COLLECTOR_RULE_ID=dcr-0123456789abcdef0123456789abcdef\n"
        f"CAPTURE_STORAGE=blob\nBLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import FIXTURES, ROOT, SCHEMAS, run_localedge, wait_for
 
-ENV = ("CONTAINER_REGISTRY_ADDRESS=myregistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=u\nCONTAINER_REGISTRY_PASSWORD=p\nSPEECH_KEY=\nSPEECH_REGION=\nSPEECH_HOST=\nPREDICTION_KEY=\n"
+ENV = ("CONTAINER_REGISTRY_ADDRESS=myregistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=u\nCONTAINER_REGISTRY_PASSWORD=p\nSPEECH_KEY=\nSPEECH_REGION=\nSPEECH_HOST=\nPREDICTION_KEY=\nLIVE_VIEW_TOKEN=\n"
        "BLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY=" + "QUJD" * 21 + "QQ==\n"  # a 64-byte key
        "BLOB_UPLOAD_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=cloud;AccountKey=" + "QUJD" * 21 + "QQ==\n")
 MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
