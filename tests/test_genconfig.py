@@ -17,7 +17,7 @@ from localedge.deploy.genconfig import generate, validate
 BLOB_KEY = base64.b64encode(bytes(range(64))).decode()  # a 64-byte key, as the blob module requires
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"
 ENV = ("CONTAINER_REGISTRY_ADDRESS=MyRegistry.azurecr.io\nCONTAINER_REGISTRY_USERNAME=myregistry\n"
-       "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\nSPEECH_HOST=\nPREDICTION_KEY=\n"
+       "CONTAINER_REGISTRY_PASSWORD=pa55word\nSPEECH_KEY=0123456789abcdef0123456789abcdef\nSPEECH_REGION=westeurope\nSPEECH_HOST=\nPREDICTION_KEY=\nLIVE_VIEW_TOKEN=\n"
        f"CAPTURE_STORAGE=blob\nBLOB_ACCOUNT_NAME=captures01\nBLOB_ACCOUNT_KEY={BLOB_KEY}\nBLOB_UPLOAD_CONNECTION_STRING={CLOUD}\n")
 REGISTRY_ONLY = ((ROOT / ".env.example").read_text()  # .env as the deploy section says: the example, registry values filled
                  .replace("CONTAINER_REGISTRY_PASSWORD=<registry password>", "CONTAINER_REGISTRY_PASSWORD=pa55word"))
@@ -191,7 +191,7 @@ def test_cli_writes_a_valid_manifest_and_refuses_an_invalid_one(solution: Path, 
     (solution / ".env").write_text("")
     (tmp_path / "config" / "deployment.arm32v7.json").unlink()
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1 and "problem(s); nothing written" in done.stdout
+    assert done.returncode == 2 and "problem(s); nothing written" in done.stdout
     assert not (tmp_path / "config" / "deployment.arm32v7.json").exists()
 
 
@@ -258,7 +258,7 @@ def test_capture_storage_blob_deploys_the_blob_module_for_the_platform(tmp_path:
 
 def test_capture_storage_blob_without_its_keys_is_refused_as_before(tmp_path: Path) -> None:
     done = _genconfig_cli(tmp_path, REGISTRY_ONLY.replace("\nCAPTURE_STORAGE=\n", "\nCAPTURE_STORAGE=blob\n"), "-P", "arm64v8")
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 2, done.stdout + done.stderr  # nothing written
     assert "BLOB_ACCOUNT_KEY" in done.stdout and "nothing written" in done.stdout
     assert not (tmp_path / "config").exists()
     wrong = _genconfig_cli(tmp_path, REGISTRY_ONLY.replace("\nCAPTURE_STORAGE=\n", "\nCAPTURE_STORAGE=azure\n"), "-P", "arm64v8")

@@ -384,3 +384,60 @@ def test_the_live_view_answers_only_with_its_token_which_is_never_shown(runner: 
     twin = json.loads(_cli(runner.env, "twin", "get", "CameraCapture").stdout)["properties"]
     assert twin["reported"]["settings"]["liveViewToken"] == "**********" and TOKEN not in json.dumps(twin)
     assert TOKEN not in runner.log.read_text()  # nor in any log line
+
+
+# ---- item 11: the command line's rough edges ------------------------------------------------------------------------------
+
+def test_every_command_has_a_description_and_an_example_in_its_help() -> None:
+    for command in ("run", "genconfig", "metrics", "check-images", "images", "list", "logs", "twin", "invoke", "captures"):
+        done = _cli(dict(os.environ), command, "--help")
+        assert done.returncode == 0, (command, done.stderr)
+        usage, _, rest = done.stdout.partition("\n\n")
+        description = rest.split("\n\n", 1)[0]
+        assert not description.startswith(("positional arguments", "options")), (command, done.stdout[:300])
+        assert "\nexample" in done.stdout and f"python -m localedge {command}" in done.stdout.split("\nexample", 1)[1], command
+    listing = _cli(dict(os.environ), "captures", "list", "--help").stdout
+    assert "the Azurite of a running local runner" in " ".join(listing.split())
+
+
+def test_logs_t_gives_each_line_one_timestamp(runner: Runner) -> None:
+    done = _cli(runner.env, "logs", "CameraCapture", "--tail", "3", "-t")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and len(lines) == 3, done.stdout
+    for line in lines:  # 2026-12-06T04:40:01.123Z INFO capture...: the runner's UTC time, then the module's line
+        stamp, level = line.split(" ", 2)[:2]
+        assert stamp.endswith("Z") and "T" in stamp and level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), line
+
+
+def test_invoke_of_a_module_that_does_not_run_lists_those_that_do(runner: Runner) -> None:
+    done = _cli(runner.env, "invoke", "Foo", "ping")
+    assert done.returncode == 1
+    assert done.stdout.strip() == f"localedge | no module 'Foo' runs here (modules: {', '.join(MODULES)})"
+
+
+def test_twin_sets_bad_json_hint_shows_a_twin_patch(runner: Runner) -> None:
+    done = _cli(runner.env, "twin", "set", "CameraCapture", "{threshold: 0.9}")
+    assert done.returncode == 2 and "e.g. '{\"threshold\": 0.9}'" in done.stderr and '"text"' not in done.stderr
+
+
+def test_nothing_written_exits_2_from_genconfig_and_its_layered_form_as_from_make_config(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("")  # no registry values: the manifest cannot be valid
+    for layered in ([], ["--layered"]):
+        done = _cli(dict(os.environ), "genconfig", "-P", "amd64", "--env-file", str(tmp_path / ".env"),
+                    "--output-dir", str(tmp_path / "config"), *layered)
+        assert done.returncode == 2 and "nothing written" in done.stdout, (layered, done.stdout[-500:])
+        assert not (tmp_path / "config").exists()
+
+
+def test_captures_alone_lists(tmp_path: Path) -> None:
+    env = {**os.environ, "LOCALEDGE_STATE_DIR": str(tmp_path / "state")}
+    alone = _cli(env, "captures", timeout=120)
+    listing = _cli(env, "captures", "list", timeout=120)
+    assert "usage:" not in alone.stdout + alone.stderr
+    assert (alone.returncode, alone.stdout) == (listing.returncode, listing.stdout)
+
+
+def test_env_example_says_which_engines_speak_without_a_speech_key() -> None:
+    text = (ROOT / ".env.example").read_text()
+    comment = text[:text.index("SPEECH_KEY=")].rsplit("\n\n", 1)[1]
+    assert "Piper" in comment and "espeak-ng" in comment

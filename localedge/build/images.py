@@ -15,6 +15,7 @@ For each module and each platform in its module.json:
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import re
@@ -286,5 +287,10 @@ def main(root: Path) -> int:
 
 def add_parser(commands: Any) -> None:
     """The ``check-images`` command."""
-    cmd = commands.add_parser("check-images", help="prove each module image installs for each platform; estimate sizes")
+    cmd = commands.add_parser(
+        "check-images", help="prove each module image installs for each platform; estimate sizes",
+        description="For each module and each platform in its module.json, without Docker: its requirements resolve "
+                    "to wheels for that platform (pip download --only-binary), every apt package it names exists in "
+                    "Debian 12 for that architecture, and its image's size is estimated.", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  python -m localedge check-images")
     cmd.set_defaults(func=lambda _args: main(ROOT))

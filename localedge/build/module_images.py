@@ -228,7 +228,11 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(commands: Any) -> None:
     """The ``images`` command: ``images build`` and ``images push``."""
-    cmd = commands.add_parser("images", help="build (or push) the module images for a platform, tagged as iotedgedev tags them")
+    cmd = commands.add_parser(
+        "images", help="build (or push) the module images for a platform, tagged as iotedgedev tags them",
+        description="Build the module images for a platform with Docker (or push them to CONTAINER_REGISTRY_ADDRESS), "
+                    "named as the generated manifests name them.", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m localedge images build -P arm32v7\n  python -m localedge images push -P arm32v7")
     actions = cmd.add_subparsers(dest="action", required=True)
     for action, text in (("build", "build the module images (make images)"), ("push", "push them to CONTAINER_REGISTRY_ADDRESS (make push)")):
         sub = actions.add_parser(action, help=text)

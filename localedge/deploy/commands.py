@@ -34,7 +34,7 @@ def genconfig(args: argparse.Namespace) -> int:
             logger.error("%s", problem)
         logger.error("%d problem(s); nothing written", len(problems))
     if problems:
-        return 1
+        return 2  # nothing written: as a generation error, and as `make config` exits
     target = output_path(Path(args.output_dir), args.platform)
     write(manifest, target)
     logger.info("wrote %s (valid): deploy it with az iot edge set-modules --content %s", target, target)
@@ -53,7 +53,7 @@ def _genconfig_layered(args: argparse.Namespace, template: Path, variables: Mapp
         logger.error("%s", problem)
     if problems:
         logger.error("%d problem(s); nothing written", len(problems))
-        return 1
+        return 2
     logger.info("wrote the base and layered deployments and the metrics (valid); create them with:")
     for command in commands:
         logger.info("  %s", command)
@@ -62,7 +62,14 @@ def _genconfig_layered(args: argparse.Namespace, template: Path, variables: Mapp
 
 def add_parser(commands: Any) -> None:
     """The ``genconfig`` command's arguments."""
-    gen = commands.add_parser("genconfig", help="generate and validate config/deployment.<platform>.json from a template")
+    gen = commands.add_parser(
+        "genconfig", help="generate and validate config/deployment.<platform>.json from a template",
+        description="Generate the deployable manifest for a platform from its deployment template and .env, validate it "
+                    "(schemas, routes, images, createOptions, secrets, Blob Storage) and write it only when it is valid "
+                    "(exit 2 and nothing written otherwise).", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m localedge genconfig -P arm32v7\n  python -m localedge genconfig -P amd64 "
+               "--output-dir config\n  python -m localedge genconfig --layered -P arm64v8 --target-condition "
+               "\"tags.environment='prod'\"")
     gen.add_argument("-f", "--file", help="deployment template (default: the platform's, deployment.arm32v7.template.json "
                      "for arm32v7, else deployment.template.json)")
     gen.add_argument("-P", "--platform", default=DEFAULT_PLATFORM, help="amd64, arm64v8 or arm32v7 (default: %(default)s)")

@@ -746,14 +746,16 @@ def add_parser(commands: Any) -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     captures = commands.add_parser(
         "captures", help="list, export for review and upload to Custom Vision the frames CameraCapture kept",
-        description="The frames CameraCapture kept for retraining (capture is switched on through the module twin).",
+        description="The frames CameraCapture kept for retraining (capture is switched on through the module twin). "
+                    "Without a subcommand: list.",
         formatter_class=formatter, epilog="examples:\n  python -m localedge captures list\n"
         "  python -m localedge captures export review/\n  python -m localedge captures upload review/")
-    sub = captures.add_subparsers(dest="captures_command", required=True)
+    sub = captures.add_subparsers(dest="captures_command", metavar="{list,export,upload}")  # none: list
 
     def source_options(parser: argparse.ArgumentParser) -> None:
-        where = parser.add_argument_group("where the captures are (default: CAPTURES_CONNECTION_STRING, else "
-                                          "BLOB_UPLOAD_CONNECTION_STRING, from .env or the environment)")
+        where = parser.add_argument_group("where the captures are (default: CAPTURES_CONNECTION_STRING from .env or the "
+                                          "environment, else the Azurite of a running local runner, else "
+                                          "BLOB_UPLOAD_CONNECTION_STRING)")
         where.add_argument("--connection-string", help="a storage connection string (prefer .env: a command line is "
                            "visible to other users of the machine)")
         where.add_argument("--container", action="append", help="read only this container (repeatable; default: all)")
@@ -775,6 +777,7 @@ def add_parser(commands: Any) -> None:
     source_options(listing)
     listing.add_argument("--json", action="store_true", help="print the counts as JSON")
     listing.set_defaults(func=_run(list_captures))
+    captures.set_defaults(func=lambda _args: _run(list_captures)(listing.parse_args([])))  # `captures` alone lists
 
     exporting = sub.add_parser("export", help="copy the captures into a folder to review, grouped by the tag the model "
                                "gave at its threshold", formatter_class=formatter,

@@ -11,8 +11,10 @@ when several run, ``--runner PID`` chooses one.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
+import re
 import socket
 import sys
 import time
@@ -139,15 +141,16 @@ def _wait(text: str) -> float:
     return value
 
 
-def _json(text: str) -> Any:
+def _json(text: str, example: str = '{"text": "hello"}') -> Any:
     """A JSON argument (twin patch, method payload); raises ArgumentTypeError in one line for text that is not
-    JSON, nests deeper than MAX_JSON_DEPTH or holds a lone surrogate (which no UTF-8 message can carry)."""
+    JSON (showing ``example``, the command's own), nests deeper than MAX_JSON_DEPTH or holds a lone surrogate
+    (which no UTF-8 message can carry)."""
     try:
         value = json.loads(text)
     except RecursionError:
         raise argparse.ArgumentTypeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not JSON ({exc}): quote it for the shell, e.g. '{{\"text\": \"hello\"}}'") from None
+        raise argparse.ArgumentTypeError(f"not JSON ({exc}): quote it for the shell, e.g. '{example}'") from None
     if json_depth(value) > MAX_JSON_DEPTH:
         raise argparse.ArgumentTypeError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
@@ -197,11 +200,16 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+MODULE_TIME = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)? ")  # edgekit's asctime
+
+
 def _log_line(line: dict[str, Any], timestamps: bool) -> str:
+    """A log line as printed; with ``timestamps`` the time the runner took it (UTC) in place of the module's own
+    leading timestamp (local time), so that each line has one."""
     if not timestamps:
         return f"{line['text']}\n"
     stamp = datetime.fromtimestamp(line["time"], timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return f"{stamp} {line['text']}\n"
+    return f"{stamp} {MODULE_TIME.sub('', line['text'], count=1)}\n"
 
 
 def cmd_logs(args: argparse.Namespace, out: TextIO) -> int:
@@ -342,7 +350,8 @@ def add_parser(commands: Any) -> None:
     cmd.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
     cmd.add_argument("--since", type=_duration, metavar="DURATION", help="only lines of the last DURATION (30s, 5m, 2h)")
     cmd.add_argument("-f", "--follow", action="store_true", help="keep printing new lines until Ctrl-C")
-    cmd.add_argument("-t", "--timestamps", action="store_true", help="prefix each line with the time it was logged (UTC)")
+    cmd.add_argument("-t", "--timestamps", action="store_true",
+                     help="prefix each line with the time it was logged (UTC), in place of the module's own")
 
     cmd = _command(commands, "restart", "restart a module now", "python -m localedge restart TextToSpeech", cmd_restart)
     cmd.add_argument("module", metavar="MODULE")
@@ -361,7 +370,8 @@ def add_parser(commands: Any) -> None:
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     put.add_argument("module", metavar="MODULE")
     put.add_argument("--runner", type=int, metavar="PID", help="the runner to ask, when several run")
-    put.add_argument("patch", type=_json, metavar="JSON", help="the patch: changed keys only, null removes one")
+    patch = functools.partial(_json, example='{"threshold": 0.9}')
+    put.add_argument("patch", type=patch, metavar="JSON", help="the patch: changed keys only, null removes one")
     put.add_argument("--wait", type=_wait, default=10.0, metavar="S",
                      help="how long to wait for the module's desiredStatus and, when the patch sets modelUrl or "
                           "modelSha256, for the model update's outcome (applied or failed), 0-900 s (default: %(default)s)")

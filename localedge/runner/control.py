@@ -196,7 +196,7 @@ class ControlServer:
         elif request.command == "invoke":
             if request.method is None:
                 raise RequestError("name the direct method to invoke")
-            module = request.module or ""
+            module = self._module(request)  # one that runs here, or the list of those that do
             status, payload = self.bus.invoke(module, request.method, request.payload, request.timeout_s)
             yield Reply(kind="result", result={"status": status, "payload": payload})
         elif request.command == "upstream":

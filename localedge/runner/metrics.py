@@ -171,7 +171,12 @@ def print_metrics(state: Mapping[str, Any], modules: list[str], out: TextIO) -> 
 
 def add_parser(commands: Any) -> None:
     """Add the ``metrics`` command to the CLI's subparsers."""
-    cmd = commands.add_parser("metrics", help="print each module's current Prometheus metrics from the running runner")
+    cmd = commands.add_parser(
+        "metrics", help="print each module's current Prometheus metrics from the running runner",
+        description="Scrape each module's METRICS_PORT (the runner gives each a free loopback port) and print the "
+                    "Prometheus text, as the IoT Edge metrics collector would read it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m localedge metrics\n  python -m localedge metrics ImageClassifierService")
     cmd.add_argument("modules", nargs="*", metavar="MODULE", help="only these modules (default: all)")
     cmd.add_argument("--runner", type=int, metavar="PID", help="the runner to ask, when several run (default: each)")
     cmd.set_defaults(func=main)

@@ -429,7 +429,14 @@ def _mqtt_hub(bus: Bus, folder: Path, address_for: Any = None) -> Any:
 
 def add_parser(commands: Any) -> None:
     """The ``run`` command's arguments."""
-    run_cmd = commands.add_parser("run", help="run the solution's modules locally, routed as the manifest says")
+    run_cmd = commands.add_parser(
+        "run", help="run the solution's modules locally, routed as the manifest says",
+        description="Run the solution's modules as local processes (or, with --images, as containers), with the env and "
+                    "routes the deployment template gives them, until --duration elapses or Ctrl-C. Nothing it starts is "
+                    "reachable from another machine (its ports are on 127.0.0.1).", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m localedge run --set CameraCapture.VIDEO_PATH=demo/colours.mp4 "
+               "--set CameraCapture.LOOP_VIDEO=true\n  python -m localedge run --duration 60 --upstream upstream.jsonl\n"
+               "  python -m localedge run --images --platform arm64v8")
     run_cmd.add_argument("--manifest", default="deployment.template.json", help="deployment template (default: %(default)s)")
     run_cmd.add_argument("--set", action="append", metavar="Module.VAR=value", help="override a module's env (repeatable)")
     run_cmd.add_argument("--upstream", metavar="FILE", help="append each $upstream message to FILE as a JSON line")
