@@ -12,6 +12,7 @@ to the model's colour order and value range; add the batch dimension in the mode
 from __future__ import annotations
 
 import io
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,13 +71,17 @@ HEADER_BYTES = 16  # what Pillow's plugins look at to recognise a format
 
 def _recognised_format(data: bytes) -> str | None:
     """The format Pillow's plugins recognise from the first bytes of ``data`` (their header checks, the
-    ones ``Image.open`` runs; nothing is opened or decoded), for the reason of a refusal; None: none."""
+    ones ``Image.open`` runs; nothing is opened or decoded), for the reason of a refusal; None: none, or
+    one of ``ACCEPTED_FORMATS`` (which then did not open: a broken image)."""
     Image.init()
     prefix = data[:HEADER_BYTES]
     for name in Image.ID:
         accept = Image.OPEN[name][1]
-        if accept is not None and accept(prefix) is True:
-            return name
+        try:
+            if accept is not None and accept(prefix) is True:
+                return None if name in ACCEPTED_FORMATS else name  # an accepted one that would not open: broken
+        except (struct.error, IndexError, TypeError, ValueError, SyntaxError):  # a check that needs more bytes: not it
+            continue  # (Image.open ignores the same errors)
     return None
 
 
