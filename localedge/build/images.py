@@ -106,8 +106,11 @@ def _apt_show(packages: list[str], arch: str) -> dict[str, dict[str, str]]:
         return {}
     done = subprocess.run(["apt-cache", "show", "--no-all-versions", *[f"{p}:{arch}" for p in packages]],
                           capture_output=True, text=True)
+    text = done.stdout
+    if arch != "all":  # an Architecture: all package (ca-certificates) is not found as <name>:armhf on a foreign arch
+        text += "\n\n" + _apt_show_text([f"{p}:all" for p in packages])
     found: dict[str, dict[str, str]] = {}
-    for block in done.stdout.split("\n\n"):
+    for block in text.split("\n\n"):
         fields = {}
         for line in block.splitlines():
             key, sep, value = line.partition(": ")
@@ -116,6 +119,12 @@ def _apt_show(packages: list[str], arch: str) -> dict[str, dict[str, str]]:
         if "Package" in fields and fields.get("Architecture") in (arch, "all"):
             found.setdefault(fields["Package"], fields)
     return found
+
+
+def _apt_show_text(names: list[str]) -> str:
+    """apt-cache show's text for each of ``names`` that exists (one call per name: a missing one fails a whole call)."""
+    return "\n\n".join(subprocess.run(["apt-cache", "show", "--no-all-versions", name], capture_output=True,
+                                       text=True).stdout for name in names)
 
 
 def _apt_closure_mb(packages: list[str], arch: str) -> float:
