@@ -106,9 +106,16 @@ def _apt_show(packages: list[str], arch: str) -> dict[str, dict[str, str]]:
         return {}
     done = subprocess.run(["apt-cache", "show", "--no-all-versions", *[f"{p}:{arch}" for p in packages]],
                           capture_output=True, text=True)
-    text = done.stdout
-    if arch != "all":  # an Architecture: all package (ca-certificates) is not found as <name>:armhf on a foreign arch
-        text += "\n\n" + _apt_show_text([f"{p}:all" for p in packages])
+    found = _apt_fields(done.stdout, arch)
+    missing = [p for p in packages if p not in found]
+    if missing and arch != "all":  # an Architecture: all package (ca-certificates) is not found as <name>:armhf
+        for package, fields in _apt_fields(_apt_show_text([f"{p}:all" for p in missing]), arch).items():
+            found.setdefault(package, fields)
+    return found
+
+
+def _apt_fields(text: str, arch: str) -> dict[str, dict[str, str]]:
+    """Each package block of apt-cache show's ``text`` for ``arch`` (or "all"): name -> fields."""
     found: dict[str, dict[str, str]] = {}
     for block in text.split("\n\n"):
         fields = {}
