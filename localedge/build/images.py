@@ -109,7 +109,9 @@ def _apt_show(packages: list[str], arch: str) -> dict[str, dict[str, str]]:
     found = _apt_fields(done.stdout, arch)
     missing = [p for p in packages if p not in found]
     if missing and arch != "all":  # an Architecture: all package (ca-certificates) is not found as <name>:armhf
-        for package, fields in _apt_fields(_apt_show_text([f"{p}:all" for p in missing]), arch).items():
+        again = subprocess.run(["apt-cache", "show", "--no-all-versions", *[f"{p}:all" for p in missing]],
+                               capture_output=True, text=True)
+        for package, fields in _apt_fields(again.stdout, arch).items():
             found.setdefault(package, fields)
     return found
 
@@ -126,12 +128,6 @@ def _apt_fields(text: str, arch: str) -> dict[str, dict[str, str]]:
         if "Package" in fields and fields.get("Architecture") in (arch, "all"):
             found.setdefault(fields["Package"], fields)
     return found
-
-
-def _apt_show_text(names: list[str]) -> str:
-    """apt-cache show's text for each of ``names`` that exists (one call per name: a missing one fails a whole call)."""
-    return "\n\n".join(subprocess.run(["apt-cache", "show", "--no-all-versions", name], capture_output=True,
-                                       text=True).stdout for name in names)
 
 
 def _apt_closure_mb(packages: list[str], arch: str) -> float:
