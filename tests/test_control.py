@@ -48,7 +48,8 @@ def _cli(env: dict[str, str], *args: str, timeout: float = 60.0) -> subprocess.C
 def _popen(env: dict[str, str], *args: str, limit_s: float = 90.0) -> subprocess.Popen[str]:
     """A following command (logs -f, monitor); killed after ``limit_s`` so that a test waiting on it cannot hang."""
     process = subprocess.Popen([sys.executable, "-m", "localedge", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,  # Ctrl-C as in a terminal, even when the suite
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # runs in the background
     timer = threading.Timer(limit_s, process.kill)
     timer.daemon = True
     timer.start()

@@ -140,7 +140,8 @@ def test_device_commands_work_on_the_containers(tmp_path: Path) -> None:
                                    text=True, check=True).stdout.split()
         assert published == ["80/tcp", "->", "127.0.0.1:8080"], published
         monitor = subprocess.Popen([sys.executable, "-m", "localedge", "monitor", "--compact", "--runner", pid], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,  # Ctrl-C as in a terminal
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         timer = threading.Timer(60, monitor.kill)  # a test waiting on it cannot hang
         timer.start()
         try:  # the camera's next classification, as IoT Hub would receive it
