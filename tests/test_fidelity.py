@@ -122,7 +122,8 @@ def _rule(image: Image.Image, points: list[tuple[int, int]], crop: int = 227) ->
     return np.array(out, dtype=np.float32)
 
 
-@pytest.mark.parametrize("size", [(9, 7), (5, 300), (257, 256), (256, 256), (300, 301), (1599, 1000), (1600, 900), (3500, 1000)])
+@pytest.mark.parametrize("size", [(9, 7), (5, 300), (257, 256), (256, 256), (300, 301), (1599, 1000), (1600, 900), (1920, 1080),
+                                  (1080, 1920), (3500, 1000), (1000, 3500), (4032, 3024)])
 def test_recipe_follows_the_rule_on_every_size(size: tuple[int, int]) -> None:
     """The vectorised recipe gives the rule's numbers exactly (float32 equality), including upscaling
     (negative weights), the edge clamp, the 1600 px bilinear and (above 3200 px) bicubic shrink."""

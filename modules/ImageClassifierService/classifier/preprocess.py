@@ -12,6 +12,7 @@ to the model's colour order and value range; add the batch dimension in the mode
 from __future__ import annotations
 
 import io
+import math
 import struct
 import threading
 from collections.abc import Iterator
@@ -177,16 +178,41 @@ def _shorter_side(image: Image.Image, shorter: int, height: int, width: int) -> 
     return image.resize((width, height), Image.Resampling.BILINEAR, box=box)
 
 
-def limit_side(image: Image.Image) -> Image.Image:
-    """The original container's step 2: an image with a side of ``MAX_SIDE_PX`` or more is shrunk
-    (Pillow) so that its longer side is ``MAX_SIDE_PX``, bilinear when the new size is at least
-    half the old, else bicubic; smaller images are returned as they are."""
-    w, h = image.size
-    if w < MAX_SIDE_PX and h < MAX_SIDE_PX:
-        return image
-    size = (MAX_SIDE_PX * w // h, MAX_SIDE_PX) if h > w else (MAX_SIDE_PX, MAX_SIDE_PX * h // w)
-    bilinear = max(size) / max(w, h) >= 0.5
-    return image.resize(size, Image.Resampling.BILINEAR if bilinear else Image.Resampling.BICUBIC)
+def limited_size(width: int, height: int) -> tuple[int, int]:
+    """The size the original container's step 2 gives a ``width`` x ``height`` image: with a side of
+    ``MAX_SIDE_PX`` or more, shrunk so that its longer side is ``MAX_SIDE_PX``; else unchanged."""
+    if width < MAX_SIDE_PX and height < MAX_SIDE_PX:
+        return width, height
+    return (MAX_SIDE_PX * width // height, MAX_SIDE_PX) if height > width else (MAX_SIDE_PX, MAX_SIDE_PX * height // width)
+
+
+def _limit_filter(size: tuple[int, int], new: tuple[int, int]) -> Image.Resampling:
+    """Step 2's filter: bilinear when the new size is at least half the old, else bicubic (Pillow's)."""
+    return Image.Resampling.BILINEAR if max(new) / max(size) >= 0.5 else Image.Resampling.BICUBIC
+
+
+def _aligned(low: int, high: int, size: int, new: int) -> tuple[int, int]:
+    """``low`` .. ``high`` px of a ``size`` px side shrunk to ``new`` px, widened to multiples of
+    ``new / gcd(size, new)``: there the source position, ``low * size / new``, is a whole px."""
+    step = new // math.gcd(size, new)
+    return low - low % step, min(new, -(-high // step) * step)
+
+
+def _limited_region(image: Image.Image, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Px ``box`` (left, top, right, bottom, at least) of the image step 2 makes of ``image``, HxWx3
+    uint8, computing only about those px: Pillow's resize of the matching source box at the full
+    resize's scale. Pillow takes a box as float32 and its scale as the box's width over the output's,
+    so the box is widened to where its edges are whole source px: then both are exact and the
+    weights those of the full resize (tests/test_fidelity.py checks the numbers). A 1920x1080
+    photo's centre crop needs 53 % of the 1600x900 px. Returns the px and the box's top-left."""
+    size = limited_size(*image.size)
+    if size == image.size:
+        return np.asarray(image.crop(box)), (box[0], box[1])
+    left, right = _aligned(box[0], box[2], image.width, size[0])
+    top, bottom = 0, size[1]  # every row: with fewer, Pillow 13 may run its two passes in the other order
+    source = (left * image.width // size[0], top * image.height // size[1],
+              right * image.width // size[0], bottom * image.height // size[1])
+    return np.asarray(image.resize((right - left, bottom - top), _limit_filter(image.size, size), box=source)), (left, top)
 
 
 def _taps(first: int, count: int, side: int, square: int, origin: int, size: int) -> tuple[np.ndarray, ...]:
@@ -219,13 +245,18 @@ def _original(image: Image.Image, spec: InputSpec, recipe: Recipe) -> np.ndarray
     its sums are exact and rounded once, to float32 (no rounding to uint8); these integer sums
     in units of 1/512**2, rounded once, are the same numbers (tests/test_fidelity.py).
     """
-    image = limit_side(image)
-    w, h = image.size
+    w, h = limited_size(*image.size)
     height, width = spec.height, spec.width
     side, square = min(w, h), max(ORIGINAL_SQUARE_PX, height, width)
     den = 2 * square
     y_low, y_high, y_weight = _taps(square // 2 - height // 2, height, side, square, (h - side) // 2, h)
     x_low, x_high, x_weight = _taps(square // 2 - width // 2, width, side, square, (w - side) // 2, w)
+    # only the rows and columns the taps read: of the image step 2 makes, without making all of it
+    box = (int(min(x_low.min(), x_high.min())), int(min(y_low.min(), y_high.min())),
+           int(max(x_low.max(), x_high.max())) + 1, int(max(y_low.max(), y_high.max())) + 1)
+    region, (left, top) = _limited_region(image, box)
+    x_low, x_high, y_low, y_high = x_low - left, x_high - left, y_low - top, y_high - top
+    pixels = region.reshape(region.shape[0], region.shape[1] * 3)
     planar = spec.layout == "NCHW"
     channels = np.array([2, 1, 0] if recipe.colour == "BGR" else [0, 1, 2])
     x = np.concatenate((x_low, x_high))
@@ -234,7 +265,6 @@ def _original(image: Image.Image, spec: InputSpec, recipe: Recipe) -> np.ndarray
     dtype = np.int32 if square <= 512 else np.int64  # |sums| <= 1020 * den**2
     x_high_weight = (np.tile(x_weight, 3) if planar else np.repeat(x_weight, 3)).astype(dtype)
     x_low_weight, y_weight = den - x_high_weight, y_weight.astype(dtype)[:, None]
-    pixels = np.asarray(image).reshape(h, w * 3)
     tensor = np.empty((1, 3, height, width) if planar else (1, height, width, 3), dtype=spec.dtype)
     out = tensor[0].transpose(1, 0, 2) if planar else tensor[0].reshape(height, 3 * width)
     for top in range(0, height, CHUNK_ROWS):  # a few rows at a time: small temporaries, in cache
