@@ -390,6 +390,8 @@ def test_classifier_model_info_and_reload(solution: Solution) -> None:
     assert info["labels"] == ["Apple", "Banana"] and info["sha256"] == onnx_sha
     assert info["source"] == str(solution.model_dir) and info["runtime"] == "ONNX Runtime"
     assert info["inputSize"]["width"] > 0 and info["flavour"]
+    cores = info["usableCores"]  # all of them on 1 or 2 cores, else one left for CameraCapture
+    assert 1 <= cores <= len(os.sched_getaffinity(0)) and info["inferenceThreads"] == (cores if cores <= 2 else cores - 1)
 
     def reloaded(outcome: str) -> dict[str, Any]:
         """modelInfo once the reload started has ended with ``outcome`` (applied or failed)."""

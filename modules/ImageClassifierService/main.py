@@ -16,6 +16,7 @@ from pathlib import Path
 
 from classifier import methods
 from classifier.app import SERVER_ERROR_CODES, create_app
+from classifier.cores import usable_cores
 from classifier.export import ModelLoadError, load
 from classifier.fetch import AddressGuard
 from classifier.heap import limit_heap_growth
@@ -65,7 +66,7 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
 
     store.add_listener(follow)
     if hub is not None:
-        hub.set_method_handlers(methods.handlers(slot, updater))  # modelInfo, reloadModel
+        hub.set_method_handlers(methods.handlers(slot, updater, settings.effective_inference_threads, usable_cores()))  # modelInfo, reloadModel
     store.start()  # the twin's desired modelUrl, if any, is applied now, while the current model serves
     if store.current.model_url:
         updater.request(store.current.model_url, store.current.model_sha256)

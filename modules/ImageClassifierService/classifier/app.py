@@ -66,6 +66,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField,
 
 from classifier.export import CustomVisionModel, ModelInfo, Prediction, printable_flavour
 from classifier.fetch import AddressGuard, FetchError, fetch
+from classifier.cores import usable_cores
 from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
 from classifier.serving import ModelSlot
@@ -366,6 +367,8 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the export's key order
 
     metrics = Metrics(slot)
+    metrics.threads.set(settings.effective_inference_threads)
+    metrics.cores.set(usable_cores())
     guard = AddressGuard(settings.url_allowed_hosts.split(","))
     decoding = PixelBudget(settings.max_image_pixels)  # one largest image in memory at a time, or several smaller
     slots = settings.effective_url_downloads

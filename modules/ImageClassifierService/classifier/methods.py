@@ -5,7 +5,11 @@
     {"source": "/app/model", "sha256": "<hex of the model file>", "flavour": "ONNX (Custom Vision)",
      "runtime": "ONNX Runtime", "task": "classification", "labels": ["Apple", "Banana"],
      "inputSize": {"width": 224, "height": 224}, "layout": "NCHW", "colour": "BGR", "valueRange": "0-255",
-     "modelUpdate": {"status": "applied", "url": "...", "sha256": "...", "reason": "", "at": "..."} | null}
+     "modelUpdate": {"status": "applied", "url": "...", "sha256": "...", "reason": "", "at": "..."} | null,
+     "reloadInProgress": false, "inferenceThreads": 2, "usableCores": 2}
+
+``inferenceThreads``: threads one inference may use (``INFERENCE_THREADS``, or chosen from ``usableCores``,
+the cores the container may use: its CPU affinity and quota; classifier/cores.py).
 
 ``reloadModel`` (no payload) starts loading the configured model again and answers at once, like
 ``modelInfo`` (the model serving now) plus ``"reload": "started"``, or ``"already in progress"`` when a
@@ -27,24 +31,26 @@ from edgekit.methods import MethodError, MethodHandler, NoPayload, taking
 from edgekit.redact import redact
 
 
-def model_info(model: CustomVisionModel, updater: ModelUpdater) -> dict[str, Any]:
-    """``modelInfo``'s answer for ``model`` (see the module docstring)."""
+def model_info(model: CustomVisionModel, updater: ModelUpdater, threads: int, cores: int) -> dict[str, Any]:
+    """``modelInfo``'s answer for ``model`` run on ``threads`` of the ``cores`` usable (see the module docstring)."""
     info = model.info
     return {"source": redact(info.source), "sha256": info.sha256, "flavour": info.flavour, "runtime": info.runtime,
             "task": info.task, "labels": list(info.labels),
             "inputSize": {"width": info.input_size[0], "height": info.input_size[1]},
             "layout": info.layout, "colour": info.colour, "valueRange": info.value_range,
-            "modelUpdate": dict(updater.last) or None, "reloadInProgress": updater.reloading}
+            "modelUpdate": dict(updater.last) or None, "reloadInProgress": updater.reloading,
+            "inferenceThreads": threads, "usableCores": cores}
 
 
-def handlers(slot: ModelSlot, updater: ModelUpdater) -> dict[str, MethodHandler]:
-    """The classifier's direct methods for :meth:`edgekit.hub.Hub.set_method_handlers`."""
+def handlers(slot: ModelSlot, updater: ModelUpdater, threads: int, cores: int) -> dict[str, MethodHandler]:
+    """The classifier's direct methods for :meth:`edgekit.hub.Hub.set_method_handlers`; ``threads`` per
+    inference of the ``cores`` this container may use, as reported."""
 
     def info(_request: NoPayload) -> dict[str, Any]:
         model = slot.current
         if model is None:
             raise MethodError(500, "no model is loaded yet")
-        return model_info(model, updater)
+        return model_info(model, updater, threads, cores)
 
     def reload(_request: NoPayload) -> dict[str, Any]:
         started = updater.start_reload()

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flask import Flask, Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from pydantic.alias_generators import to_camel
 
 from classifier.export import CustomVisionModel
@@ -41,6 +41,10 @@ class Metrics:
         self.inference = Histogram("classifier_inference_seconds", "session.run time per image, s",
                                    buckets=LATENCY_BUCKETS_S, registry=self.registry)
         self.model = Info("classifier_model", "the model being served", registry=self.registry)
+        self.threads = Gauge("classifier_inference_threads", "threads one inference may use (INFERENCE_THREADS, "
+                             "or chosen from the usable cores)", registry=self.registry)
+        self.cores = Gauge("classifier_usable_cores", "cores this container may use: its CPU affinity and quota",
+                           registry=self.registry)
         if slot.current is not None:
             self.show(slot.current)
         slot.add_listener(self.show)

@@ -198,7 +198,7 @@ def _aligned(low: int, high: int, size: int, new: int) -> tuple[int, int]:
     return low - low % step, min(new, -(-high // step) * step)
 
 
-def _limited_region(image: Image.Image, box: tuple[int, int, int, int]) -> np.ndarray:
+def _limited_region(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[np.ndarray, tuple[int, int]]:
     """Px ``box`` (left, top, right, bottom, at least) of the image step 2 makes of ``image``, HxWx3
     uint8, computing only about those px: Pillow's resize of the matching source box at the full
     resize's scale. Pillow takes a box as float32 and its scale as the box's width over the output's,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 from pydantic import SecretStr, field_validator, model_validator
 
+from classifier.cores import default_inference_threads, usable_cores
 from edgekit.metrics import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from edgekit.settings import ModuleSettings, live, startup
 
@@ -13,8 +12,9 @@ from edgekit.settings import ModuleSettings, live, startup
 class ClassifierSettings(ModuleSettings):
     """Start-up settings (env only): port: TCP port of the REST API (80 in the container); model_dir: export folder or zip,
     empty for the model bundled next to main.py; threads: HTTP worker threads;
-    inference_threads: threads each inference may use (0 = half the cores, at least 1, so two
-    concurrent requests share the machine instead of fighting over it);
+    inference_threads: threads each inference may use (0: from the cores the container may use, its
+    CPU affinity and quota, all but one for CameraCapture from 3 cores up, all of them on 1 or 2;
+    classifier/cores.py);
     max_image_bytes: upload and /url download cap (4 MB, as the Custom Vision export), enforced by the
     server before it buffers a body;
     max_image_pixels: width x height an image may have, checked on its header before decoding (a
@@ -55,8 +55,8 @@ class ClassifierSettings(ModuleSettings):
 
     @property
     def effective_inference_threads(self) -> int:
-        """Threads per inference: ``inference_threads``, or half the cores (at least 1) when 0."""
-        return self.inference_threads or max(1, (os.cpu_count() or 2) // 2)
+        """Threads per inference: ``inference_threads``, or when 0 the default for the cores this container may use."""
+        return self.inference_threads or default_inference_threads(usable_cores())
 
     @property
     def effective_url_downloads(self) -> int:
