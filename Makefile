@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-.PHONY: typecheck demo test install azurite tool-venvs tensorflow-venv iotedgedev-venv convert-venv demo-assets config config-layered check-images images push base-images clean
+.PHONY: typecheck demo test install azurite tool-venvs tensorflow-venv iotedgedev-venv convert-venv onnx2tf-venv demo-assets config config-layered check-images images push base-images clean
 
 # PLATFORM (amd64|arm64v8|arm32v7) when given on the command line or in the environment: each command's own
 # default otherwise (make config: genconfig's, arm32v7; make images: this machine's).
@@ -51,6 +51,8 @@ IOTEDGEDEV_VENV := .venv-iotedgedev
 IOTEDGEDEV_STAMP := $(IOTEDGEDEV_VENV)/.installed-stamp
 CONVERT_VENV := .venv-convert
 CONVERT_STAMP := $(CONVERT_VENV)/.installed-stamp
+ONNX2TF_VENV := .venv-onnx2tf
+ONNX2TF_STAMP := $(ONNX2TF_VENV)/.installed-stamp
 
 # $(call tool_venv,<venv folder>,<requirements file>)
 define tool_venv
@@ -70,7 +72,8 @@ $(IOTEDGEDEV_STAMP): tools/requirements-iotedgedev.txt
 tensorflow-venv: $(TF_STAMP)
 iotedgedev-venv: $(IOTEDGEDEV_STAMP)
 convert-venv: $(CONVERT_STAMP)
-tool-venvs: $(TF_STAMP) $(IOTEDGEDEV_STAMP) $(CONVERT_STAMP)
+onnx2tf-venv: $(ONNX2TF_STAMP)
+tool-venvs: $(TF_STAMP) $(IOTEDGEDEV_STAMP) $(CONVERT_STAMP) $(ONNX2TF_STAMP)
 
 demo: $(STAMP)
 	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed: TextToSpeech speaks with Piper only, with no fallback (Debian/Ubuntu: sudo apt-get install espeak-ng)"
@@ -133,18 +136,28 @@ demo-assets: $(STAMP) $(TF_STAMP)
 	$(PY) demo/make_demo.py
 
 clean:
-	rm -rf $(VENV) $(CONVERT_VENV) $(TF_VENV) $(IOTEDGEDEV_VENV) $(DEMO_OUT) .node .pytest_cache *.egg-info
+	rm -rf $(VENV) $(CONVERT_VENV) $(ONNX2TF_VENV) $(TF_VENV) $(IOTEDGEDEV_VENV) $(DEMO_OUT) .node .pytest_cache *.egg-info
 
-# A Custom Vision TensorFlow export (model.pb) converted once into model.onnx and model.tflite, which the
-# service images run (they have no TensorFlow): make convert-model EXPORT=path/to/export(.zip) [OUT=folder].
-# TensorFlow and the converters live in their own venv, .venv-convert (about 1.7 GB), made on first use.
+# An export converted once for the service images: a Custom Vision TensorFlow export (model.pb) into model.onnx and
+# model.tflite (TensorFlow, tf2onnx: .venv-convert, about 1.7 GB), or an ONNX export (Custom Vision ONNX, Azure ML
+# AutoML, your own) into model.tflite for arm32v7 (onnx2tf: .venv-onnx2tf, about 1.6 GB); each venv made on first use.
+# make convert-model EXPORT=path/to/export(.zip) [OUT=folder]; tools/export_kind.py tells which (stdlib only).
 $(CONVERT_STAMP): tools/requirements-convert.txt
 	$(call tool_venv,$(CONVERT_VENV),tools/requirements-convert.txt)
 
+$(ONNX2TF_STAMP): tools/requirements-onnx2tf.txt
+	$(call tool_venv,$(ONNX2TF_VENV),tools/requirements-onnx2tf.txt)
+
 .PHONY: convert-model
-convert-model: $(CONVERT_STAMP)
+convert-model:
 	@test -n "$(EXPORT)" || { echo "usage: make convert-model EXPORT=path/to/export(.zip) [OUT=path/to/converted]" >&2; exit 2; }
-	$(CONVERT_VENV)/bin/python tools/convert_tf_export.py "$(EXPORT)" $(if $(OUT),--out "$(OUT)")
+	@if [ "$$($(PYTHON) tools/export_kind.py "$(EXPORT)")" = onnx ]; then \
+	  $(MAKE) -s --no-print-directory onnx2tf-venv && \
+	  $(ONNX2TF_VENV)/bin/python tools/convert_onnx_export.py "$(EXPORT)" $(if $(OUT),--out "$(OUT)"); \
+	else \
+	  $(MAKE) -s --no-print-directory convert-venv && \
+	  $(CONVERT_VENV)/bin/python tools/convert_tf_export.py "$(EXPORT)" $(if $(OUT),--out "$(OUT)"); \
+	fi
 
 # The module images built and run for real (needs root and Docker; CI runs it after make test):
 # tools/docker-up installs and starts what is missing (dockerd, QEMU for the arm images), then the images

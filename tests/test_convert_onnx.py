@@ -1,0 +1,202 @@
+"""An ONNX export reaches arm32v7 (no ONNX Runtime there) through ``make convert-model``: the real command
+(onnx2tf in .venv-onnx2tf, which ``make onnx2tf-venv`` makes from tools/requirements-onnx2tf.txt) adds a
+``model.tflite`` to an Azure ML AutoML classifier built here to AutoML's documented contract and to the Custom
+Vision ONNX fixtures; the service, with ONNX Runtime taken away as on arm32v7, serves the TFLite model and answers
+within 1e-4 of ONNX Runtime on every fixture photo, prepared by the same recipe."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from classifier.app import create_app
+from classifier.export import CustomVisionModel, load
+from classifier.preprocess import decode
+from classifier.settings import ClassifierSettings
+from conftest import IMAGES, MODELS, ROOT, tool_venv
+
+CONVERT_S = 600  # one conversion on 2 cores: well under a minute
+TOLERANCE = 1e-4
+CLASSES = ["apple", "banana", "orange", "pear"]
+PHOTOS = sorted(IMAGES.glob("*.jpg"))
+
+
+@pytest.fixture(scope="session")
+def onnx2tf_venv() -> Path:
+    """.venv-onnx2tf, made by ``make onnx2tf-venv`` (make test makes it): never built inside a test."""
+    return tool_venv(".venv-onnx2tf", "onnx2tf-venv")
+
+
+def convert_model(*args: str, timeout: float = CONVERT_S) -> subprocess.CompletedProcess[str]:
+    """``make convert-model ARGS`` from the project root, as the README tells a user."""
+    return subprocess.run(["make", "--no-print-directory", "convert-model", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def automl_classifier(folder: Path, size: int = 224) -> Path:
+    """An AutoML multi-class classifier to AutoML's documented ONNX contract: input ``input1`` [batch,3,224,224]
+    float32 (RGB, 0-1 then ImageNet mean/std), output ``output1`` [batch, classes] logits, ``labels.json``.
+    Inside: a 3x3 stride-2 convolution to 8 channels, ReLU, global average pooling and a dense layer, with fixed
+    random weights, so that every pixel of the image matters."""
+    rng = np.random.default_rng(24)
+    weights = {"w1": rng.normal(0, 0.4, (8, 3, 3, 3)), "b1": rng.normal(0, 0.1, 8),
+               "w2": rng.normal(0, 0.8, (8, len(CLASSES))), "b2": rng.normal(0, 0.1, len(CLASSES))}
+    nodes = [helper.make_node("Conv", ["input1", "w1", "b1"], ["conv"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4),
+             helper.make_node("Relu", ["conv"], ["relu"]),
+             helper.make_node("GlobalAveragePool", ["relu"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["features"], axis=1),
+             helper.make_node("Gemm", ["features", "w2", "b2"], ["output1"])]
+    graph = helper.make_graph(
+        nodes, "automl", [helper.make_tensor_value_info("input1", TensorProto.FLOAT, ["batch", 3, size, size])],
+        [helper.make_tensor_value_info("output1", TensorProto.FLOAT, ["batch", len(CLASSES)])],
+        [numpy_helper.from_array(value.astype(np.float32), name) for name, value in weights.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    folder.mkdir(parents=True)
+    onnx.save(model, folder / "model.onnx")
+    (folder / "labels.json").write_text(json.dumps(CLASSES), encoding="utf-8")
+    return folder
+
+
+def custom_vision_onnx(model: str, folder: Path) -> Path:
+    """The fixture ``model``'s Custom Vision ONNX export (model.onnx, NHWC BGR 0-255, and labels.txt) only."""
+    folder.mkdir(parents=True)
+    for name in ("model.onnx", "labels.txt"):
+        shutil.copy(MODELS / model / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def converted(onnx2tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each export converted by the real command: the AutoML classifier from a folder; fruits from a folder;
+    apples-bananas from a zip holding a cvexport.manifest naming model.onnx, as Custom Vision ONNX exports do."""
+    base = tmp_path_factory.mktemp("convert-onnx")
+    zipped = custom_vision_onnx("apples-bananas", base / "ab-export")
+    manifest = {"DomainType": "Classification", "Platform": "ONNX", "Flavor": None, "ExporterVersion": "2.0",
+                "ModelFileName": "model.onnx", "LabelFileName": "labels.txt",
+                "ModelFileSHA1": hashlib.sha1((zipped / "model.onnx").read_bytes()).hexdigest()}
+    (zipped / "cvexport.manifest").write_text(json.dumps(manifest), encoding="utf-8")
+    with zipfile.ZipFile(base / "ApplesBananas.ONNX.zip", "w") as archive:
+        for path in sorted(zipped.iterdir()):
+            archive.write(path, path.name)
+    exports = {"automl": automl_classifier(base / "automl-export"),
+               "fruits": custom_vision_onnx("fruits", base / "fruits-export"),
+               "apples-bananas": base / "ApplesBananas.ONNX.zip"}
+    outs = {}
+    for name, export in exports.items():
+        outs[name] = base / f"{name}-converted"
+        done = convert_model(f"EXPORT={export}", f"OUT={outs[name]}")
+        assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+    return outs
+
+
+def prepared(model: CustomVisionModel) -> np.ndarray:
+    """Every fixture photo through the service's own preprocessing: [N, ...input shape]."""
+    return np.concatenate([model.preprocess(decode(path.read_bytes())) for path in PHOTOS])
+
+
+def served(model: CustomVisionModel, tensors: np.ndarray) -> np.ndarray:
+    """The service's probabilities for each prepared image, in label order: [N, labels]."""
+    return np.array([[p.probability for p in model.run(tensor[None])] for tensor in tensors])
+
+
+@pytest.mark.parametrize("name, flavour, layout", [("automl", "automl-multiclass", "NCHW"),
+                                                   ("fruits", "ONNX (tf2onnx)", "NHWC"),
+                                                   ("apples-bananas", "ONNX (tf2onnx)", "NHWC")])
+def test_converted_onnx_export_answers_like_onnx_runtime_as_tensorflow_lite(
+        name: str, flavour: str, layout: str, converted: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    out = converted[name]
+    onnx_model = load(out)
+    assert (onnx_model.info.runtime, onnx_model.spec.layout) == ("ONNX Runtime", layout)
+    assert onnx_model.info.flavour == flavour
+    tensors = prepared(onnx_model)
+    reference = served(onnx_model, tensors)
+    assert reference.shape == (len(PHOTOS), len(onnx_model.labels)) and np.ptp(reference, axis=0).max() > 0.01
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on arm32v7: the same folder, TensorFlow Lite
+    tflite_model = load(out)
+    assert tflite_model.info.runtime == "TensorFlow Lite" and tflite_model.labels == onnx_model.labels
+    assert tflite_model.spec.layout == "NCHW"  # onnx2tf keeps the image NCHW; the service reads the layout
+    assert (tflite_model.recipe.colour, tflite_model.recipe.scale) == (onnx_model.recipe.colour, onnx_model.recipe.scale)
+    tflite_tensors = prepared(tflite_model)
+    expected = tensors if layout == "NCHW" else tensors.transpose(0, 3, 1, 2)
+    assert np.array_equal(tflite_tensors, expected)  # the same recipe, so the same pixels
+    assert np.abs(served(tflite_model, tflite_tensors) - reference).max() <= TOLERANCE
+
+
+def test_converted_zip_export_vouches_for_the_tflite_model_in_its_manifest(converted: dict[str, Path]) -> None:
+    out = converted["apples-bananas"]
+    assert sorted(p.name for p in out.iterdir()) == ["cvexport.manifest", "labels.txt", "model.onnx", "model.tflite"]
+    manifest = json.loads((out / "cvexport.manifest").read_text(encoding="utf-8"))
+    assert manifest["ModelFileName"] == "model.onnx"
+    assert manifest["ModelFileSHA1"] == hashlib.sha1((MODELS / "apples-bananas" / "model.onnx").read_bytes()).hexdigest()
+    assert manifest["AlternateModelFiles"] == {"model.tflite": hashlib.sha1((out / "model.tflite").read_bytes()).hexdigest()}
+    assert (out / "model.onnx").read_bytes() == (MODELS / "apples-bananas" / "model.onnx").read_bytes()
+
+
+def test_the_service_answers_with_the_converted_automl_model_without_onnx_runtime(
+        converted: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = IMAGES / "banana1.jpg"
+    reference = load(converted["automl"]).classify(decode(photo.read_bytes()))
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    client = create_app(load(converted["automl"]), ClassifierSettings()).test_client()
+    reply = client.post("/image", data=photo.read_bytes(), content_type="application/octet-stream")
+    assert reply.status_code == 200
+    answered = {p["tagName"]: p["probability"] for p in reply.get_json()["predictions"]}
+    assert set(answered) <= set(CLASSES)
+    for prediction in reference:
+        assert answered.get(prediction.tag, 0.0) == pytest.approx(prediction.probability, abs=TOLERANCE)
+    model = client.get("/health/ready").get_json()["model"]
+    assert (model["flavour"], model["sha256"]) == ("automl-multiclass", hashlib.sha256(
+        (converted["automl"] / "model.tflite").read_bytes()).hexdigest())  # the TFLite model answered
+
+
+def zipmap_export(folder: Path) -> Path:
+    """An ONNX12-style export: scores through a ZipMap (an ai.onnx.ml operator), as Custom Vision's ONNX12 flavour."""
+    folder.mkdir(parents=True)
+    nodes = [helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["scores"], axis=1),
+             helper.make_node("ZipMap", ["scores"], ["loss"], domain="ai.onnx.ml", classlabels_strings=["a", "b", "c"])]
+    graph = helper.make_graph(nodes, "onnx12", [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_value_info("loss", helper.make_sequence_type_proto(
+                                  helper.make_map_type_proto(TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, []))))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 1)])
+    model.ir_version = 8
+    onnx.save(model, folder / "model.onnx")
+    return folder
+
+
+def test_an_onnx12_export_is_refused_in_one_line(onnx2tf_venv: Path, tmp_path: Path) -> None:
+    export = zipmap_export(tmp_path / "onnx12")
+    done = convert_model(f"EXPORT={export}", f"OUT={tmp_path / 'out'}", timeout=300)
+    assert done.returncode != 0
+    assert (f"cannot convert {export}: model.onnx cannot be converted: its ZipMap (an ai.onnx.ml operator, ONNX12 and "
+            "legacy exports) has no TensorFlow Lite equivalent") in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_kind_picks_the_converter(tmp_path: Path) -> None:
+    """tools/export_kind.py: ONNX for a model.onnx without model.pb, in a folder or a zip; TensorFlow otherwise."""
+    folder = custom_vision_onnx("fruits", tmp_path / "onnx")
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("inner/model.onnx", b"")
+        zipped.writestr("inner/labels.txt", b"a\n")
+    both = tmp_path / "both"
+    shutil.copytree(folder, both)
+    shutil.copy(MODELS / "fruits" / "model.pb", both / "model.pb")
+    kinds = {path: subprocess.run([sys.executable, str(ROOT / "tools" / "export_kind.py"), str(path)], capture_output=True,
+                                  text=True, check=True).stdout.strip() for path in (folder, archive, both, tmp_path / "none")}
+    assert kinds == {folder: "onnx", archive: "onnx", both: "tensorflow", tmp_path / "none": "tensorflow"}
