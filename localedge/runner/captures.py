@@ -53,6 +53,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from localedge.deploy.manifest import load_variables
+from localedge.runner import azureml
 from localedge.runner.metrics import running_states, state_dir
 
 logger = logging.getLogger("localedge")
@@ -443,6 +444,8 @@ def export(args: argparse.Namespace) -> int:
                 "python -m localedge captures upload %s", len(rows), out,
                 ", ".join(f"{name} {sum(1 for r in rows if r['file'].startswith(name + '/'))}" for name in sorted(folders)),
                 out)
+    if args.format == "azureml":  # the same review folder, and the Azure ML dataset of it (localedge/runner/azureml.py)
+        azureml.export(args, out, review_pictures(out))
     return 1 if failed else 0
 
 
@@ -658,9 +661,12 @@ def _write_json(path: Path, document: Any) -> None:
 
 
 def upload(args: argparse.Namespace, sleep: Any = time.sleep) -> int:
-    """Upload an exported folder's pictures to the training project, tagged by their folder; see the module doc."""
+    """Upload an exported folder's pictures to the training project, tagged by their folder; see the module doc.
+    ``--to azureml``: to the Azure ML datastore instead (:func:`localedge.runner.azureml.upload`)."""
     folder = Path(args.folder)
     pictures = review_pictures(folder)
+    if args.to == "azureml":
+        return azureml.upload(args, pictures, sleep)
     project = TrainingProject.from_variables(_variables(args))
     record_path = folder / "uploaded.json"
     try:
@@ -735,7 +741,7 @@ def _run(function: Any) -> Any:
     def command(args: argparse.Namespace) -> int:
         try:
             return int(function(args))
-        except CapturesError as exc:
+        except (CapturesError, azureml.AzuremlError) as exc:
             logger.error("%s", exc)
             return 2
     return command
@@ -787,16 +793,26 @@ def add_parser(commands: Any) -> None:
                                       "it out.\n\nexamples:\n  python -m localedge captures export review/\n"
                                       "  python -m localedge captures export review/ --reason uncertain --since 2026-11-28")
     exporting.add_argument("folder", help="a new (or empty) folder")
+    exporting.add_argument("--format", choices=["review", "azureml"], default="review", help="azureml: also "
+                           "FOLDER/azureml/train/annotations.jsonl and MLTable, an Azure ML AutoML image dataset")
     source_options(exporting)
+    azureml.add_options(exporting, uploading=False)
     exporting.set_defaults(func=_run(export))
 
-    uploading = sub.add_parser("upload", help="upload a reviewed export to a Custom Vision training project",
+    uploading = sub.add_parser("upload", help="upload a reviewed export to a Custom Vision training project, or to "
+                               "Azure Machine Learning (--to azureml)",
                                formatter_class=formatter,
                                epilog="Needs CUSTOM_VISION_TRAINING_ENDPOINT, CUSTOM_VISION_TRAINING_KEY and "
                                       "CUSTOM_VISION_PROJECT_ID in .env.\nEach picture is tagged with its folder's tag "
                                       "(none in _untagged); missing tags are created.\n\nexample:\n"
-                                      "  python -m localedge captures upload review/")
+                                      "  python -m localedge captures upload review/\n"
+                                      "  python -m localedge captures upload review/ --to azureml --task multiclass\n"
+                                      "Azure ML needs AZUREML_STORAGE_CONNECTION_STRING and AZUREML_CONTAINER (the "
+                                      "datastore's).")
     uploading.add_argument("folder", help="a folder written by captures export (and reviewed)")
     uploading.add_argument("--env-file", default=".env", help="variables (default: %(default)s, if present)")
+    uploading.add_argument("--to", choices=["customvision", "azureml"], default="customvision", help="azureml: the "
+                           "pictures and the dataset to the Azure ML workspace's blob datastore, and the AutoML job's YAML")
+    azureml.add_options(uploading, uploading=True)
     uploading.set_defaults(func=_run(upload))
 
