@@ -80,7 +80,8 @@ def custom_vision_onnx(model: str, folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def converted(onnx2tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each export converted by the real command: the AutoML classifier from a folder; fruits from a folder;
+    """Each export converted by the real command: the AutoML classifier from a folder, and the same network
+    described by model.json as a model of your own; fruits from a folder;
     apples-bananas from a zip holding a cvexport.manifest naming model.onnx, as Custom Vision ONNX exports do."""
     base = tmp_path_factory.mktemp("convert-onnx")
     zipped = custom_vision_onnx("apples-bananas", base / "ab-export")
@@ -91,7 +92,14 @@ def converted(onnx2tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     with zipfile.ZipFile(base / "ApplesBananas.ONNX.zip", "w") as archive:
         for path in sorted(zipped.iterdir()):
             archive.write(path, path.name)
-    exports = {"automl": automl_classifier(base / "automl-export"),
+    own = automl_classifier(base / "own-export")  # the same network, as a model of your own: model.json, labels.txt
+    (own / "labels.json").unlink()
+    (own / "labels.txt").write_text("\n".join(CLASSES) + "\n", encoding="utf-8")
+    (own / "model.json").write_text(json.dumps(
+        {"input": "input1", "layout": "NCHW", "size": [224, 224], "colour": "RGB", "range": [0, 1],
+         "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "resize": "shorter_side", "resize_to": 256,
+         "crop": "centre", "interpolation": "bilinear", "labels_file": "labels.txt", "scores": "softmax"}))
+    exports = {"automl": automl_classifier(base / "automl-export"), "own": own,
                "fruits": custom_vision_onnx("fruits", base / "fruits-export"),
                "apples-bananas": base / "ApplesBananas.ONNX.zip"}
     outs = {}
@@ -112,7 +120,7 @@ def served(model: CustomVisionModel, tensors: np.ndarray) -> np.ndarray:
     return np.array([[p.probability for p in model.run(tensor[None])] for tensor in tensors])
 
 
-@pytest.mark.parametrize("name, flavour, layout", [("automl", "automl-multiclass", "NCHW"),
+@pytest.mark.parametrize("name, flavour, layout", [("automl", "automl-multiclass", "NCHW"), ("own", "described", "NCHW"),
                                                    ("fruits", "ONNX (tf2onnx)", "NHWC"),
                                                    ("apples-bananas", "ONNX (tf2onnx)", "NHWC")])
 def test_converted_onnx_export_answers_like_onnx_runtime_as_tensorflow_lite(
