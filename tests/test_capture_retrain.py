@@ -51,7 +51,8 @@ def run_clip(tmp_path: Path, classifier: ClassifierServer) -> Iterator[Any]:
         run = tmp_path / f"run{len(made)}"  # its own upstream.jsonl
         run.mkdir()
         made.append(CameraHarness(run, {
-            "VIDEO_PATH": str(CLIP), "FRAME_RATE": "5", "THRESHOLD": "0.5", "REPORT_INTERVAL_S": "1",
+            # the scene gate off: every sample classified (5 a second), so that the capture modes see ~70 frames
+            "VIDEO_PATH": str(CLIP), "FRAME_RATE": "5", "SCENE_CHANGE_THRESHOLD": "0", "THRESHOLD": "0.5", "REPORT_INTERVAL_S": "1",
             "IMAGE_PROCESSING_ENDPOINT": classifier.url, "CAPTURE_DIR": str(tmp_path / "captures"), **env}))
         return made[-1]
 

@@ -84,6 +84,7 @@ class CapturePipeline:
         self.rates = {"captureFps": 0.0, "classifyFps": 0.0}  # over the last reporting interval
         self.latency = latency_histogram()  # successful classifier requests, s
         self.last_tag: str | None = None
+        self._classified_at = time.monotonic()  # when the last answer was handled (heartbeats, gate on)
         self.newest: Frame | None = None  # the newest frame sampled (direct method snapshot)
         self.last_result: tuple[Frame, list[Prediction]] | None = None  # the last frame classified, its predictions
         self.live: LiveView | None = None
@@ -186,14 +187,20 @@ class CapturePipeline:
     def _loop(self, client: ClassifierClient) -> None:
         """Sample, classify and send until stopped.
 
-        One request is in flight at a time. When the next sample falls due while it is (the frame
-        rate is above what the classifier can do), the first frame to arrive is taken and encoded
-        meanwhile and sent the moment the answer comes, so the classifier never waits for the
-        camera; at lower rates each frame is sampled only when due, the newest at that moment.
+        One request is in flight at a time, and one starts at most every 1 / ``frameRate`` s.
+        With the scene gate on (``sceneChangeThreshold`` > 0, the default) every frame the source
+        delivers is compared with the last one classified (about 0.2 ms at 640x480), and a frame
+        that differs is classified as soon as the request before it has been answered (a frame
+        that changes meanwhile is encoded meanwhile); a still scene is not classified at all,
+        except once every ``heartbeatS`` when heartbeats are on. With the gate off, the newest
+        frame is sampled every 1 / ``frameRate`` s; when the next sample falls due while a request
+        is in flight, the first frame to arrive is taken and encoded meanwhile and sent the moment
+        the answer comes, so the classifier never waits for the camera.
         """
         classify_calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify")
         in_flight: tuple[Frame, Future[Answer]] | None = None
-        next_due = time.monotonic()
+        held: tuple[Frame, bytes] | None = None  # gate on: a changed frame, encoded, waiting for its turn
+        next_due = time.monotonic()  # the next request starts no earlier
         errors = backoff(initial_s=0.5, maximum_s=30.0)
         idle_logged = False
         rate = self.store.current.frame_rate
@@ -211,8 +218,18 @@ class CapturePipeline:
                 period = period_s(settings.frame_rate)
                 if settings.frame_rate != rate:  # a new rate applies at once, not after the old period
                     rate, next_due = settings.frame_rate, min(next_due, time.monotonic() + period)
+                watching = settings.scene_change_threshold > 0
                 prepared: tuple[Frame, bytes] | None = None
-                if in_flight is None:
+                if in_flight is None and watching:
+                    held = self._watch(settings, held, next_due)
+                    if held is None or time.monotonic() < next_due:
+                        if held is None and self._ended() and not idle_logged:
+                            logger.info("source finished; staying up and idle until stopped or reconfigured")
+                            idle_logged = True
+                        continue
+                    prepared, held, next_due = held, None, time.monotonic() + period
+                elif in_flight is None:
+                    held = None
                     wait = next_due - time.monotonic()
                     if wait > 0:  # wait in slices, so changed settings are followed meanwhile
                         if self.stop.wait(min(wait, SETTINGS_POLL_S)):
@@ -221,10 +238,14 @@ class CapturePipeline:
                     next_due = max(next_due + period, time.monotonic())
                     prepared = self._sample(settings, wait_s=min(period, SETTINGS_POLL_S))
                     if prepared is None:
-                        if self._reader is not None and self._reader.ended.is_set() and not idle_logged:
+                        if self._ended() and not idle_logged:
                             logger.info("source finished; staying up and idle until stopped or reconfigured")
                             idle_logged = True
                         continue
+                elif watching:
+                    held = self._watch_meanwhile(in_flight[1], settings, held)
+                    if held is not None and time.monotonic() >= next_due:
+                        prepared, held, next_due = held, None, time.monotonic() + period
                 else:
                     prepared, next_due = self._prepare_meanwhile(in_flight[1], settings, next_due)
                 if in_flight is not None:
@@ -236,7 +257,8 @@ class CapturePipeline:
                         self.counters["errors"] += 1
                         delay = next(errors)
                         logger.warning("classification failed (%s); retrying in %.1f s, capture goes on", exc, delay)
-                        next_due, prepared = time.monotonic() + delay, None
+                        next_due, prepared, held = time.monotonic() + delay, None, None
+                        self.gate.forget()  # the scene it failed on is classified again after the delay
                     else:
                         errors = backoff(initial_s=0.5, maximum_s=30.0)
                         if prepared is not None:  # keep the classifier busy while this answer is handled
@@ -251,10 +273,43 @@ class CapturePipeline:
         finally:
             classify_calls.shutdown(wait=False, cancel_futures=True)
 
+    def _ended(self) -> bool:
+        return self._reader is not None and self._reader.ended.is_set()
+
+    def _heartbeat_due(self, settings: CaptureSettings) -> bool:
+        """Gate on: True when a still scene is to be classified again for a heartbeat (``heartbeatS`` > 0)."""
+        return settings.heartbeat_s > 0 and time.monotonic() - self._classified_at >= settings.heartbeat_s
+
+    def _watch(self, settings: CaptureSettings, held: tuple[Frame, bytes] | None,
+               not_before: float) -> tuple[Frame, bytes] | None:
+        """Gate on, nothing in flight: look at every frame until one has changed and ``not_before``
+        (monotonic s) has passed, or for at most SETTINGS_POLL_S; returns the newest changed frame
+        (``held`` if none came), encoded, or None."""
+        deadline = time.monotonic() + SETTINGS_POLL_S
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= deadline or (held is not None and now >= not_before):
+                break
+            until = min(deadline, not_before) if held is not None else deadline
+            changed = self._sample(settings, wait_s=until - now, force=self._heartbeat_due(settings))
+            if changed is not None:
+                held = changed
+        return held
+
+    def _watch_meanwhile(self, answer: Future[Answer], settings: CaptureSettings,
+                         held: tuple[Frame, bytes] | None) -> tuple[Frame, bytes] | None:
+        """Gate on, a request in flight: look at every frame until the answer comes; returns the
+        newest changed frame (``held`` if none came), encoded, to send next, or None."""
+        while not answer.done() and not self.stop.is_set():
+            changed = self._sample(settings, wait_s=PREPARE_POLL_S)
+            if changed is not None:
+                held = changed
+        return held
+
     def _prepare_meanwhile(self, answer: Future[Answer], settings: CaptureSettings,
                            next_due: float) -> tuple[tuple[Frame, bytes] | None, float]:
-        """While a request is in flight: once the next sample is due, take and encode the first
-        frame that arrives, so it is ready to send the moment the answer comes. Returns the
+        """Gate off, while a request is in flight: once the next sample is due, take and encode the
+        first frame that arrives, so it is ready to send the moment the answer comes. Returns the
         prepared frame (None if the answer came first) and the next due time."""
         while not answer.done() and not self.stop.is_set():
             now = time.monotonic()
@@ -266,19 +321,21 @@ class CapturePipeline:
                 return prepared, max(next_due + period_s(settings.frame_rate), time.monotonic())
         return None, next_due
 
-    def _sample(self, settings: CaptureSettings, wait_s: float) -> tuple[Frame, bytes] | None:
-        """The newest frame and its JPEG, or None (no new frame, or too little changed to classify)."""
+    def _sample(self, settings: CaptureSettings, wait_s: float, force: bool = False) -> tuple[Frame, bytes] | None:
+        """The newest frame and its JPEG, or None (no new frame, or too little changed to classify;
+        ``force``: classified however little changed)."""
         frame = self.latest.take(timeout_s=wait_s)
         if frame is None:
             return None
         self.newest = frame
-        if not self.gate.changed(frame.image, settings.scene_change_threshold):
+        if not self.gate.changed(frame.image, 0.0 if force else settings.scene_change_threshold):
             self.counters["framesSkipped"] += 1
             return None
         return frame, encode_jpeg(frame.image, settings.resize_width, settings.jpeg_quality)
 
     def _handle(self, frame: Frame, predictions: list[Prediction], settings: CaptureSettings) -> None:
         self.counters["framesClassified"] += 1
+        self._classified_at = time.monotonic()
         self.last_result = (frame, predictions)
         top = top_prediction(predictions, settings.threshold)
         tag = top.tagName if top else None
