@@ -70,6 +70,33 @@ def automl_classifier(folder: Path, size: int = 224) -> Path:
     return folder
 
 
+def automl_yolo(folder: Path, size: int = 64) -> Path:
+    """An AutoML YOLO detector to the documented contract: input ``input`` [1,3,S,S] (RGB 0-1, letterboxed), one
+    output [1, candidates, 5 + classes]: centre x, centre y, width, height (input px), objectness, class scores.
+    Inside: an 8x8 stride-8 convolution, one candidate per cell, squashed by a sigmoid and scaled to px."""
+    rng = np.random.default_rng(5)
+    channels, cells = 5 + len(CLASSES), (size // 8) ** 2
+    weights = {"w": rng.normal(0, 0.05, (channels, 3, 8, 8)), "b": rng.normal(0, 0.5, channels),
+               "scale": np.array([size, size, size / 2, size / 2] + [1] * (channels - 4))}
+    nodes = [helper.make_node("Conv", ["input", "w", "b"], ["conv"], kernel_shape=[8, 8], strides=[8, 8]),
+             helper.make_node("Reshape", ["conv", "shape"], ["flat"]),
+             helper.make_node("Transpose", ["flat"], ["candidates"], perm=[0, 2, 1]),
+             helper.make_node("Sigmoid", ["candidates"], ["squashed"]),
+             helper.make_node("Mul", ["squashed", "scale"], ["output"])]
+    graph = helper.make_graph(
+        nodes, "yolo", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, cells, channels])],
+        [numpy_helper.from_array(value.astype(np.float32), name) for name, value in weights.items()]
+        + [numpy_helper.from_array(np.array([1, channels, cells], np.int64), "shape")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    folder.mkdir(parents=True)
+    onnx.save(model, folder / "model.onnx")
+    (folder / "labels.json").write_text(json.dumps(CLASSES), encoding="utf-8")
+    return folder
+
+
 def custom_vision_onnx(model: str, folder: Path) -> Path:
     """The fixture ``model``'s Custom Vision ONNX export (model.onnx, NHWC BGR 0-255, and labels.txt) only."""
     folder.mkdir(parents=True)
@@ -99,7 +126,10 @@ def converted(onnx2tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> d
         {"input": "input1", "layout": "NCHW", "size": [224, 224], "colour": "RGB", "range": [0, 1],
          "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "resize": "shorter_side", "resize_to": 256,
          "crop": "centre", "interpolation": "bilinear", "labels_file": "labels.txt", "scores": "softmax"}))
-    exports = {"automl": automl_classifier(base / "automl-export"), "own": own,
+    multilabel = automl_classifier(base / "multilabel-export")  # AutoML's run settings say multi-label
+    (multilabel / "settings.json").write_text(json.dumps({"task_type": "image-classification-multilabel"}))
+    exports = {"automl": automl_classifier(base / "automl-export"), "own": own, "multilabel": multilabel,
+               "yolo": automl_yolo(base / "yolo-export"),
                "fruits": custom_vision_onnx("fruits", base / "fruits-export"),
                "apples-bananas": base / "ApplesBananas.ONNX.zip"}
     outs = {}
@@ -121,6 +151,7 @@ def served(model: CustomVisionModel, tensors: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name, flavour, layout", [("automl", "automl-multiclass", "NCHW"), ("own", "described", "NCHW"),
+                                                   ("multilabel", "automl-multilabel", "NCHW"),
                                                    ("fruits", "ONNX (tf2onnx)", "NHWC"),
                                                    ("apples-bananas", "ONNX (tf2onnx)", "NHWC")])
 def test_converted_onnx_export_answers_like_onnx_runtime_as_tensorflow_lite(
@@ -142,6 +173,25 @@ def test_converted_onnx_export_answers_like_onnx_runtime_as_tensorflow_lite(
     expected = tensors if layout == "NCHW" else tensors.transpose(0, 3, 1, 2)
     assert np.array_equal(tflite_tensors, expected)  # the same recipe, so the same pixels
     assert np.abs(served(tflite_model, tflite_tensors) - reference).max() <= TOLERANCE
+
+
+def test_a_converted_automl_yolo_detector_finds_the_same_boxes_as_tensorflow_lite(
+        converted: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    out = converted["yolo"]
+    reference = load(out)
+    assert (reference.info.runtime, reference.info.flavour) == ("ONNX Runtime", "automl-yolo")
+    found = {photo: reference.classify(decode(photo.read_bytes())) for photo in PHOTOS}
+    assert sum(len(predictions) for predictions in found.values()) > len(PHOTOS)  # boxes to compare
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    tflite_model = load(out)
+    assert (tflite_model.info.runtime, tflite_model.info.flavour) == ("TensorFlow Lite", "automl-yolo")
+    for photo, predictions in found.items():
+        again = tflite_model.classify(decode(photo.read_bytes()))
+        assert [p.tag for p in again] == [p.tag for p in predictions], photo.name
+        for want, got in zip(predictions, again, strict=True):
+            assert got.probability == pytest.approx(want.probability, abs=TOLERANCE)
+            assert got.box is not None and want.box is not None
+            assert np.allclose(np.array(got.box), np.array(want.box), atol=TOLERANCE), photo.name
 
 
 def test_converted_zip_export_vouches_for_the_tflite_model_in_its_manifest(converted: dict[str, Path]) -> None:

@@ -25,8 +25,9 @@ Before writing anything the tool runs both models (ONNX Runtime, and ai-edge-lit
 random images in the input's value range and refuses (exit status 1, one line) when an output differs by more
 than ``--tolerance`` (default 1e-4). Not converted, with the reason: ONNX12 and legacy exports (their ZipMap is
 an ``ai.onnx.ml`` operator TensorFlow Lite lacks), float16 models, and models with several outputs or outputs of
-data-dependent size (object detectors: AutoML's Faster R-CNN, RetinaNet, YOLO, Mask R-CNN; Custom Vision's S1
-detectors), whose TensorFlow Lite outputs lose the names the service reads them by.
+data-dependent size (``NonMaxSuppression``: AutoML's Faster R-CNN, RetinaNet and Mask R-CNN, Custom Vision's S1
+detectors), whose TensorFlow Lite outputs lose the names the service reads them by. AutoML's YOLO (one output,
+told by its shape) converts.
 """
 
 from __future__ import annotations

@@ -273,8 +273,9 @@ def _input_spec(backend: Backend, form: Form) -> InputSpec:
 def load_automl(location: str | Path, directory: Path, model_path: Path, backend: Backend) -> AutomlModel:
     """The AutoML export in ``directory`` (its model already opened as ``backend``), warmed up.
 
-    A ``model.tflite`` beside labels.json (``make convert-model``'s conversion of an AutoML classifier, taking the
-    same NCHW input) is served where ONNX Runtime is missing (arm32v7), classification only.
+    A ``model.tflite`` beside labels.json (``make convert-model``'s conversion of an AutoML classifier or YOLO
+    detector, taking the same NCHW input) is served where ONNX Runtime is missing (arm32v7); its forms are told by
+    output shape, as TFLite keeps no output names (Faster R-CNN and RetinaNet are not converted).
     Raises ModelLoadError, one sentence, when the export is only half an AutoML export: labels.json
     beside labels.txt, a model that is neither ONNX nor TensorFlow Lite, labels.json not a list of names, an input that is
     not an NCHW image batch, outputs that fit no form, or a model that fails on a blank image.
@@ -286,10 +287,7 @@ def load_automl(location: str | Path, directory: Path, model_path: Path, backend
         raise ModelLoadError(f"{model_path.name} is beside labels.json, but Azure ML AutoML exports are ONNX: "
                              "put the AutoML run's model.onnx there")
     labels = _labels(directory)
-    form = _form(backend, labels, directory)
-    if backend.runtime != "ONNX Runtime" and form.task != "classification":  # make convert-model converts classifiers
-        raise ModelLoadError(f"{model_path.name} is an AutoML {form.flavour} model in TensorFlow Lite, which is not "
-                             "served (its outputs lose their names): serve the AutoML model.onnx on amd64 or arm64v8")
+    form = _form(backend, labels, directory)  # on TFLite the outputs have lost their names: classification or YOLO
     spec = _input_spec(backend, form)
     info = ModelInfo(source=str(location), sha256=file_sha256(model_path), flavour=form.flavour,
                      runtime=backend.runtime, task=form.task, labels=labels, input_size=(spec.width, spec.height),
