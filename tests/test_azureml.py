@@ -174,6 +174,14 @@ def test_detection_boxes_are_the_models_at_its_threshold_normalised_corners(tmp_
     assert sorted(line["label"][0]["label"] for line in lines) == ["Apple", "Apple", "Banana", "Banana"]
 
 
+def test_detection_of_a_classifiers_captures_is_refused_in_one_line(tmp_path: Path) -> None:
+    review = tmp_path / "review"
+    done = run_localedge("captures", "export", str(review), "--dir", str(_capture_dir(tmp_path)), "--format", "azureml",
+                         "--task", "detection")
+    assert done.returncode == 2 and "no capture has a box at its threshold: object detection needs captures made " \
+        "while an object detection model was served" in done.stdout
+
+
 def test_upload_puts_the_reviewed_pictures_and_dataset_in_the_datastore_and_resumes(
         datastore: Azurite, tmp_path: Path) -> None:
     review = _export(tmp_path)

@@ -189,9 +189,12 @@ def dataset_lines(folder: Path, pictures: Sequence[Picture], task: Task,
     if left_out:
         logger.info("%d picture(s) left out of the %s dataset: %s", left_out, task,
                     "boxes at the threshold only" if task == "detection" else "no tag (_untagged)")
+    if not lines and task == "detection":
+        raise AzuremlError(f"{folder}: no capture has a box at its threshold: object detection needs captures made "
+                           "while an object detection model was served")
     if not lines:
         raise AzuremlError(f"{folder}: no picture has a label for {task}; review the export first (move pictures into "
-                            "tag folders)")
+                           "tag folders)")
     return lines, used
 
 
@@ -312,18 +315,18 @@ class ContainerUploader:
                 return
             except ClientAuthenticationError:
                 raise AzuremlError(f"account {self.account}: the key or SAS was refused; check "
-                                    "AZUREML_STORAGE_CONNECTION_STRING") from None
+                                   "AZUREML_STORAGE_CONNECTION_STRING") from None
             except ResourceNotFoundError:
                 raise AzuremlError(f"account {self.account} has no container {self.container!r}: give the datastore's "
-                                    "container (az ml datastore show --name workspaceblobstore --query "
-                                    "container_name)") from None
+                                   "container (az ml datastore show --name workspaceblobstore --query "
+                                   "container_name)") from None
             except (ServiceRequestError, ServiceResponseError, HttpResponseError) as exc:
                 status = getattr(exc, "status_code", None)
                 if isinstance(exc, HttpResponseError) and status is not None and status != 429 and status < 500:
                     raise AzuremlError(f"account {self.account} refused {name}: {status} {exc.reason}") from None
                 if attempt == MAX_ATTEMPTS:
                     raise AzuremlError(f"account {self.account} is out of reach after {MAX_ATTEMPTS} attempts "
-                                        f"({type(exc).__name__}); run the upload again to go on") from None
+                                       f"({type(exc).__name__}); run the upload again to go on") from None
                 self.retried += 1
                 self._sleep(min(2.0 ** attempt, MAX_BACKOFF_S))
 
@@ -332,8 +335,8 @@ def _connection_string(args: argparse.Namespace, variables: Mapping[str, str]) -
     text = (args.connection_string or variables.get("AZUREML_STORAGE_CONNECTION_STRING") or "").strip()
     if not text:
         raise AzuremlError("no storage account for Azure ML: set AZUREML_STORAGE_CONNECTION_STRING in .env (the "
-                            "storage account of the workspace's datastore: az storage account show-connection-string "
-                            "--name <account>)")
+                           "storage account of the workspace's datastore: az storage account show-connection-string "
+                           "--name <account>)")
     return text
 
 
@@ -348,7 +351,7 @@ def upload(args: argparse.Namespace, pictures: Sequence[Picture], sleep: Callabl
     container = (args.azureml_container or variables.get("AZUREML_CONTAINER") or "").strip()
     if not container:
         raise AzuremlError("no datastore container: pass --azureml-container or set AZUREML_CONTAINER in .env (az ml "
-                            "datastore show --name workspaceblobstore --query container_name)")
+                           "datastore show --name workspaceblobstore --query container_name)")
     datastore = dataset_location(args, folder)
     train, named = write_dataset(folder, pictures, args.task, datastore)
     record_path = folder / DATASET_DIR / "uploaded.json"
