@@ -66,6 +66,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField,
 
 from classifier.export import CustomVisionModel, ModelInfo, Prediction, printable_flavour
 from classifier.fetch import AddressGuard, FetchError, fetch
+from classifier.heap import LARGE_PIXELS, give_back
 from classifier.cores import usable_cores
 from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
@@ -367,6 +368,11 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the export's key order
 
     metrics = Metrics(slot)
+
+    def loaded(_model: CustomVisionModel) -> None:
+        give_back()  # what loading it left free in the heap
+
+    slot.add_listener(loaded)
     metrics.threads.set(settings.effective_inference_threads)
     metrics.cores.set(usable_cores())
     guard = AddressGuard(settings.url_allowed_hosts.split(","))
@@ -394,6 +400,8 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
             raise ApiError(413, "BadRequestImageDimensions", str(exc)) from exc
         with metrics.inference.time():
             raw = active.raw(tensor)
+        if opened.width * opened.height > LARGE_PIXELS:
+            give_back()  # a large photo's freed buffers leave the process, not only the heap
         return active.decode(raw)
 
     def image_at_url() -> bytes:
