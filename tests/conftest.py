@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -25,6 +27,15 @@ FIXTURES = ROOT / "tests" / "fixtures"  # real Custom Vision models, photos, the
 MODELS = FIXTURES / "models"
 IMAGES = FIXTURES / "images"
 SCHEMAS = ROOT / "localedge" / "deploy" / "schemas"  # SchemaStore's IoT Edge deployment schemas
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest process (each xdist worker) keeps runner state in a folder of its own, so that runners of
+    parallel tests, or of a run in another checkout, never see each other's state files; short, under /tmp,
+    because the control socket's path must fit in 108 bytes."""
+    state = tempfile.mkdtemp(prefix="le-state-", dir="/tmp")
+    os.environ["LOCALEDGE_STATE_DIR"] = state
+    config.add_cleanup(partial(shutil.rmtree, state, ignore_errors=True))
 
 
 def free_port() -> int:
@@ -126,3 +137,51 @@ def serving_folder(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def ask_runner(command: str, state: Path | None = None, **fields: Any) -> Any:
+    """The result of one control request to the running runner (the one in ``state``, else this process's
+    state folder), asked in-process through the same socket the ``python -m localedge`` commands use;
+    None while no runner answers or it answers with an error (poll it with :func:`wait_for`)."""
+    from localedge.runner.commands import CommandError, find_runner, result
+    from localedge.runner.control import Request
+
+    saved = os.environ.get("LOCALEDGE_STATE_DIR")
+    try:
+        if state is not None:
+            os.environ["LOCALEDGE_STATE_DIR"] = str(state)
+        return result(find_runner(None), Request(command=command, **fields), 10.0)  # type: ignore[arg-type]
+    except CommandError:
+        return None
+    finally:
+        if saved is not None:
+            os.environ["LOCALEDGE_STATE_DIR"] = saved
+
+
+def run_until(args: list[str], done: Callable[[str], Any], folder: Path, timeout_s: float = 120.0,
+              env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m localedge run <args>`` until ``done(output so far)`` holds (deadline ``timeout_s``), then
+    Ctrl-C, as a user ends a run; returns its exit code and output. The run ends on the event the test
+    waits for instead of after a fixed duration. Output goes to ``folder/runner.log``."""
+    log_path = folder / "runner.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "localedge", *args], cwd=ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, text=True, env=None if env is None else dict(env))
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not done(log_path.read_text()):
+            if process.poll() is not None:
+                break  # it ended by itself: the caller's assertions say what is missing
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the run did not reach its end condition in {timeout_s} s:\n"
+                                     + log_path.read_text()[-3000:])
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return subprocess.CompletedProcess(process.args, process.returncode, log_path.read_text(), "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,6 +60,7 @@ def test_looping_file_keeps_going(tmp_path: Path) -> None:
 
 def test_missing_file_is_retried_not_fatal(tmp_path: Path) -> None:
     """A file that is not there yet: the reader says why and keeps trying; once the file appears, it is played."""
+    tmp_path = Path(tempfile.mkdtemp(dir="/tmp"))  # short: the logged path is cut after 80 characters
     latest = LatestFrame()
     reader = FrameReader(str(tmp_path / "later.mp4"), loop=False, latest=latest)
     reader.start()
@@ -68,6 +71,7 @@ def test_missing_file_is_retried_not_fatal(tmp_path: Path) -> None:
     assert latest.read == 5 and reader.error == ""
     reader.close()
     assert not reader.is_alive()
+    shutil.rmtree(tmp_path)
 
 
 def test_latest_frame_keeps_only_the_newest() -> None:

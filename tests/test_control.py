@@ -27,7 +27,6 @@ from conftest import ROOT, read_jsonl, wait_for
 from localedge.runner.control import MAX_CONNECTIONS, MAX_REQUEST_BYTES
 
 MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
-COMMANDS = ["list", "logs", "restart", "twin", "monitor", "invoke", "upstream"]
 
 
 @dataclass
@@ -110,15 +109,6 @@ def test_each_command_says_in_one_line_that_no_runner_runs(tmp_path: Path) -> No
         lines = [line for line in done.stdout.splitlines() if not line.startswith("Starting event monitor")]
         assert len(lines) == 1 and "no local runner" in lines[0] and "python -m localedge run" in lines[0], (args, done.stdout)
         assert "Traceback" not in done.stderr
-
-
-def test_each_command_has_help_with_an_example() -> None:
-    for args in ([c] for c in COMMANDS):
-        done = _cli(dict(os.environ), *args, "--help")
-        assert done.returncode == 0 and "example:" in done.stdout and f"python -m localedge {args[0]}" in done.stdout, done.stdout
-    for sub in ("get", "set"):
-        done = _cli(dict(os.environ), "twin", sub, "--help")
-        assert done.returncode == 0 and f"python -m localedge twin {sub} CameraCapture" in done.stdout
 
 
 def test_bad_arguments_get_a_clear_error(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import FIXTURES, read_jsonl, run_localedge
+from conftest import FIXTURES, read_jsonl, run_until
 
 
 def _dominant(png: Path) -> str:
@@ -24,15 +24,24 @@ def _dominant(png: Path) -> str:
     return max((r, "red"), (g, "green"), (b, "blue"))[1]
 
 
-def _run(tmp_path: Path, *sets: str, transport: str = "local") -> tuple[list[dict], list[Path], list[Path], str]:
+def _run(tmp_path: Path, *sets: str, count: int, transport: str = "local") -> tuple[list[dict], list[Path], list[Path], str]:
+    """The runner on a clip played once, stopped (Ctrl-C) once CameraCapture says the clip is finished and
+    ``count`` messages went upstream, each spoken and shown (so that nothing is cut off by the stop)."""
     upstream = tmp_path / "upstream.jsonl"
-    args = ["run", "--transport", transport, "--upstream", str(upstream), "--duration", "24",
+    args = ["run", "--transport", transport, "--upstream", str(upstream),
             "--set", f"TextToSpeech.AUDIO_OUTPUT_DIR={tmp_path / 'audio'}",
             "--set", f"SenseHatDisplay.DISPLAY_SNAPSHOT_DIR={tmp_path / 'display'}"]
     for item in sets:
         args += ["--set", item]
-    done = run_localedge(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
+
+    def finished(log: str) -> bool:
+        sent = len(read_jsonl(upstream)) if upstream.is_file() else 0
+        spoken = len(list((tmp_path / "audio").glob("*.wav")))
+        shown = len([p for p in (tmp_path / "display").glob("*.png") if "cleared" not in p.name])
+        return "source finished" in log and sent >= count and spoken >= sent and shown >= sent
+
+    done = run_until(args, finished, tmp_path)
+    assert done.returncode == 0, done.stdout
     assert upstream.is_file(), done.stdout
     audio = sorted((tmp_path / "audio").glob("*.wav"))
     display = sorted((tmp_path / "display").glob("*.png"))
@@ -58,7 +67,7 @@ def test_fruit_clip_reports_each_change_upstream_on_display_and_in_speech(tmp_pa
         f"ImageClassifierService.MODEL_DIR={model}",
         f"CameraCapture.VIDEO_PATH={clip}",
         "CameraCapture.LOOP_VIDEO=false",
-        transport=transport,
+        count=6, transport=transport,
     )
     if transport == "mqtt":  # each of the four modules connected through the SDK (edgekit.azure_hub)
         assert log.count("edgekit.azure_hub: connected to edgeHub") == 4, log
@@ -89,7 +98,7 @@ def test_fruit_clip_reports_each_change_upstream_on_display_and_in_speech(tmp_pa
 
 def test_embedded_demo_recognises_its_own_clip(tmp_path: Path) -> None:
     """What `make demo` runs: the bundled demo model and the project's own clip."""
-    messages, audio, display, log = _run(tmp_path, "CameraCapture.VIDEO_PATH=demo/colours.mp4")
+    messages, audio, display, log = _run(tmp_path, "CameraCapture.VIDEO_PATH=demo/colours.mp4", count=5)
     assert [m["body"]["tagName"] for m in messages] == ["Red", "Yellow", "Green", "Blue", "Red"], log
     assert len(audio) == 5
     colours = [_dominant(p) for p in display if "cleared" not in p.name]

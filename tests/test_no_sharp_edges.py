@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from conftest import MODELS, ROOT, free_port, serving_folder, wait_for
+from localedge.cli import build_parser
 from localedge.runner.known import settings_variables
 
 MODULES = ["ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"]
@@ -388,16 +389,34 @@ def test_the_live_view_answers_only_with_its_token_which_is_never_shown(runner: 
 
 # ---- item 11: the command line's rough edges ------------------------------------------------------------------------------
 
-def test_every_command_has_a_description_and_an_example_in_its_help() -> None:
-    for command in ("run", "genconfig", "metrics", "check-images", "images", "list", "logs", "twin", "invoke", "captures"):
-        done = _cli(dict(os.environ), command, "--help")
-        assert done.returncode == 0, (command, done.stderr)
-        usage, _, rest = done.stdout.partition("\n\n")
-        description = rest.split("\n\n", 1)[0]
-        assert not description.startswith(("positional arguments", "options")), (command, done.stdout[:300])
-        assert "\nexample" in done.stdout and f"python -m localedge {command}" in done.stdout.split("\nexample", 1)[1], command
-    listing = _cli(dict(os.environ), "captures", "list", "--help").stdout
-    assert "the Azurite of a running local runner" in " ".join(listing.split())
+def _help(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """What ``python -m localedge <args> --help`` prints (the real parser, in-process: one import, not one
+    interpreter per command); argparse exits 0 after it."""
+    with pytest.raises(SystemExit) as ended:
+        build_parser().parse_args([*args, "--help"])
+    assert ended.value.code == 0, args
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["run", "genconfig", "metrics", "check-images", "images", "list", "logs", "restart",
+                                     "twin", "monitor", "invoke", "upstream", "captures"])
+def test_every_command_has_a_description_and_an_example_in_its_help(
+        command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    text = _help(capsys, command)
+    usage, _, rest = text.partition("\n\n")
+    assert usage.startswith(f"usage: python -m localedge {command}"), usage
+    description = rest.split("\n\n", 1)[0]
+    assert not description.startswith(("positional arguments", "options")), (command, text[:300])
+    assert "\nexample" in text and f"python -m localedge {command}" in text.split("\nexample", 1)[1], command
+
+
+def test_subcommands_help_shows_their_own_example(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    for sub in ("get", "set"):
+        assert f"python -m localedge twin {sub} CameraCapture" in _help(capsys, "twin", sub)
+    assert "the Azurite of a running local runner" in " ".join(_help(capsys, "captures", "list").split())
 
 
 def test_logs_t_gives_each_line_one_timestamp(runner: Runner) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from conftest import FIXTURES, MODELS, ROOT, run_localedge, wait_for
+from conftest import FIXTURES, MODELS, ROOT, ask_runner, run_localedge, run_until, wait_for
 from localedge.deploy.manifest import read_template
 from localedge.runner.azurite import Azurite
 from localedge.runner.standins import blob_account_defaults
@@ -39,9 +39,8 @@ def loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {"env": env, "key": key, "state": tmp_path / "state", "tmp": tmp_path}
 
 
-def _args(loop: dict[str, Any], *sets: str, duration: float) -> list[str]:
-    args = ["run", "--env-file", str(loop["env"]), "--duration", str(duration),
-            "--upstream", str(loop["tmp"] / "upstream.jsonl")]
+def _args(loop: dict[str, Any], *sets: str) -> list[str]:
+    args = ["run", "--env-file", str(loop["env"]), "--upstream", str(loop["tmp"] / "upstream.jsonl")]
     for item in (f"ImageClassifierService.MODEL_DIR={MODEL}", f"CameraCapture.VIDEO_PATH={CLIP}",
                  "CameraCapture.LOOP_VIDEO=false", "CameraCapture.FRAME_RATE=5", "CameraCapture.THRESHOLD=0.5",
                  "CameraCapture.REPORT_INTERVAL_S=1", f"TextToSpeech.AUDIO_OUTPUT_DIR={loop['tmp'] / 'audio'}",
@@ -64,8 +63,13 @@ def _captures(loop: dict[str, Any]) -> list[tuple[dict[str, Any], bytes]]:
 
 
 def test_uncertain_frames_land_in_the_blob_module_with_their_sidecars(loop: dict[str, Any]) -> None:
-    done = run_localedge(*_args(loop, "CameraCapture.CAPTURE_MODE=uncertain", "CameraCapture.CAPTURE_BAND=0.25",
-                                duration=30), timeout=150)
+    def uploaded(log: str) -> bool:  # the clip played once, and what was captured is in the blob module
+        captures = _reported_captures(loop)
+        return ("source finished" in log and captures is not None and captures["captured"] >= 2
+                and captures["uploaded"] == captures["captured"])
+
+    done = run_until(_args(loop, "CameraCapture.CAPTURE_MODE=uncertain", "CameraCapture.CAPTURE_BAND=0.25"),
+                     uploaded, loop["tmp"])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "blobstorage: Azurite on 127.0.0.1:" in done.stdout, done.stdout
     assert loop["key"] not in done.stdout + done.stderr
@@ -97,12 +101,10 @@ def _azurite_pid(folder: Path) -> int | None:
     return None
 
 
-def _reported_captures() -> dict[str, Any] | None:
-    done = run_localedge("twin", "get", "CameraCapture")
-    if done.returncode != 0:
-        return None
-    reported = json.loads(done.stdout)["properties"]["reported"]
-    return reported.get("capture", {}).get("captures")
+def _reported_captures(loop: dict[str, Any]) -> dict[str, Any] | None:
+    """CameraCapture's reported ``capture.captures`` counters, asked of the test's runner in-process."""
+    twin = ask_runner("twin_get", loop["state"], module="CameraCapture")
+    return None if twin is None else twin["reported"].get("capture", {}).get("captures")
 
 
 def test_a_storage_outage_spools_and_the_spool_is_uploaded_when_azurite_is_back(loop: dict[str, Any]) -> None:
@@ -110,7 +112,7 @@ def test_a_storage_outage_spools_and_the_spool_is_uploaded_when_azurite_is_back(
     (5 s later) and CameraCapture uploads the spool. captureMaxPerHour=5 holds over the clip's 7 changes."""
     log = (loop["tmp"] / "runner.log").open("w+")
     runner = subprocess.Popen([sys.executable, "-m", "localedge", *_args(
-        loop, "CameraCapture.CAPTURE_MODE=changes", "CameraCapture.CAPTURE_MAX_PER_HOUR=5", duration=60)],
+        loop, "CameraCapture.CAPTURE_MODE=changes", "CameraCapture.CAPTURE_MAX_PER_HOUR=5")],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         folder = loop["state"] / "volumes" / "blobstorage" / "blobstorage-data"
@@ -118,9 +120,9 @@ def test_a_storage_outage_spools_and_the_spool_is_uploaded_when_azurite_is_back(
         pid = _azurite_pid(folder)
         assert pid is not None, "the runner's Azurite is not running"
         os.kill(pid, signal.SIGKILL)
-        outage = wait_for(lambda: (c := _reported_captures()) and c["spooled"] >= 1 and c, 60)
+        outage = wait_for(lambda: (c := _reported_captures(loop)) and c["spooled"] >= 1 and c, 60)
         assert outage["storageError"] and loop["key"] not in json.dumps(outage)
-        final = wait_for(lambda: (c := _reported_captures()) and c["captured"] + c["droppedByRate"] >= 7
+        final = wait_for(lambda: (c := _reported_captures(loop)) and c["captured"] + c["droppedByRate"] >= 7
                          and c["uploaded"] == c["captured"] and c["spoolFiles"] == 0 and c, 60)
         assert final["captured"] == 5 and final["droppedByRate"] == 2
         assert final["droppedSpoolFull"] == 0 and final["droppedQueueFull"] == 0
@@ -150,14 +152,14 @@ def test_without_nodejs_the_runner_says_so_and_captures_go_to_the_module_volume(
     volume's folder (.localedge/volumes/CameraCapture/cameracapture-captures) instead of the blob module."""
     empty = loop["tmp"] / "bin"
     empty.mkdir()
-    done = subprocess.run([sys.executable, "-m", "localedge", *_args(loop, "CameraCapture.CAPTURE_MODE=changes",
-                                                                     duration=25)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=150, env={**os.environ, "PATH": str(empty)})
-    assert done.returncode == 0, done.stdout + done.stderr
+    folder = loop["state"] / "volumes" / "CameraCapture" / "cameracapture-captures" / "captures"
+    done = run_until(_args(loop, "CameraCapture.CAPTURE_MODE=changes"),
+                     lambda log: "source finished" in log and len(list(folder.glob("*/*.json"))) >= 7, loop["tmp"],
+                     env={**os.environ, "PATH": str(empty)})
+    assert done.returncode == 0, done.stdout
     said = [line for line in done.stdout.splitlines() if "Node.js is not installed" in line]
     assert len(said) == 1 and said[0].startswith("localedge | blobstorage: "), done.stdout
     assert "CAPTURE_STORAGE_CONNECTION_STRING names blobstorage, which does not run here: left empty" in done.stdout
-    folder = loop["state"] / "volumes" / "CameraCapture" / "cameracapture-captures" / "captures"
     sidecars = sorted(folder.glob("*/*.json"))
     assert len(sidecars) == 7, done.stdout[-3000:]  # the clip's 7 changes of the top tag
     records = [json.loads(path.read_text()) for path in sidecars]
