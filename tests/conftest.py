@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -36,6 +37,30 @@ def pytest_configure(config: pytest.Config) -> None:
     state = tempfile.mkdtemp(prefix="le-state-", dir="/tmp")
     os.environ["LOCALEDGE_STATE_DIR"] = state
     config.add_cleanup(partial(shutil.rmtree, state, ignore_errors=True))
+    low, high = worker_addresses()
+    os.environ["LOCALEDGE_BROKER_ADDRESSES"] = f"127.0.0.{low}-127.0.0.{high}"  # the runners' brokers
+
+
+def worker_addresses() -> tuple[int, int]:
+    """The last bytes (first, last) of this worker's own block of loopback addresses 127.0.0.2-254, where
+    its runners' and stand-ins' brokers listen on port 8883; xdist worker gwN of M gets block N of M."""
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    count = max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), index + 1)
+    size = 253 // count
+    return 2 + index * size, 1 + (index + 1) * size
+
+
+def loopback_address(port: int = 8883) -> str:
+    """An address in this worker's block with ``port`` free on it now."""
+    low, high = worker_addresses()
+    for n in random.sample(range(low, high + 1), high - low + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind((f"127.0.0.{n}", port))
+            except OSError:
+                continue
+        return f"127.0.0.{n}"
+    raise AssertionError(f"no address 127.0.0.{low}-{high} has port {port} free")
 
 
 def free_port() -> int:

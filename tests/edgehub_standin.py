@@ -15,7 +15,6 @@ import json
 import os
 import itertools
 import queue
-import random
 import shutil
 import signal
 import socket
@@ -27,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import paho.mqtt.client as mqtt
-from conftest import free_port
+from conftest import free_port, loopback_address
 
 DEVICE = "dev1"
 
@@ -59,7 +58,7 @@ class EdgeHubStandIn:
         if shutil.which("mosquitto") is None:
             raise RuntimeError("mosquitto is not installed (apt-get install mosquitto); .ci/run installs it")
         self.module = module
-        self.ip = f"127.0.0.{random.randint(20, 250)}"
+        self.ip = loopback_address()
         self.ca, cert, key = make_certificates(folder, self.ip)
         self.plain_port = free_port()
         passwords = folder / "passwords"

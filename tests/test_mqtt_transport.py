@@ -287,3 +287,19 @@ def test_a_broker_that_cannot_start_is_a_clear_error_and_leaves_nothing_behind(t
             hub.start()
     assert not list((tmp_path / "mqtt").rglob("*.key"))
     hub.stop()  # safe after a failed start
+
+
+def test_brokers_take_addresses_only_from_the_range_given_and_a_bad_range_is_refused(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """LOCALEDGE_BROKER_ADDRESSES keeps several runners side by side apart (each test worker has its own)."""
+    monkeypatch.setenv("LOCALEDGE_BROKER_ADDRESSES", "127.0.0.241-127.0.0.243")
+    hub = MqttEdgeHub(Bus([], {}, UpstreamSink(None, io.StringIO())), tmp_path / "mqtt")
+    gateways = {dict(p.split("=", 1) for p in hub.environment(m)["EdgeHubConnectionString"].split(";"))["GatewayHostName"]
+                for m in ("A", "B", "C")}
+    assert gateways == {"127.0.0.241", "127.0.0.242", "127.0.0.243"}
+    with pytest.raises(RuntimeError, match=r"no loopback address 127\.0\.0\.241-243 has port 8883 free"):
+        hub.environment("D")  # three addresses, three modules: none left
+    for bad in ("127.0.0.1-127.0.0.9", "127.0.0.9-127.0.0.5", "10.0.0.2-10.0.0.9", "2-9"):
+        monkeypatch.setenv("LOCALEDGE_BROKER_ADDRESSES", bad)
+        with pytest.raises(RuntimeError, match=r"LOCALEDGE_BROKER_ADDRESSES=.*write a range of loopback addresses"):
+            MqttEdgeHub(Bus([], {}, UpstreamSink(None, io.StringIO())), tmp_path / "other").environment("A")

@@ -87,6 +87,9 @@ HELD_DESIRED = 100  # desired patches held until the module subscribes to them
 ATTACH_WAIT_S = 2.0  # longest wait for the broker's log to announce the connection a message came on
 START_TIMEOUT_S = 10.0  # longest wait for a broker to start and the runner's client to subscribe on it
 INSTALL_HINT = "sudo apt-get install mosquitto openssl"
+# The loopback addresses 127.0.0.<first>-<last> the brokers may take; several runners side by side (parallel
+# test workers, say) each given a range of their own never pick the same address.
+ADDRESSES_ENV = "LOCALEDGE_BROKER_ADDRESSES"
 LOG_LINE_LIMIT = 4096  # longest broker log line read at once
 DROP_WARNING_EVERY_S = 60.0  # a module's broker dropping its messages is logged at most this often
 
@@ -202,13 +205,28 @@ class MqttEdgeHub:
 
     def _free_address(self) -> str:
         used = {b.address for b in self._modules.values()}
-        first = random.randint(2, 254)
-        for n in [*range(first, 255), *range(2, first)]:
+        low, high = address_range(os.environ.get(ADDRESSES_ENV, ""))
+        first = random.randint(low, high)
+        for n in [*range(first, high + 1), *range(low, first)]:
             address = f"127.0.0.{n}"
             if address not in used and _port_free(address, TLS_PORT):
                 return address
-        raise RuntimeError(f"no loopback address 127.0.0.2-254 has port {TLS_PORT} free for a module's broker "
+        raise RuntimeError(f"no loopback address 127.0.0.{low}-{high} has port {TLS_PORT} free for a module's broker "
                            f"(is another MQTT broker listening on port {TLS_PORT} on every address?)")
+
+
+def address_range(text: str) -> tuple[int, int]:
+    """The last bytes (first, last) of the loopback addresses brokers may take: ``LOCALEDGE_BROKER_ADDRESSES``
+    as ``127.0.0.2-127.0.0.60``; empty: 2-254. Raises RuntimeError naming the variable when it is not such
+    a range within 127.0.0.2-254."""
+    if not text.strip():
+        return 2, 254
+    match = re.fullmatch(r"\s*127\.0\.0\.(\d{1,3})\s*-\s*127\.0\.0\.(\d{1,3})\s*", text)
+    low, high = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 2 <= low <= high <= 254:
+        raise RuntimeError(f"{ADDRESSES_ENV}={text[:40]!r}: write a range of loopback addresses within "
+                           f"127.0.0.2-254, e.g. 127.0.0.2-127.0.0.60")
+    return low, high
 
 
 def _safe(name: str) -> str:
