@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_localedge, wait_for
+from conftest import ROOT, ask_runner, run_localedge, wait_for
 from edgekit.local_hub import LocalHub
 from localedge.runner.bus import Bus, UpstreamSink
+from localedge.runner.commands import format_list
 from localedge.runner.run import RunnerError, apply_sets, module_environments, parse_sets
 from localedge.deploy.manifest import load_manifest
 from localedge.runner.routes import parse_route
@@ -111,19 +113,20 @@ def test_a_module_that_cannot_start_says_why_and_is_restarted_with_backoff(tmp_p
     log = tmp_path / "runner.log"
     with log.open("w") as out:
         runner = subprocess.Popen(
-            [sys.executable, "-m", "localedge", "run", "--duration", "15",
+            [sys.executable, "-m", "localedge", "run",
              "--set", "ImageClassifierService.MODEL_DIR=/nonexistent/export"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
-    def listed() -> str:
-        done = subprocess.run([sys.executable, "-m", "localedge", "list"], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=30, check=False)
-        return done.stdout
+    def listed() -> str:  # what `python -m localedge list` prints, asked in-process
+        answer = ask_runner("list", Path(env["LOCALEDGE_STATE_DIR"]))
+        return format_list(answer) if answer else ""
 
     try:
         table = wait_for(lambda: (text := listed()) and "ImageClassifierService  backoff" in text and text, 30)
         row = next(line for line in table.splitlines() if line.startswith("ImageClassifierService"))
         assert row.split()[1:3] == ["backoff", "-"] and "exited with code 2; restarting in" in row
+        wait_for(lambda: "restarting in 2 s" in log.read_text(), 30)  # the second cool-off: then Ctrl-C
+        runner.send_signal(signal.SIGINT)
         assert runner.wait(60) == 0
     finally:
         if runner.poll() is None:
