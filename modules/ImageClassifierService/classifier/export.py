@@ -488,9 +488,12 @@ def file_sha256(path: Path) -> str:
 def _load(location: str | Path, directory: Path, threads: int) -> CustomVisionModel:
     manifest = _read_json(_in_export(directory, MANIFEST_FILE)) if (directory / MANIFEST_FILE).is_file() else {}
     model_path, backend = _open_backend(directory, manifest, threads)
-    from classifier import automl, described  # imported here: they build on this module
+    from classifier import automl  # imported here: it builds on this module
 
-    if described.recognised(directory, manifest):  # a model of your own, described by model.json (it may name labels.json)
+    if not manifest and (directory / "model.json").is_file():  # a model of your own (it may name labels.json)
+        # imported only for such a folder: it validates model.json with pydantic, which a bare runtime venv may lack
+        from classifier import described
+
         return described.load_described(location, directory, model_path, backend)
     if automl.recognised(directory, manifest):  # Azure ML AutoML: model.onnx + labels.json (section 6)
         return automl.load_automl(location, directory, model_path, backend)
