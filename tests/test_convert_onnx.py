@@ -221,27 +221,70 @@ def test_the_service_answers_with_the_converted_automl_model_without_onnx_runtim
         (converted["automl"] / "model.tflite").read_bytes()).hexdigest())  # the TFLite model answered
 
 
-def zipmap_export(folder: Path) -> Path:
-    """An ONNX12-style export: scores through a ZipMap (an ai.onnx.ml operator), as Custom Vision's ONNX12 flavour."""
+def onnx12_export(folder: Path, labels: tuple[str, ...] = ("zebra", "apple", "mango")) -> Path:
+    """A Custom Vision ONNX12-flavour classifier as docs/customvision.md describes it: opset 7 + ai.onnx.ml, metadata
+    ``Image.BitmapPixelFormat=Bgr8``, first node ImageScaler (here with a bias, to be exercised), input ``data``
+    [None,3,S,S] BGR 0-255, outputs ``classLabel`` (string [None,1], through ai.onnx.ml's ArrayFeatureExtractor) and
+    ``loss`` (a ZipMap with the labels embedded, in the model's own order); no labels.txt."""
+    weights = np.random.default_rng(12).normal(0, 0.02, (len(labels), 3, 3, 3)).astype(np.float32)
+    nodes = [helper.make_node("ImageScaler", ["data"], ["scaled"], scale=1.0, bias=[-100.0, -110.0, -120.0]),
+             helper.make_node("Conv", ["scaled", "w"], ["conv"], kernel_shape=[3, 3], strides=[2, 2]),
+             helper.make_node("GlobalAveragePool", ["conv"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["logits"], axis=1),
+             helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+             helper.make_node("ZipMap", ["probabilities"], ["loss"], domain="ai.onnx.ml", classlabels_strings=list(labels)),
+             helper.make_node("ArgMax", ["probabilities"], ["index"], axis=1, keepdims=1),
+             helper.make_node("ArrayFeatureExtractor", ["names", "index"], ["classLabel"], domain="ai.onnx.ml")]
+    graph = helper.make_graph(
+        nodes, "onnx12", [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["None", 3, 64, 64])],
+        [helper.make_tensor_value_info("classLabel", TensorProto.STRING, ["None", 1]),
+         helper.make_value_info("loss", helper.make_sequence_type_proto(helper.make_map_type_proto(
+             TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, []))))],
+        [numpy_helper.from_array(weights, "w"),
+         helper.make_tensor("names", TensorProto.STRING, [len(labels)], [label.encode() for label in labels])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 7), helper.make_opsetid("ai.onnx.ml", 1)])
+    model.ir_version = 3
+    model.metadata_props.add(key="Image.BitmapPixelFormat", value="Bgr8")
     folder.mkdir(parents=True)
-    nodes = [helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
-             helper.make_node("Flatten", ["pooled"], ["scores"], axis=1),
-             helper.make_node("ZipMap", ["scores"], ["loss"], domain="ai.onnx.ml", classlabels_strings=["a", "b", "c"])]
-    graph = helper.make_graph(nodes, "onnx12", [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_value_info("loss", helper.make_sequence_type_proto(
-                                  helper.make_map_type_proto(TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, []))))])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 1)])
-    model.ir_version = 8
     onnx.save(model, folder / "model.onnx")
     return folder
 
 
-def test_an_onnx12_export_is_refused_in_one_line(onnx2tf_venv: Path, tmp_path: Path) -> None:
-    export = zipmap_export(tmp_path / "onnx12")
+def test_an_onnx12_export_is_cut_at_its_zipmap_and_answers_alike(
+        onnx2tf_venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    export, out = onnx12_export(tmp_path / "onnx12"), tmp_path / "onnx12-converted"
+    done = convert_model(f"EXPORT={export}", f"OUT={out}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (out / "labels.txt").read_text() == "zebra\napple\nmango\n"  # the ZipMap's labels, in its order
+    onnx_model = load(out)
+    assert (onnx_model.info.runtime, onnx_model.info.flavour, onnx_model.recipe.colour) == ("ONNX Runtime", "ONNX12", "BGR")
+    tensors = prepared(onnx_model)
+    reference = served(onnx_model, tensors)
+    assert np.ptp(reference, axis=0).max() > 0.01
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    tflite_model = load(out)
+    assert (tflite_model.info.runtime, tflite_model.labels, tflite_model.recipe.colour) == \
+        ("TensorFlow Lite", ("zebra", "apple", "mango"), "BGR")  # colour from metadata_properties.json
+    assert np.array_equal(prepared(tflite_model), tensors)
+    assert np.abs(served(tflite_model, tensors) - reference).max() <= TOLERANCE
+
+
+def test_a_detector_with_two_outputs_is_refused_in_one_line(onnx2tf_venv: Path, tmp_path: Path) -> None:
+    export = tmp_path / "detector"
+    export.mkdir()
+    nodes = [helper.make_node("GlobalAveragePool", ["data"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["boxes"], axis=1),
+             helper.make_node("Flatten", ["pooled"], ["scores"], axis=1)]
+    graph = helper.make_graph(nodes, "two", [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 3]) for n in ("boxes", "scores")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), export / "model.onnx")
+    (export / "labels.json").write_text(json.dumps(["a", "b", "c"]))
     done = convert_model(f"EXPORT={export}", f"OUT={tmp_path / 'out'}", timeout=300)
     assert done.returncode != 0
-    assert (f"cannot convert {export}: model.onnx cannot be converted: its ZipMap (an ai.onnx.ml operator, ONNX12 and "
-            "legacy exports) has no TensorFlow Lite equivalent") in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("cannot convert")]
+    assert lines == [f"cannot convert {export}: model.onnx cannot be converted: it is an object detector (several "
+                     "outputs, or boxes of data-dependent number), whose TensorFlow Lite outputs lose the names the "
+                     "service reads them by: serve it with ONNX Runtime (amd64, arm64v8)"]
     assert not (tmp_path / "out").exists()
 
 

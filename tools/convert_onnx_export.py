@@ -23,8 +23,11 @@ Runtime is missing:
 
 Before writing anything the tool runs both models (ONNX Runtime, and ai-edge-litert as the service does) on
 random images in the input's value range and refuses (exit status 1, one line) when an output differs by more
-than ``--tolerance`` (default 1e-4). Not converted, with the reason: ONNX12 and legacy exports (their ZipMap is
-an ``ai.onnx.ml`` operator TensorFlow Lite lacks), float16 models, and models with several outputs or outputs of
+than ``--tolerance`` (default 1e-4). Classifiers ending in a ZipMap (ONNX12 and current Custom Vision ONNX
+exports; an ``ai.onnx.ml`` operator TensorFlow Lite lacks) are cut to the probabilities the ZipMap reads, their
+labels written to ``labels.txt`` when the export has none, and an ImageScaler (ONNX12's first operator) becomes
+the same Mul and Add. Not converted, with the reason: legacy ONNX 1.0 exports,
+other ``ai.onnx.ml`` operators, float16 models, and models with several outputs or outputs of
 data-dependent size (``NonMaxSuppression``: AutoML's Faster R-CNN, RetinaNet and Mask R-CNN, Custom Vision's S1
 detectors), whose TensorFlow Lite outputs lose the names the service reads them by. AutoML's YOLO (one output,
 told by its shape) converts.
@@ -76,12 +79,72 @@ def find_export(location: Path, scratch: Path) -> Path:
     return models[0].parent
 
 
+def without_zipmap(model: Any) -> tuple[Any, tuple[str, ...]]:
+    """``model`` cut to the probabilities a ZipMap reads (Custom Vision's ONNX12 and current compact classifiers:
+    ``loss`` = ZipMap(probabilities), ``classLabel`` from ai.onnx.ml operators TensorFlow Lite lacks): the one output
+    is the ZipMap's input, [N, labels] float, and only the nodes it needs are kept. Returns the model and the
+    ZipMap's labels in its order (empty, and the model unchanged, when it has no ZipMap)."""
+    from onnx import helper
+
+    graph = model.graph
+    zipmaps = [node for node in graph.node if node.op_type == "ZipMap"]
+    if not zipmaps:
+        return model, ()
+    zipmap = zipmaps[0]
+    labels = next((tuple(v.decode("utf-8") for v in a.strings) for a in zipmap.attribute if a.name == "classlabels_strings"), ())
+    producers = {output: node for node in graph.node for output in node.output}
+    needed, pending = set(), [zipmap.input[0]]
+    while pending:
+        node = producers.get(pending.pop())
+        if node is not None and id(node) not in needed:
+            needed.add(id(node))
+            pending.extend(node.input)
+    kept = [node for node in graph.node if id(node) in needed]
+    used = {name for node in kept for name in node.input}
+    initializers = [tensor for tensor in graph.initializer if tensor.name in used]
+    graph.ClearField("node")
+    graph.node.extend(kept)
+    graph.ClearField("initializer")
+    graph.initializer.extend(initializers)
+    graph.ClearField("value_info")
+    graph.ClearField("output")
+    graph.output.append(helper.make_tensor_value_info(zipmap.input[0], 1, [1, len(labels) or None]))
+    return model, labels
+
+
+def without_image_scaler(model: Any) -> Any:
+    """``model`` with each ImageScaler (``scale * x + bias[c]``, an experimental operator of opsets 1-9 that ONNX12
+    exports begin with and onnx2tf lacks) replaced by the same Mul and Add."""
+    from onnx import numpy_helper
+
+    graph = model.graph
+    nodes = []
+    for node in graph.node:
+        if node.op_type != "ImageScaler":
+            nodes.append(node)
+            continue
+        attributes = {a.name: a for a in node.attribute}
+        scale = attributes["scale"].f if "scale" in attributes else 1.0
+        bias = list(attributes["bias"].floats) if "bias" in attributes else [0.0, 0.0, 0.0]
+        name = node.output[0]
+        graph.initializer.extend([numpy_helper.from_array(np.array(scale, np.float32), f"{name}_scale"),
+                                  numpy_helper.from_array(np.array(bias, np.float32).reshape(1, -1, 1, 1), f"{name}_bias")])
+        from onnx import helper
+
+        nodes += [helper.make_node("Mul", [node.input[0], f"{name}_scale"], [f"{name}_scaled"]),
+                  helper.make_node("Add", [f"{name}_scaled", f"{name}_bias"], [name])]
+    graph.ClearField("node")
+    graph.node.extend(nodes)
+    return model
+
+
 def refusal(model: Any) -> str | None:
-    """Why onnx2tf's TensorFlow Lite model could not be served in place of ``model`` (an onnx ModelProto), or None."""
+    """Why onnx2tf's TensorFlow Lite model could not be served in place of ``model`` (an onnx ModelProto, its
+    ZipMap already cut off), or None."""
     ops = {node.op_type for node in model.graph.node}
     if any(node.domain == "ai.onnx.ml" for node in model.graph.node):
-        return ("its ZipMap (an ai.onnx.ml operator, ONNX12 and legacy exports) has no TensorFlow Lite equivalent: "
-                "export the model from Custom Vision as TensorFlow Lite, or as current ONNX")
+        return ("it uses ai.onnx.ml operators beyond a final ZipMap, which TensorFlow Lite lacks: export the model "
+                "from Custom Vision as TensorFlow Lite")
     if any(op.version < 7 for op in model.opset_import if op.domain in ("", "ai.onnx")):
         return "it is a legacy ONNX 1.0 export: export the model from Custom Vision again, as TensorFlow Lite"
     first = model.graph.input[0].type.tensor_type
@@ -194,9 +257,11 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_export(source: Path, out: Path, tflite_model: bytes, metadata: dict[str, str]) -> list[Path]:
+def write_export(source: Path, out: Path, tflite_model: bytes, metadata: dict[str, str],
+                 zipmap_labels: tuple[str, ...] = ()) -> list[Path]:
     """Copy the export's files from ``source`` into ``out``, add ``model.tflite`` and the merged metadata, and
-    vouch for the TFLite model in the manifest (see the module docstring). Returns the files written."""
+    vouch for the TFLite model in the manifest (see the module docstring); a ZipMap's labels become ``labels.txt``
+    when the export has none (the TFLite model has no ZipMap to read them from). Returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in sorted(p for p in source.iterdir() if p.is_file() and p.name != TFLITE_FILE):
@@ -206,6 +271,10 @@ def write_export(source: Path, out: Path, tflite_model: bytes, metadata: dict[st
     (out / TFLITE_FILE).write_bytes(tflite_model)
     written.append(out / TFLITE_FILE)
     manifest = _read_json(source / MANIFEST_FILE)
+    labels_name = str(manifest.get("LabelFileName") or "labels.txt")
+    if zipmap_labels and not (source / labels_name).is_file():
+        (out / labels_name).write_text("\n".join(zipmap_labels) + "\n", encoding="utf-8")
+        written.append(out / labels_name)
     props_name = str(manifest.get("MetadataPropsFileName") or METADATA_FILE)
     props = {**metadata, **_read_json(source / props_name)}
     if props:
@@ -241,17 +310,19 @@ def convert(location: Path, out: Path, tolerance: float = 1e-4) -> float:
             model = onnx.load_from_string(content)
         except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and others
             raise ConversionError(f"{source / MODEL_FILE} is not an ONNX model: export it again") from exc
+        model, zipmap_labels = without_zipmap(model)
         reason = refusal(model)
         if reason:
             raise ConversionError(f"{MODEL_FILE} cannot be converted: {reason}")
+        reference = model.SerializeToString()  # the probabilities ONNX Runtime gives (those the ZipMap reads)
         metadata = model_metadata(model)
-        prepared, nhwc = nchw_input(model)
+        prepared, nhwc = nchw_input(without_image_scaler(model))
         logger.info("%s: input %s (%s), converting with onnx2tf %s", source / MODEL_FILE, model.graph.input[0].name,
                     "NHWC, fed as NCHW" if nhwc else "NCHW", _version("onnx2tf"))
         tflite_model = to_tflite(prepared, Path(scratch))
         transform = input_transform(source, {**metadata, **{k: str(v) for k, v in _read_json(source / METADATA_FILE).items()}})
-        worst = check(content, tflite_model, nhwc, transform, tolerance=tolerance)
-        written = write_export(source, out, tflite_model, metadata)
+        worst = check(reference, tflite_model, nhwc, transform, tolerance=tolerance)
+        written = write_export(source, out, tflite_model, metadata, zipmap_labels)
     logger.info("largest difference from ONNX Runtime on random images: %.2g", worst)
     logger.info("wrote %s", ", ".join(str(p) for p in written))
     return worst
