@@ -10,7 +10,9 @@ client keeps a persistent session, so nothing the module publishes meanwhile is 
 
 from __future__ import annotations
 
+import atexit
 import base64
+import functools
 import json
 import os
 import itertools
@@ -19,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import paho.mqtt.client as mqtt
-from conftest import free_port, loopback_address
+from conftest import free_port, loopback_address, worker_addresses
 
 DEVICE = "dev1"
 
@@ -35,14 +38,24 @@ def _openssl(*args: str) -> None:
     subprocess.run(["openssl", *args], check=True, capture_output=True)
 
 
-def make_certificates(folder: Path, ip: str) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for ``ip`` (and localhost); returns (ca, cert, key)."""
+@functools.cache
+def session_certificates() -> tuple[Path, Path, Path]:
+    """One CA and server certificate per test process (xdist worker), valid for every address of the
+    worker's block (:func:`conftest.worker_addresses`) and localhost; returns (ca, cert, key)."""
+    folder = Path(tempfile.mkdtemp(prefix="le-ca-", dir="/tmp"))
+    atexit.register(shutil.rmtree, folder, True)
+    low, high = worker_addresses()
+    return make_certificates(folder, *(f"127.0.0.{n}" for n in range(low, high + 1)))
+
+
+def make_certificates(folder: Path, *ips: str) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for ``ips`` (and localhost); returns (ca, cert, key)."""
     ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
              "-days", "2", "-subj", "/CN=edgehub-standin-ca")
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=localhost")
     ext = folder / "san.ext"
-    ext.write_text(f"subjectAltName=DNS:localhost,IP:{ip}\n")
+    ext.write_text("subjectAltName=DNS:localhost," + ",".join(f"IP:{ip}" for ip in ips) + "\n")
     _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
              "-out", str(cert), "-days", "2", "-extfile", str(ext))
     key.chmod(0o644)  # mosquitto may drop to its own user
@@ -59,7 +72,7 @@ class EdgeHubStandIn:
             raise RuntimeError("mosquitto is not installed (apt-get install mosquitto); .ci/run installs it")
         self.module = module
         self.ip = loopback_address()
-        self.ca, cert, key = make_certificates(folder, self.ip)
+        self.ca, cert, key = session_certificates()
         self.plain_port = free_port()
         passwords = folder / "passwords"
         passwords.write_text("")
