@@ -328,3 +328,33 @@ def test_bad_routes_say_what_is_wrong(spec: Any, message: str) -> None:
     with pytest.raises(RouteError, match=message) as caught:
         parse_route("bad", spec)
     assert str(caught.value).startswith("route 'bad'") and "\n" not in str(caught.value)
+
+
+def test_a_condition_that_raises_is_logged_once_counted_and_not_delivered(tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """An evaluator bug (a condition that raises) loses no routing: that route takes the message as not
+    matched, the other routes go on, the failure is logged once with its traceback and counted in ``list``."""
+    import dataclasses
+    import logging
+
+    from localedge.runner.commands import format_list
+
+    def broken(_: MessageView) -> bool:
+        raise ZeroDivisionError("evaluator bug")
+
+    faulty = dataclasses.replace(parse_route("faulty", "FROM /messages/* WHERE $body.n = 1 INTO $upstream"),
+                                 condition=broken)  # type: ignore[arg-type]
+    fine = parse_route("fine", "FROM /messages/* INTO $upstream")
+    bus = Bus([faulty, fine], {}, UpstreamSink(tmp_path / "up.jsonl", io.StringIO()))
+    caplog.set_level(logging.INFO, "localedge")
+    for n in range(3):
+        bus.route("A", {"output": "out", "body": wire.encode_body(json.dumps({"n": n}).encode()),
+                        "contentType": "application/json", "contentEncoding": "utf-8"})
+    bus.close()
+    assert [m["body"]["n"] for m in read_jsonl(tmp_path / "up.jsonl")] == [0, 1, 2]  # once each, by "fine"
+    failures = [r for r in caplog.records if "route faulty: evaluating its condition" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is not None and failures[0].exc_info[0] is ZeroDivisionError
+    counters = bus.counters()
+    assert counters.condition_errors == 3 and counters.routed == 3
+    assert "3 routed, 0 unrouted (dropped), 3 failed a route's condition" in format_list(
+        {"modules": [], "counters": counters._asdict()})

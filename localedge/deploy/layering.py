@@ -281,7 +281,6 @@ def resolve(twin: Mapping[str, Any], deployments: Iterable[Deployment]) -> Outco
 COLLECTOR = "IoTEdgeMetricsCollector"
 COLLECTOR_IMAGE = "mcr.microsoft.com/azureiotedge-metrics-collector:2.0.0"
 COLLECTOR_SECRETS = "/run/secrets/metrics-collector"
-UPLOAD_TARGETS = ("AzureMonitor", "IotMessage")
 
 
 def metrics_endpoints(modules: Mapping[str, Any]) -> list[str]:

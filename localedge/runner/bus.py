@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, TextIO
 
 from edgekit import wire
 from edgekit.hub import apply_patch
-from localedge.runner.routes import UNDEFINED, MessageView, Route
+from localedge.runner.routes import CONDITION_ERRORS, UNDEFINED, MessageView, Route
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,8 @@ class StoredMessage(NamedTuple):
 class UpstreamCounters(NamedTuple):
     """edgeHub-like counters: messages routed (matched a route) and unrouted (matched none: dropped),
     ``$upstream`` messages delivered, queued (kept while offline), expired (their time-to-live ran out
-    while queued: dropped) and dropped (the queue was full), and whether upstream is online."""
+    while queued: dropped) and dropped (the queue was full), whether upstream is online, and the messages on
+    which a route's condition failed to evaluate (a runner bug: each such route took the message as not matched)."""
 
     routed: int
     unrouted: int
@@ -102,6 +103,7 @@ class UpstreamCounters(NamedTuple):
     upstream_expired: int
     upstream_dropped: int
     upstream_online: bool
+    condition_errors: int = 0
 
 
 class Bus:
@@ -403,7 +405,8 @@ class Bus:
         with self._up_lock:
             self._expire()
             return UpstreamCounters(self.routed, self.unrouted, self.upstream_delivered, len(self._stored),
-                                    self.upstream_expired, self.upstream_dropped, self._online)
+                                    self.upstream_expired, self.upstream_dropped, self._online,
+                                    sum(CONDITION_ERRORS[route.name] for route in self.routes))
 
     def monitor(self, size: int = MONITOR_QUEUE) -> queue.Queue[dict[str, Any]]:
         """A bounded queue receiving each ``$upstream`` message as it is delivered (module, output,

@@ -145,7 +145,6 @@ class Capture:
     key: str
     group: str
     image: str  # the image's blob name or path
-    image_bytes: int
     sidecar: Sidecar
     sidecar_text: bytes
 
@@ -284,7 +283,7 @@ def scan(source: Source, limit: int = DEFAULT_MAX) -> Scan:
             result.skipped["a sidecar that is not valid"] += 1
             continue
         key = f"{group}/{stem}" if group else stem
-        result.captures.append(Capture(key, group, image[0], image[1], sidecar, text))
+        result.captures.append(Capture(key, group, image[0], sidecar, text))
     return result
 
 

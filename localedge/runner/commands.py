@@ -17,7 +17,6 @@ import logging
 import re
 import socket
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -188,7 +187,8 @@ def format_list(answer: dict[str, Any]) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     c = answer["counters"]
     lines.append("")
-    lines.append(f"messages: {c['routed']} routed, {c['unrouted']} unrouted (dropped)")
+    failed = f", {c['condition_errors']} failed a route's condition (a runner bug: see its log)" if c.get("condition_errors") else ""
+    lines.append(f"messages: {c['routed']} routed, {c['unrouted']} unrouted (dropped){failed}")
     lines.append(f"$upstream ({'online' if c['upstream_online'] else 'offline'}): {c['upstream_delivered']} delivered, "
                  f"{c['upstream_queued']} queued, {c['upstream_expired']} expired, {c['upstream_dropped']} dropped")
     return "\n".join(lines) + "\n"
@@ -393,16 +393,3 @@ def add_parser(commands: Any) -> None:
                    "python -m localedge upstream offline", cmd_upstream)
     cmd.add_argument("state", choices=("offline", "online"))
 
-
-def wait_for_runner(timeout_s: float = 60.0, pid: int | None = None) -> Path:
-    """The control socket once a runner (``pid``) answers; raises CommandError after ``timeout_s`` (for scripts and tests)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            path = find_runner(pid)
-            result(path, Request(command="list"), 5.0)
-            return path
-        except CommandError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

@@ -118,7 +118,6 @@ class ModuleProcess:
     status: Status = "stopped"
     restarts: int = 0  # restarts by policy since the count was last reset (edgeAgent's restartCount)
     started_at: float = 0.0
-    started_wall: float = 0.0  # epoch s of the last start
     next_start: float = 0.0  # when in backoff: the restart time
     exit_codes: list[int] = field(default_factory=list)
     failed_checks: int = 0
@@ -197,7 +196,6 @@ class Supervisor:
         )
         module.status = "running"
         module.started_at = time.monotonic()
-        module.started_wall = time.time()
         module.next_start = 0.0
         module.failed_checks = 0
         module.restart_reason = None
