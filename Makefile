@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
 
-.PHONY: typecheck demo test install azurite tool-venvs tensorflow-venv iotedgedev-venv convert-venv onnx2tf-venv demo-assets config config-layered check-images images push base-images clean
+.PHONY: typecheck demo test install azurite tool-venvs iotedgedev-venv convert-venv onnx2tf-venv demo-assets config config-layered check-images images push base-images clean
 
 # PLATFORM (amd64|arm64v8|arm32v7) when given on the command line or in the environment: each command's own
 # default otherwise (make config: genconfig's, arm32v7; make images: this machine's).
@@ -43,10 +43,9 @@ azurite: $(AZURITE_STAMP)
 install: $(DEV_STAMP) $(AZURITE_STAMP)
 
 # The tests' tool venvs, each made from its pinned requirements file, reused while that file is unchanged and
-# remade (from scratch) when it changes: .venv-tensorflow (TensorFlow's converter and runtime, about 1.6 GB),
-# .venv-iotedgedev (the real iotedgedev CLI) and .venv-convert (make convert-model's, below; about 1.7 GB).
-TF_VENV := .venv-tensorflow
-TF_STAMP := $(TF_VENV)/.installed-stamp
+# remade (from scratch) when it changes: .venv-iotedgedev (the real iotedgedev CLI), .venv-convert (TensorFlow's
+# converter and runtime, tf2onnx: make convert-model's, below, and the TensorFlow exports' tests; about 1.7 GB)
+# and .venv-onnx2tf (make convert-model's for ONNX exports).
 IOTEDGEDEV_VENV := .venv-iotedgedev
 IOTEDGEDEV_STAMP := $(IOTEDGEDEV_VENV)/.installed-stamp
 CONVERT_VENV := .venv-convert
@@ -63,17 +62,13 @@ define tool_venv
 	touch $(1)/.installed-stamp
 endef
 
-$(TF_STAMP): tools/requirements-tensorflow.txt
-	$(call tool_venv,$(TF_VENV),tools/requirements-tensorflow.txt)
-
 $(IOTEDGEDEV_STAMP): tools/requirements-iotedgedev.txt
 	$(call tool_venv,$(IOTEDGEDEV_VENV),tools/requirements-iotedgedev.txt)
 
-tensorflow-venv: $(TF_STAMP)
 iotedgedev-venv: $(IOTEDGEDEV_STAMP)
 convert-venv: $(CONVERT_STAMP)
 onnx2tf-venv: $(ONNX2TF_STAMP)
-tool-venvs: $(TF_STAMP) $(IOTEDGEDEV_STAMP) $(CONVERT_STAMP) $(ONNX2TF_STAMP)
+tool-venvs: $(IOTEDGEDEV_STAMP) $(CONVERT_STAMP) $(ONNX2TF_STAMP)
 
 demo: $(STAMP)
 	@command -v espeak-ng >/dev/null || echo "note: espeak-ng is not installed: TextToSpeech speaks with Piper only, with no fallback (Debian/Ubuntu: sudo apt-get install espeak-ng)"
@@ -132,11 +127,11 @@ push: $(STAMP)
 base-images:
 	tools/base-images $(if $(GIVEN_PLATFORM),$(PLATFORM))
 
-demo-assets: $(STAMP) $(TF_STAMP)
+demo-assets: $(STAMP) $(CONVERT_STAMP)
 	$(PY) demo/make_demo.py
 
 clean:
-	rm -rf $(VENV) $(CONVERT_VENV) $(ONNX2TF_VENV) $(TF_VENV) $(IOTEDGEDEV_VENV) $(DEMO_OUT) .node .pytest_cache *.egg-info
+	rm -rf $(VENV) $(CONVERT_VENV) $(ONNX2TF_VENV) $(IOTEDGEDEV_VENV) $(DEMO_OUT) .node .pytest_cache *.egg-info
 
 # An export converted once for the service images: a Custom Vision TensorFlow export (model.pb) into model.onnx and
 # model.tflite (TensorFlow, tf2onnx: .venv-convert, about 1.7 GB), or an ONNX export (Custom Vision ONNX, Azure ML

@@ -11,8 +11,8 @@ Run ``python demo/make_demo.py`` (``make demo-assets``) to rebuild; the output i
   layer trained here with numpy on scenes drawn by the same code as the clip.
 - ``modules/ImageClassifierService/model/model.tflite``: the same network for TensorFlow Lite
   (the arm32v7 image's runtime), converted by demo/make_tflite.py with TensorFlow's converter in
-  the venv named by TENSORFLOW_PYTHON (default .venv-tensorflow/bin/python, which
-  ``make tensorflow-venv`` makes). ``--tflite`` rebuilds only this file from the existing model.onnx.
+  the venv named by TENSORFLOW_PYTHON (default .venv-convert/bin/python, which
+  ``make convert-venv`` makes). ``--tflite`` rebuilds only this file from the existing model.onnx.
 - ``demo/colours.mp4``: 640x480, 10 fps, mp4v: 2 s each of a red, yellow, (nothing), green,
   blue and red object on a table, so a tag-change pipeline reports Red, Yellow, Green, Blue, Red.
 """
@@ -151,9 +151,9 @@ def write_export(model: onnx.ModelProto) -> None:
 
 def write_tflite(model: onnx.ModelProto) -> None:
     """model.tflite beside model.onnx, from the ONNX model's own weights."""
-    python = Path(os.environ.get("TENSORFLOW_PYTHON", ROOT / ".venv-tensorflow" / "bin" / "python"))
+    python = Path(os.environ.get("TENSORFLOW_PYTHON", ROOT / ".venv-convert" / "bin" / "python"))
     if not python.exists():
-        raise SystemExit(f"{python} not found: run `make tensorflow-venv` or set TENSORFLOW_PYTHON")
+        raise SystemExit(f"{python} not found: run `make convert-venv` or set TENSORFLOW_PYTHON")
     weights = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
     with tempfile.TemporaryDirectory() as tmp:
         npz = Path(tmp) / "weights.npz"

@@ -1,5 +1,5 @@
 """Every export flavour beyond plain ONNX classifiers: TensorFlow Lite and TensorFlow frozen graphs
-(with TensorFlow's own converter and runtime, in .venv-tensorflow), object detectors (compact YOLO
+(with TensorFlow's own converter and runtime, in .venv-convert), object detectors (compact YOLO
 grid in both layouts, S1 ``detected_*`` outputs) and S1 classifiers."""
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ GRID, CELL = 4, 32  # the test detector: 128 px input, a 4x4 grid of 32 px cells
 @pytest.fixture(scope="session")
 def tensorflow_python() -> Path:
     """Python of a venv with TensorFlow (an optional extra of the classifier; too big for the main venv):
-    ``make tensorflow-venv``, from tools/requirements-tensorflow.txt."""
-    return tool_venv(".venv-tensorflow", "tensorflow-venv")
+    ``make convert-venv``, from tools/requirements-convert.txt."""
+    return tool_venv(".venv-convert", "convert-venv")
 
 
 def detector_weights(labels: int = 2) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Builds TensorFlow Lite exports with TensorFlow's own converter; run in .venv-tensorflow.
+"""Builds TensorFlow Lite exports with TensorFlow's own converter; run in .venv-convert.
 
 Usage: python tests/tf_exports.py FIXTURE_MODELS OUT_DIR
 
