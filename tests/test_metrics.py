@@ -33,7 +33,8 @@ from edgekit.metrics import DEFAULT_PORT, ModuleMetrics, identity, labelled_regi
 from edgekit.settings import SettingsError, SettingsStore, build
 from localedge.runner.run import RunnerError, module_environments
 from localedge.deploy.manifest import load_manifest
-from localedge.runner.metrics import endpoint, scrape
+from localedge.runner.discovery import endpoint
+from localedge.runner.metrics import scrape
 from speech.engines import Engine, SynthesisError
 from speech.metrics import SpeechMetrics
 from speech.settings import SpeechSettings

@@ -54,7 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from localedge.deploy.manifest import load_variables
 from localedge.runner import azureml
-from localedge.runner.metrics import running_states, state_dir
+from localedge.runner.discovery import running_states, state_dir
 
 logger = logging.getLogger("localedge")
 
@@ -306,7 +306,7 @@ def _variables(args: argparse.Namespace) -> dict[str, str]:
 def open_source(args: argparse.Namespace) -> Source:
     """The source the arguments name: ``--dir``, else a connection string: ``--connection-string``, else
     CAPTURES_CONNECTION_STRING (.env or the environment), else the Azurite of a running local runner (its
-    state file, :mod:`localedge.runner.metrics`), else BLOB_UPLOAD_CONNECTION_STRING."""
+    state file, :mod:`localedge.runner.discovery`), else BLOB_UPLOAD_CONNECTION_STRING."""
     if args.dir:
         return FolderSource(Path(args.dir))
     variables = _variables(args)

@@ -3,7 +3,7 @@
 (``az iot hub module-twin show|update``), ``monitor`` (``az iot hub monitor-events``), ``invoke``
 (``az iot hub invoke-module-method``) and ``upstream offline|online``.
 
-Each finds the runner through its state file (:mod:`localedge.runner.metrics`) and asks its control
+Each finds the runner through its state file (:mod:`localedge.runner.discovery`) and asks its control
 endpoint (:mod:`localedge.runner.control`). With no runner running they print one line and exit 1;
 when several run, ``--runner PID`` chooses one.
 """
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from localedge.deploy.manifest import json_depth
 from localedge.runner.control import MAX_REQUEST_BYTES, Reply, Request
-from localedge.runner.metrics import running_states, state_dir
+from localedge.runner.discovery import running_states, state_dir
 
 logger = logging.getLogger("localedge")
 

@@ -52,7 +52,7 @@ from localedge import ROOT
 from localedge.build.module_images import DEFAULT_REGISTRY
 from localedge.deploy.genconfig import image_name
 from localedge.deploy.manifest import VARIABLE, ModuleSpec
-from localedge.runner.metrics import alive
+from localedge.runner.discovery import alive
 
 logger = logging.getLogger("localedge")
 

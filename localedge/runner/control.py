@@ -1,6 +1,6 @@
 """The running runner's control endpoint, used by ``python -m localedge list|logs|restart|twin|monitor|invoke|upstream``.
 
-A Unix socket, ``runner-<pid>.sock`` in the runner's state folder (:func:`localedge.runner.metrics.state_dir`,
+A Unix socket, ``runner-<pid>.sock`` in the runner's state folder (:func:`localedge.runner.discovery.state_dir`,
 mode 0700; the socket itself 0600): only the user who started the runner can connect, and nothing is
 reachable from another host. The runner's state file (``runner-<pid>.json``) names it under ``control``.
 

@@ -6,7 +6,7 @@ between them as the manifest's routes say. URLs that name a module (``http://Mod
 are pointed at the loopback port the runner gives that module's ``PORT``, since module names
 resolve only on the IoT Edge network. Each module also gets a free ``METRICS_PORT`` of its own (on
 IoT Edge they all serve 9600, each in its container), and the runner keeps the modules' metrics URLs
-in a state file for ``python -m localedge metrics`` (:mod:`localedge.runner.metrics`).
+in a state file for ``python -m localedge metrics`` (:mod:`localedge.runner.discovery`).
 
 While it runs, the runner serves a control endpoint (:mod:`localedge.runner.control`) for
 ``list``, ``logs``, ``restart``, ``twin``, ``monitor``, ``invoke`` and ``upstream``
@@ -45,7 +45,7 @@ from localedge.runner import containers, supervisor
 from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
 from localedge.runner.known import unknown_set
-from localedge.runner.metrics import RunnerState, alive, private_state_dir
+from localedge.runner.discovery import RunnerState, alive, private_state_dir
 from localedge.runner.ports import free_port
 from localedge.runner.routes import Route, RouteError, parse_route
 from localedge.runner.standins import (BlobStandIns, blob_account_defaults, is_blob_module, map_volumes,

@@ -20,7 +20,7 @@ import pytest
 from conftest import IMAGES, free_port, wait_for
 from images_harness import TEMPLATES, images_runner, module_images, runner_state
 from localedge.runner.containers import MODULE_UID
-from localedge.runner.metrics import state_dir
+from localedge.runner.discovery import state_dir
 
 PHOTOS = ["apple1.jpg", "banana1.jpg", "backpod.jpg", "frame640x480.jpg"]
 
