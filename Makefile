@@ -86,7 +86,7 @@ demo: $(STAMP)
 # made once from its pinned requirements and reused), then the linter, the type checker and pytest.
 test:
 	@PYTHON=$(PYTHON) tools/test-deps
-	@$(MAKE) -s --no-print-directory $(DEV_STAMP) azurite tool-venvs
+	@$(MAKE) -s -j4 --no-print-directory $(DEV_STAMP) azurite tool-venvs
 	$(PY) -m ruff check .
 	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest

@@ -30,6 +30,12 @@ IMAGES = FIXTURES / "images"
 SCHEMAS = ROOT / "localedge" / "deploy" / "schemas"  # SchemaStore's IoT Edge deployment schemas
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core this process may use. Most of the suite waits (on module processes,
+    brokers, clips played at their frame rate), so a core serves two workers; measured in README "Tests"."""
+    return 2 * len(os.sched_getaffinity(0))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Each pytest process (each xdist worker) keeps runner state in a folder of its own, so that runners of
     parallel tests, or of a run in another checkout, never see each other's state files; short, under /tmp,
