@@ -121,7 +121,7 @@ def test_a_set_of_a_variable_the_module_does_not_read_is_refused_with_the_neares
     assert done.returncode == 2, done.stdout + done.stderr
     refusal = [line for line in done.stdout.splitlines() if "VIDEO_PTH" in line]
     assert refusal == ["localedge | --set 'CameraCapture.VIDEO_PTH=demo/colours.mp4': CameraCapture has no setting "
-                       "VIDEO_PTH: did you mean VIDEO_PATH? (the README's settings tables list them)"]
+                       "VIDEO_PTH: did you mean VIDEO_PATH? (docs/settings.md lists them)"]
     assert "running" not in done.stdout  # nothing was started
     done = _cli(env, "run", "--env-file", str(tmp_path / ".env"), "--duration", "1", "--set", "TextToSpeech.VOLUM=0.5")
     assert done.returncode == 2 and "TextToSpeech has no setting VOLUM: did you mean VOLUME?" in done.stdout

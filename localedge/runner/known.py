@@ -52,4 +52,4 @@ def unknown_set(module: str, var: str, modules: Mapping[str, ModuleSpec]) -> str
         return None
     nearest = difflib.get_close_matches(var.upper(), sorted(known), n=1, cutoff=0.6)
     hint = f"did you mean {nearest[0]}?" if nearest else f"it reads {', '.join(sorted(known))}"
-    return f"{module} has no setting {var}: {hint} (the README's settings tables list them)"
+    return f"{module} has no setting {var}: {hint} (docs/settings.md lists them)"

@@ -1,4 +1,4 @@
-"""ImageClassifierService settings (environment variables; see the README's table)."""
+"""ImageClassifierService settings (environment variables; see docs/settings.md)."""
 
 from __future__ import annotations
 
