@@ -6,7 +6,8 @@ through mosquitto), the fixture model, and a camera stand-in: one image delivere
 slideshow of one file), replaced atomically at a known instant by the other fruit. Measured, per change:
 the time until the runner has appended the message to ``--upstream`` (its ``$upstream``) and until
 TextToSpeech has written the phrase's WAV file (``AUDIO_OUTPUT_DIR``; the first audio sample a sound
-device would get, the phrase cached: both phrases are spoken once before measuring). TextToSpeech's
+device would get, the phrase cached: both phrases are spoken once before measuring); and at the end, the
+resident memory of each module's process with its children (Piper's process under TextToSpeech). TextToSpeech's
 ``MIN_REPEAT_S`` is 0, so that each change is spoken. Targets: message p50 <= 40 ms, p95 <= 80 ms.
 
 Run: .venv/bin/python benchmarks/scene_to_voice.py [--transport local|mqtt] [--changes 30]
@@ -49,7 +50,45 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def measure(transport: str, changes: int, folder: Path) -> tuple[list[float], list[float]]:
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (Linux /proc)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        queue += [int(child) for child in children]
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def module_memory(runner: int) -> dict[str, float]:
+    """Resident memory of each module's process and its children (Piper's under TextToSpeech), MB."""
+    memory: dict[str, float] = {}
+    for pid in Path(f"/proc/{runner}/task/{runner}/children").read_text().split():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        for name in ("ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"):
+            if f"modules/{name}/main.py" in command:
+                memory[name] = round(sum(rss_mb(p) for p in descendants(int(pid))), 1)
+    return memory
+
+
+def measure(transport: str, changes: int, folder: Path) -> tuple[list[float], list[float], dict[str, float]]:
     scene, staging, audio, upstream = folder / "scene" / "now.jpg", folder / "next.jpg", folder / "audio", folder / "up.jsonl"
     scene.parent.mkdir()
     shutil.copy(FIXTURES / "images" / NAMES[0], scene)
@@ -92,13 +131,14 @@ def measure(transport: str, changes: int, folder: Path) -> tuple[list[float], li
             if i >= 4:
                 to_message.append(message - changed)
                 to_voice.append(voice - changed)
+        memory = module_memory(runner.pid)
     finally:
         runner.send_signal(signal.SIGINT)
         try:
             runner.wait(30)
         except subprocess.TimeoutExpired:
             runner.kill()
-    return to_message, to_voice
+    return to_message, to_voice, memory
 
 
 def main() -> None:
@@ -108,13 +148,14 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="scene-voice-"))
     try:
-        to_message, to_voice = measure(args.transport, args.changes, folder)
+        to_message, to_voice, memory = measure(args.transport, args.changes, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     ms = lambda values, q: percentile(values, q) * 1000  # noqa: E731
     print(json.dumps({"transport": args.transport, "changes": len(to_message), "cpuCount": os.cpu_count(),
                       "messageP50Ms": round(statistics.median(to_message) * 1000, 1), "messageP95Ms": round(ms(to_message, 0.95), 1),
-                      "voiceP50Ms": round(statistics.median(to_voice) * 1000, 1), "voiceP95Ms": round(ms(to_voice, 0.95), 1)}))
+                      "voiceP50Ms": round(statistics.median(to_voice) * 1000, 1), "voiceP95Ms": round(ms(to_voice, 0.95), 1),
+                      "memoryMb": memory, "memoryTotalMb": round(sum(memory.values()), 1)}))
     print(f"{args.transport}: scene change to $upstream p50 {statistics.median(to_message) * 1000:.0f} ms, "
           f"p95 {ms(to_message, 0.95):.0f} ms; to the cached phrase's WAV p50 {statistics.median(to_voice) * 1000:.0f} ms, "
           f"p95 {ms(to_voice, 0.95):.0f} ms (target for the message: p50 <= 40 ms, p95 <= 80 ms)")
