@@ -295,10 +295,11 @@ def test_a_leftover_metadata_file_is_not_applied_to_a_model_whose_manifest_does_
     assert (left.layout, left.colour, left.value_range) == (own.layout, own.colour, own.value_range) == ("NHWC", "BGR", "0-255")  # its input is Nx227x227x3
 
 
-def test_the_readme_puts_your_own_export_into_an_empty_folder() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_put_your_own_export_into_an_empty_folder() -> None:
+    text = (ROOT / "docs" / "models.md").read_text(encoding="utf-8")
     section = text[text.index("## Use your own Custom Vision export"):]
-    section = section[:section.index("\n## ", 5)]
+    end = section.find("\n## ", 5)  # the next section, or the page's end
+    section = section[:end] if end > 0 else section
     assert "replacing the demo files" not in section
     assert "empty folder" in section and "ModelFileSHA1" in section
 
