@@ -17,7 +17,8 @@ from localedge.deploy import commands as deploy_commands
 from localedge.deploy.genconfig import GenerationError
 from localedge.deploy.manifest import ManifestError
 from localedge.runner import commands as runner_commands
-from localedge.runner import captures, metrics, run
+from localedge.runner import metrics, run
+from localedge.runner.captures import command as captures
 from localedge.runner.routes import RouteError
 from localedge.runner.run import RunnerError
 

@@ -26,7 +26,7 @@ from conftest import run_localedge
 from edgekit.messages import BoundingBox, Prediction
 from localedge.runner import azureml
 from localedge.runner.azurite import Azurite
-from localedge.runner.captures import review_pictures
+from localedge.runner.captures.review import review_pictures
 
 ACCOUNT = "amlstore01"
 KEY = base64.b64encode(bytes(range(64))).decode()

@@ -80,7 +80,8 @@ class AzuremlError(RuntimeError):
 
 
 class Picture(Protocol):
-    """A picture of a review folder (``captures.Picture``): its path in the folder and its tag after review."""
+    """A picture of a review folder (:class:`localedge.runner.captures.review.Picture`): its path in the folder and
+    its tag after review."""
 
     @property
     def path(self) -> str: ...
