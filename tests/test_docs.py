@@ -222,3 +222,18 @@ def test_the_readme_starts_with_the_demo_then_the_tests() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
     assert [b.strip() for b in blocks[:2]] == ["make demo", "make test"]
+
+
+def test_the_readme_tunes_only_live_settings_by_their_desired_property_names() -> None:
+    """Each desired property the README's "Tune it live" table names is a live setting of that module."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Tune it live"):]
+    section = section[:section.index("\n## ")]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and line.split("|")[1].strip() in MODELS]
+    assert len(rows) == len(MODELS)
+    for row in rows:
+        module, tuned = (cell.strip() for cell in row.strip().strip("|").split("|"))
+        model = MODELS[module]
+        live = {model.twin_name(f) for f in model.live_fields()}
+        names = re.findall(r"`(\w+)`", tuned)
+        assert names and set(names) <= live, (module, set(names) - live)
