@@ -1,6 +1,6 @@
 """What SenseHatDisplay must show, written out by hand for the display tests (not computed by the display's code).
 
-A picture is 64 (r, g, b) LEDs, row by row from the top left. The rules (README, SenseHatDisplay): a known fruit
+A picture is 64 (r, g, b) LEDs, row by row from the top left. The rules (docs/modules.md, SenseHatDisplay): a known fruit
 shows its drawn icon; another tag shows its first letter (the built-in 5x7 font, in columns 1-5 and rows 1-7) in
 the tag's own colour; "not sure" is an amber question mark; a custom colour is a filled circle; brightness scales
 every LED value and rounds it; scrolling moves the name in from the right, one column a frame.

@@ -77,7 +77,7 @@ def test_a_phrase_is_played_on_the_device_sample_for_sample(device: Path, tmp_pa
 
 
 def test_the_volume_scales_the_samples_played_and_the_file_written_holds_the_same(device: Path, tmp_path: Path) -> None:
-    """volume 0.5 halves every sample (README: "0-1, scales the samples played and written"); with a folder set the
+    """volume 0.5 halves every sample (docs/settings.md: "0-1, scales the samples played and written"); with a folder set the
     phrase is both played and written, the same audio."""
     pattern = [0, 1000, -1000, 2000, -32768, 32766, 4, -4]
     halved = [0, 500, -500, 1000, -16384, 16383, 2, -2]  # worked out by hand

@@ -39,7 +39,7 @@ def onnx2tf_venv() -> Path:
 
 
 def convert_model(*args: str, timeout: float = CONVERT_S) -> subprocess.CompletedProcess[str]:
-    """``make convert-model ARGS`` from the project root, as the README tells a user."""
+    """``make convert-model ARGS`` from the project root, as docs/models.md tells a user."""
     return subprocess.run(["make", "--no-print-directory", "convert-model", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 

@@ -22,7 +22,7 @@ from localedge.runner.routes import DEFAULT_PRIORITY, UNDEFINED, MessageView, Ro
 CAMERA = "FROM /messages/modules/CameraCapture/outputs/classification"
 CLASSIFIER = "FROM /messages/modules/ImageClassifierService/outputs/*"
 
-# CameraCapture's message on its output classification (README "The message"), as the bus decodes it
+# CameraCapture's message on its output classification (docs/routes.md "The message"), as the bus decodes it
 SCAN: dict[str, Any] = {
     "schemaVersion": 1, "tagName": "Apple", "probability": 0.99812345, "reason": "change",
     "predictions": [{"tagName": "Apple", "probability": 0.99812345, "tagId": "", "boundingBox": None},

@@ -1,7 +1,7 @@
 """Bad and edge desired properties for every live setting of every module, sent to the real module processes.
 
 The four modules run as their own processes on the runner's real bus (routes camera -> display,
-speech and $upstream). For each live setting a table written by hand from the README's settings tables
+speech and $upstream). For each live setting a table written by hand from the settings tables of docs/settings.md
 and the settings' docstrings (not computed by the settings code) gives the values a module must apply,
 each with the value it must then report, and the values it must refuse: wrong JSON types (``true``
 for a number, a number for a string, a list, an object), values out of the documented range, a 100 KB
@@ -47,12 +47,12 @@ NESTED = {"a": {"b": {"c": [1, {"d": "e"}]}}}
 LONG_PATH = "/tmp/" + "p" * 300 + ".mp4"
 REPORTED_LIMIT = 32 * 1024  # IoT Hub's limit for a twin's reported properties, bytes
 SECRET = "s3cr3t-value-never-echoed"
-# Refused for every live setting (README, Settings): longer than 1024 characters, the wrong JSON type (an object, a
+# Refused for every live setting (docs/settings.md): longer than 1024 characters, the wrong JSON type (an object, a
 # list), and text that is not UTF-8 (a lone surrogate).
 BAD_FOR_ALL: list[Any] = [HUGE, NESTED, [1, 2], "\ud800"]
 LONGEST = "v" * 1022  # 1024 characters of JSON with its quotes: the longest value accepted
 TOO_LONG = "v" * 1025
-NOT_A_NUMBER: list[Any] = [True, False, "5", "0.5"]  # true is not a number, "5" is not a number (README)
+NOT_A_NUMBER: list[Any] = [True, False, "5", "0.5"]  # true is not a number, "5" is not a number (docs/settings.md)
 NOT_A_BOOL: list[Any] = ["true", 1, 0, 0.5]
 
 
@@ -61,7 +61,7 @@ def same(*values: Any) -> list[tuple[Any, Any]]:
     return [(value, value) for value in values]
 
 
-# What each module must do with each live desired property, worked out by hand from the README's tables and the
+# What each module must do with each live desired property, worked out by hand from docs/settings.md's tables and the
 # settings' docstrings: twin name -> (values applied, each with the value then reported; values refused).
 # Numbers are JSON numbers within the documented range (a whole number where the setting counts something);
 # a password in a URL is reported as ***; speechMap and voices are reported as JSON text.

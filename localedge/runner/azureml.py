@@ -237,7 +237,7 @@ def job_yaml(task: Task, datastore: Datastore, compute: str, experiment: str) ->
 
 def next_steps(job_file: Path, experiment: str, platform_hint: str = "arm32v7") -> list[str]:
     """The commands to run after the upload: train, download the best model, convert it for arm32v7, roll it out in
-    a layered deployment (see README "Run a fleet")."""
+    a layered deployment (see docs/fleets.md)."""
     return [
         f"az ml job create --file {job_file} --resource-group <group> --workspace-name <workspace> --query name -o tsv",
         "az ml job show --name <job name> --resource-group <group> --workspace-name <workspace> --web  "

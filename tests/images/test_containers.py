@@ -131,7 +131,7 @@ def test_device_commands_work_on_the_containers(tmp_path: Path) -> None:
         metrics = wait_for(scraped, 60)
         assert "# ImageClassifierService http://172.30." in metrics.stdout, metrics.stdout[:2000]
         assert "classifier_requests" in metrics.stdout, metrics.stdout[:2000]
-        # The README's example on the device: the classifier's port published on the device's loopback only.
+        # docs/models.md's example on the device (Reach the classifier): the classifier's port published on the device's loopback only.
         request = urllib.request.Request("http://127.0.0.1:8080/image", data=(IMAGES / "apple1.jpg").read_bytes(),
                                          headers={"Content-Type": "application/octet-stream"})
         with urllib.request.urlopen(request, timeout=30) as reply:

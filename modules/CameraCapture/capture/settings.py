@@ -27,7 +27,7 @@ class CaptureSettings(ModuleSettings):
     classifier_timeout_s: per-request timeout, s;
     frame_rate: classifications per second at most (the default 4 suits a Pi 3: its ~0.1 s per
     classification of a compact model, ~0.3 G multiply-adds, on 3 threads is then at most half its
-    CPU while the scene keeps changing; a Pi 5 uses ~10 %; README "Classify on change"); with the
+    CPU while the scene keeps changing; a Pi 5 uses ~10 %; docs/modules.md "Classify on change"); with the
     scene gate off, exactly this many, the newest frame every 1 / frame_rate s;
     threshold: minimum probability 0-1 for a tag to count;
     scene_change_threshold: the scene gate: every frame the source delivers is compared with the
