@@ -21,7 +21,8 @@ import yaml
 from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
-from capture.retrain import Capture, CaptureRecord, FolderStorage, blob_name
+from capture.retrain.records import Capture, CaptureRecord, blob_name
+from capture.retrain.storage import FolderStorage
 from conftest import run_localedge
 from edgekit.messages import BoundingBox, Prediction
 from localedge.runner import azureml

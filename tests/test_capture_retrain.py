@@ -16,7 +16,8 @@ import urllib3
 from prometheus_client import CollectorRegistry, generate_latest
 
 from azurite_fixture import azurite_server, read_blobs  # noqa: F401 - azurite_server: the azurite fixture
-from capture.retrain import CaptureRecord, Captures, group_for, model_info, read_sidecar, tag_slug
+from capture.retrain.records import CaptureRecord, group_for, model_info, read_sidecar, tag_slug
+from capture.retrain.writer import Captures
 from capture.settings import CaptureSettings
 from capture_harness import CameraHarness, ClassifierServer, serving
 from classifier.export import CustomVisionModel, load

@@ -26,7 +26,9 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
-from capture.retrain import BlobStorage, Capture, CaptureRecord, FolderStorage, Spool, blob_base, blob_name
+from capture.retrain.records import Capture, CaptureRecord, blob_base, blob_name
+from capture.retrain.spool import Spool
+from capture.retrain.storage import BlobStorage, FolderStorage
 from conftest import run_localedge
 from edgekit.messages import Prediction
 from localedge.runner.azurite import Azurite

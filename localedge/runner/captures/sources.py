@@ -31,7 +31,7 @@ class SidecarPrediction(BaseModel):
 
 
 class Sidecar(BaseModel):
-    """``<name>.json`` beside ``<name>.jpg``, as CameraCapture writes it (capture.retrain.CaptureRecord):
+    """``<name>.json`` beside ``<name>.jpg``, as CameraCapture writes it (capture.retrain.records.CaptureRecord):
     ``capturedAt`` (ISO 8601, UTC), ``reason`` (uncertain, change, sample), ``tagName`` (the top tag at the
     threshold, or null), ``bestTag`` / ``probability`` (the most probable tag, the label offered for review),
     ``threshold``, ``band``, ``predictions`` (Custom Vision's shape), ``source`` (credentials masked),

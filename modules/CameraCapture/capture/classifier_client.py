@@ -31,7 +31,7 @@ class ClassifierClient:
     prediction_key: sent as the ``Prediction-Key`` header when not empty (the classifier's PREDICTION_KEY).
 
     model_headers: the last successful answer's ``X-Model-Sha256`` / ``X-Model-Flavour`` headers, under those
-    names, as sent (unchecked; capture.retrain.model_info validates them); {} before the first answer and when
+    names, as sent (unchecked; capture.retrain.records.model_info validates them); {} before the first answer and when
     the classifier sends neither (e.g. the Custom Vision cloud). One request at a time: they are the last one's.
     """
 
