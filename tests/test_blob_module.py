@@ -17,7 +17,9 @@ from azure.storage.blob import BlobServiceClient
 
 from capture.settings import CaptureSettings
 from conftest import ROOT, SCHEMAS, copy_solution
-from localedge.deploy.genconfig import generate, generate_layered, validate, validate_layered
+from localedge.deploy.genconfig import generate
+from localedge.deploy.layered import generate_layered, validate_layered
+from localedge.deploy.validation import validate
 from localedge.deploy.layering import COLLECTOR, merge
 from localedge.deploy.manifest import load_variables
 

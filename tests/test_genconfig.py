@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SCHEMAS, copy_solution, tool_venv
-from localedge.deploy.genconfig import generate, validate
+from localedge.deploy.genconfig import generate
+from localedge.deploy.validation import validate
 
 BLOB_KEY = base64.b64encode(bytes(range(64))).decode()  # a 64-byte key, as the blob module requires
 CLOUD = f"DefaultEndpointsProtocol=https;AccountName=mycloudstore;AccountKey={BLOB_KEY};EndpointSuffix=core.windows.net"

@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, SCHEMAS, copy_solution
-from localedge.deploy.genconfig import GenerationError, fleet_settings, generate, generate_layered, validate_layered
+from localedge.deploy.fleet import fleet_settings
+from localedge.deploy.genconfig import GenerationError, generate
+from localedge.deploy.layered import generate_layered, validate_layered
 from localedge.deploy.layering import (COLLECTOR, ConditionError, Deployment, layer_problems, matches, merge,
                                 parse_condition, resolve)
 from localedge.deploy.manifest import load_variables

@@ -196,7 +196,7 @@ def _served(query: str, twin: dict[str, Any]) -> bool:
 
 
 def test_the_metric_query_counts_the_device_by_the_hash_the_operator_sets(runner: Runner, exports: tuple[str, str]) -> None:
-    from localedge.deploy.genconfig import bundled_model_sha256
+    from localedge.deploy.fleet import bundled_model_sha256
     from localedge.deploy.layering import metric_queries
 
     base, zip_sha256 = exports
@@ -219,7 +219,7 @@ def test_the_metric_query_counts_the_device_by_the_hash_the_operator_sets(runner
 
 
 def test_a_sha256_in_the_template_is_not_taken_for_a_secret(tmp_path: Path) -> None:
-    from localedge.deploy.genconfig import _secret_problems
+    from localedge.deploy.validation import _secret_problems
 
     template = json.loads((ROOT / "deployment.template.json").read_text())
     desired = template["modulesContent"]["ImageClassifierService"]["properties.desired"]

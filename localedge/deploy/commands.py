@@ -19,7 +19,8 @@ logger = logging.getLogger("localedge")
 
 def genconfig(args: argparse.Namespace) -> int:
     """Generate config/deployment.<platform>.json and validate it; 0 when it can be deployed."""
-    from localedge.deploy.genconfig import default_template, generate, output_path, validate, write
+    from localedge.deploy.genconfig import default_template, generate, output_path, write
+    from localedge.deploy.validation import validate
 
     template = Path(args.file) if args.file else default_template(args.platform)
     variables = load_variables(Path(args.env_file), os.environ)
@@ -43,7 +44,7 @@ def genconfig(args: argparse.Namespace) -> int:
 
 def _genconfig_layered(args: argparse.Namespace, template: Path, variables: Mapping[str, str]) -> int:
     """The base and layered deployments and the layer's metrics, validated; prints the az commands that create them."""
-    from localedge.deploy.genconfig import write_layered
+    from localedge.deploy.layered import write_layered
 
     options = {key: getattr(args, key) for key in ("deployment_id", "base_deployment_id", "target_condition",
                                                    "base_target_condition", "priority", "base_priority", "model_sha256")}
