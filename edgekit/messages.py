@@ -1,13 +1,18 @@
 """The classification message CameraCapture sends and TextToSpeech / SenseHatDisplay receive.
 
-Wire format (JSON, contentType application/json, contentEncoding utf-8), schema version 1::
+Wire format (JSON, contentType application/json, contentEncoding utf-8), schema version 2::
 
-    {"schemaVersion": 1, "tagName": "Apple" | null, "probability": 0.998, "reason": "change",
+    {"schemaVersion": 2, "tagName": "Apple" | null, "probability": 0.998, "state": "tag",
+     "reason": "change",
      "predictions": [{"tagName": "Apple", "probability": 0.998, "tagId": "", "boundingBox": null}, ...],
      "captureTime": "2026-11-20T10:00:00.123Z", "frameNumber": 42, "source": "fruit.mp4"}
 
 ``tagName`` is the top prediction at or above the camera's threshold, ``null`` when nothing
-is (the scene went empty). ``reason`` is why it was sent: "change" (the top tag changed),
+is (the scene went empty). ``state`` is what is in view, decided once, by CameraCapture
+(:func:`in_view`, its ``threshold`` and ``notSureFloor``): "tag" (``tagName`` is seen), "notSure"
+(the best prediction is below the threshold but at or above the floor) or "empty"; the display and the
+speech render it and judge nothing themselves. Version 2 added ``state``; a version 1 message (no
+``state``) is read as "tag" when it has a ``tagName``, else "empty". ``reason`` is why it was sent: "change" (the top tag changed),
 "every" (the camera sends every classification) or "heartbeat" (the state, resent). ``predictions`` are as the classifier returned them (Custom Vision
 format). The application property ``tagName`` is set when there is a tag, so routes can
 filter with ``WHERE tagName = 'Apple'`` or ``WHERE IS_DEFINED(tagName)``.
@@ -16,19 +21,20 @@ filter with ``WHERE tagName = 'Apple'`` or ``WHERE IS_DEFINED(tagName)``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edgekit.hub import Hub, InputMessage
 from edgekit.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CLASSIFICATION_OUTPUT = "classification"
+InView = Literal["tag", "notSure", "empty"]
 
 
 class BoundingBox(BaseModel):
@@ -50,18 +56,33 @@ class Prediction(BaseModel):
 
 
 class Classification(BaseModel):
-    """A change of the top tag seen by the camera (schema version 1)."""
+    """A change of the top tag seen by the camera (schema version 2: with ``state``)."""
 
     model_config = ConfigDict(extra="ignore")
 
     schemaVersion: int = SCHEMA_VERSION
     tagName: str | None
     probability: float = Field(ge=0.0, le=1.0)
+    state: InView = "empty"  # given or derived (:meth:`_version_1`): never left to this default
     reason: Literal["change", "every", "heartbeat"] = "change"
     predictions: list[Prediction]
     captureTime: datetime
     frameNumber: int = Field(ge=0)
     source: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_1(cls, data: Any) -> Any:
+        """A version 1 message has no ``state``: "tag" when it names a tag, else "empty"."""
+        if isinstance(data, dict) and "state" not in data:
+            return {**data, "state": "tag" if data.get("tagName") is not None else "empty"}
+        return data
+
+    def best(self) -> Prediction | None:
+        """The most probable prediction (``tagName`` and ``probability`` when there are no predictions)."""
+        if self.predictions:
+            return max(self.predictions, key=lambda p: p.probability)
+        return Prediction(tagName=self.tagName, probability=self.probability) if self.tagName is not None else None
 
     def properties(self) -> dict[str, str]:
         """Application properties for routing: ``tagName`` when there is a tag, and the schema version."""
@@ -69,6 +90,21 @@ class Classification(BaseModel):
         if self.tagName is not None:
             props["tagName"] = self.tagName
         return props
+
+
+def in_view(predictions: Sequence[Prediction], threshold: float, not_sure_floor: float) -> tuple[InView, Prediction | None]:
+    """What is in view, decided once for the solution (CameraCapture's twin sets both bounds, 0-1): "tag"
+    when the most probable prediction is at or above ``threshold``, "notSure" when it is below it but at or
+    above ``not_sure_floor`` (a floor at or above the threshold: no "notSure"), else "empty"; with that
+    best prediction (None when there are no predictions)."""
+    best = max(predictions, key=lambda p: p.probability, default=None)
+    if best is None:
+        return "empty", None
+    if best.probability >= threshold:
+        return "tag", best
+    if best.probability >= not_sure_floor:
+        return "notSure", best
+    return "empty", best
 
 
 def parse_classification(message: InputMessage) -> Classification | None:

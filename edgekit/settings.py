@@ -70,6 +70,8 @@ class ModuleSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     SECRET_MASK: ClassVar[str] = "**********"
+    # twin keys that were settings of this module and moved elsewhere -> where to set them now (the refusal's reason)
+    MOVED: ClassVar[dict[str, str]] = {}
 
     # Every module's: the address its servers (metrics; the classifier's API, the live view) listen on. In a
     # container all of its interfaces (what the deployment publishes decides what the host exposes); the local
@@ -324,7 +326,7 @@ class SettingsStore(Generic[S]):
             if variable in RUNTIME_VARIABLES:
                 return None, (f"a start-up setting: set {variable} in the module's env in the deployment manifest "
                               "(read once at start), not as a desired property")
-            return None, "unknown setting"
+            return None, self.model.MOVED.get(key, "unknown setting")
         if self.model.is_secret(field):
             return field, (f"a secret: set {self.model.env_name(field)} in the module's env (from .env); "
                            "secrets are never desired properties")

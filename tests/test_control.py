@@ -191,7 +191,7 @@ def test_monitor_prints_upstream_messages_as_they_come(runner: Runner) -> None:
     for event in events:
         assert event["module"] == "CameraCapture" and event["output"] == "classification"
         assert event["properties"]["application"]["tagName"] == event["payload"]["tagName"]
-        assert event["payload"]["schemaVersion"] == 1
+        assert event["payload"]["schemaVersion"] == 2
     assert "properties" not in _monitor(runner.env, 1)[0]
     sent = [m["body"]["captureTime"] for m in read_jsonl(runner.upstream)]
     assert [e["payload"]["captureTime"] for e in events] == sent[sent.index(events[0]["payload"]["captureTime"]):][:2]

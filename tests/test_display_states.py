@@ -31,10 +31,13 @@ K_KIWI_FIFTH = letter("K", (51, 15, 0))  # (255, 74, 0) x 0.2 = (51, 14.8, 0), r
 NOT_SURE = letter("?", AMBER)
 
 
-def message(tag: str | None, probability: float = 0.0, predictions: Sequence[tuple[str, float]] = ()) -> Classification:
-    return Classification(tagName=tag, probability=probability,
-                          predictions=[{"tagName": t, "probability": p} for t, p in predictions],
-                          captureTime=datetime.now(timezone.utc), frameNumber=0, source="test")
+def message(tag: str | None, probability: float = 0.0, predictions: Sequence[tuple[str, float]] = (),
+            state: str | None = None) -> Classification:
+    """A classification as CameraCapture sends it; ``state`` omitted: a version 1 message (no state)."""
+    body: dict[str, Any] = {"tagName": tag, "probability": probability,
+                            "predictions": [{"tagName": t, "probability": p} for t, p in predictions],
+                            "captureTime": datetime.now(timezone.utc), "frameNumber": 0, "source": "test"}
+    return Classification.model_validate(body if state is None else {**body, "state": state})
 
 
 def stored(matrix: Matrix, pixels: Sequence[RGB]) -> list[RGB]:
@@ -70,8 +73,8 @@ def test_a_sequence_of_messages_pixel_by_pixel_with_brightness_and_rotation(matr
 
     steps: list[tuple[Classification, Picture, str, str | None]] = [
         (message("Apple", 0.9, [("Apple", 0.9), ("Banana", 0.1)]), APPLE, "tag", "Apple"),
-        (message(None, 0.0, [("Banana", 0.4), ("Apple", 0.35)]), NOT_SURE, "notSure", "Banana"),  # below 0.5, above 0.3
-        (message(None, 0.0, [("Banana", 0.2)]), BLANK, "empty", None),  # below the floor: nothing in view
+        (message(None, 0.0, [("Banana", 0.4), ("Apple", 0.35)], "notSure"), NOT_SURE, "notSure", "Banana"),
+        (message(None, 0.0, [("Banana", 0.2)], "empty"), BLANK, "empty", None),
         (message("Kiwi", 0.8), K_KIWI, "tag", "Kiwi"),  # no predictions: tagName and probability count
     ]
     for sent, picture, state, tag in steps:
@@ -107,25 +110,35 @@ def test_a_sequence_of_messages_pixel_by_pixel_with_brightness_and_rotation(matr
     display.close()
 
 
-def test_not_sure_follows_the_live_threshold_and_floor() -> None:
+def test_the_display_renders_the_state_the_camera_decided_and_judges_nothing() -> None:
+    """CameraCapture decides what is in view (its threshold and notSureFloor); the display shows that state
+    whatever the probabilities (it has no threshold of its own), and reads a version 1 message by its tag."""
     matrix = VirtualMatrix()
-    settings = DisplaySettings()
-    display = Display(matrix, settings)
-    unsure = message(None, 0.0, [("Apple", 0.45), ("Banana", 0.3)])  # the camera saw nothing at ITS threshold
-    display.show(unsure)
-    assert display.status()["state"] == "notSure" and display.status()["tag"] == "Apple"
-    assert display.status()["probability"] == 0.45
-    display.apply_settings(settings.model_copy(update={"threshold": 0.4}))  # the last message, judged again
+    display = Display(matrix, DisplaySettings())
+    display.show(message(None, 0.0, [("Apple", 0.45), ("Banana", 0.3)], "notSure"))
+    assert (display.status()["state"], display.status()["tag"], display.status()["probability"]) == ("notSure", "Apple", 0.45)
+    assert matrix.pixels() == NOT_SURE
+    display.show(message("Apple", 0.2, [("Apple", 0.2)], "tag"))  # a camera with threshold 0.2: a tag at 0.2
     assert display.status()["state"] == "tag" and matrix.pixels() == APPLE
-    display.apply_settings(settings.model_copy(update={"threshold": 0.6, "not_sure_floor": 0.5}))
+    display.show(message(None, 0.0, [("Apple", 0.45)], "empty"))  # a camera with floor 0.5: 0.45 is nothing
     assert display.status()["state"] == "empty" and matrix.pixels() == BLANK
-    display.apply_settings(settings.model_copy(update={"threshold": 0.6, "not_sure_floor": 0.9}))  # floor above: no not-sure
-    display.show(message(None, 0.0, [("Apple", 0.59)]))
-    assert display.status()["state"] == "empty"
-    display.show(message(None, 0.0, []))
+    assert display.show(message(None, 0.0, [("Apple", 0.1)], "empty")) is False  # still nothing in view: no update
+    display.show(message("Kiwi", 0.8))  # version 1 (no state): a tag
+    assert display.status()["state"] == "tag" and matrix.pixels() == K_KIWI
+    display.show(message(None, 0.0, [("Apple", 0.45)]))  # version 1 without a tag: nothing
     assert display.status() | {"since": ""} == {"backend": "virtual", "state": "empty", "tag": None, "probability": None,
                                                "picture": "off", "since": "", "error": ""}
-    assert display.show(message(None, 0.0, [("Apple", 0.1)])) is False  # still nothing in view: no update
+
+
+def test_threshold_on_the_display_is_refused_with_where_to_set_it() -> None:
+    """The operator tunes one threshold, in one twin: the display's old keys are refused, the rest applied."""
+    from edgekit.settings import SettingsStore
+
+    store = SettingsStore(DisplaySettings, {})
+    refused = store.apply({"threshold": 0.4, "notSureFloor": 0.2, "brightness": 0.5}, full=False)
+    where = "what is in view is decided by CameraCapture now: set {} in CameraCapture's module twin"
+    assert refused == {"threshold": where.format("threshold"), "notSureFloor": where.format("notSureFloor")}
+    assert store.current.brightness == 0.5
 
 
 def test_custom_icons_override_the_built_in_ones_live(matrix: Matrix) -> None:

@@ -78,7 +78,7 @@ def test_fruit_clip_reports_each_change_upstream_on_display_and_in_speech(tmp_pa
     assert first["module"] == "CameraCapture" and first["output"] == "classification"
     assert first["properties"]["tagName"] == "Apple"
     body = first["body"]
-    assert body["schemaVersion"] == 1 and body["source"] == str(clip)
+    assert body["schemaVersion"] == 2 and body["state"] == "tag" and body["source"] == str(clip)
     assert body["probability"] >= 0.5 and body["captureTime"].endswith("Z")
     assert [p["tagName"] for p in body["predictions"]][0] == "Apple"
     frames = [m["body"]["frameNumber"] for m in messages]

@@ -78,6 +78,7 @@ CAMERA: Table = {
     "classifierTimeoutS": (same(0.5, 5), [-1, 0, *NOT_A_NUMBER]),
     "frameRate": (same(0.5, 100), [100.5, 101, -1, 0, *NOT_A_NUMBER]),  # up to 100
     "threshold": (same(0, 0.5, 1), [-0.01, 1.01, *NOT_A_NUMBER]),  # 0-1
+    "notSureFloor": (same(0, 0.3, 1), [-0.1, 1.1, *NOT_A_NUMBER]),  # 0-1
     "sceneChangeThreshold": (same(0, 255), [-1, 255.5, *NOT_A_NUMBER]),  # 0-255
     "resizeWidth": (same(0, 320), [-1, 320.5, *NOT_A_NUMBER]),  # px, 0: as captured
     "jpegQuality": (same(1, 100), [0, 101, 90.5, *NOT_A_NUMBER]),  # 1-100
@@ -102,8 +103,6 @@ CLASSIFIER: Table = {
     "modelSha256": (same("", "0123456789abcdef" * 4), ["abc", "g" * 64, "a" * 65, 42]),  # 64 hexadecimal digits
 }
 DISPLAY: Table = {
-    "threshold": (same(0, 0.35, 1), [-0.1, 1.1, *NOT_A_NUMBER]),  # 0-1
-    "notSureFloor": (same(0, 0.3, 1), [-0.1, 1.1, *NOT_A_NUMBER]),
     "brightness": (same(0, 0.5, 1), [-0.1, 1.1, *NOT_A_NUMBER]),
     "rotation": (same(0, 90, 180, 270), [45, 90.0, -90, 360, "90", True]),  # degrees: 0, 90, 180 or 270
     "scrollText": (same(True, False), NOT_A_BOOL),

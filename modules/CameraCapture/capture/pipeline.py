@@ -24,12 +24,12 @@ from capture.classifier_client import ClassifierClient, ClassifierError
 from capture.gate import SceneGate
 from capture.liveview import LiveView
 from capture.metrics import CaptureCollector, latency_histogram
-from capture.policy import SendPolicy, top_prediction
+from capture.policy import SendPolicy
 from capture.retrain import Candidate, Captures, ModelInfo, model_info
 from capture.settings import CaptureSettings
 from capture.source import Frame, FrameReader, LatestFrame, describe, kind
 from edgekit.hub import Hub
-from edgekit.messages import CLASSIFICATION_OUTPUT, Classification, Prediction
+from edgekit.messages import CLASSIFICATION_OUTPUT, Classification, Prediction, in_view
 from edgekit.runtime import backoff
 from edgekit.settings import SettingsStore
 from edgekit.workers import run_supervised
@@ -337,14 +337,16 @@ class CapturePipeline:
         self.counters["framesClassified"] += 1
         self._classified_at = time.monotonic()
         self.last_result = (frame, predictions)
-        top = top_prediction(predictions, settings.threshold)
+        state, best = in_view(predictions, settings.threshold, settings.not_sure_floor)  # decided here, once
+        top = best if state == "tag" else None
         tag = top.tagName if top else None
         reason = self.policy.decide(tag, time.monotonic(), send_on=settings.send_on,
-                                    heartbeat_s=settings.heartbeat_s, min_interval_s=settings.min_interval_s)
+                                    heartbeat_s=settings.heartbeat_s, min_interval_s=settings.min_interval_s,
+                                    state=state)
         if reason is None:
             return
         message = Classification(
-            tagName=tag, probability=top.probability if top else 0.0, reason=reason, predictions=predictions,
+            tagName=tag, probability=top.probability if top else 0.0, state=state, reason=reason, predictions=predictions,
             captureTime=frame.captured_at, frameNumber=frame.number, source=describe(settings.video_path),
         )
         self.last_tag = tag

@@ -29,7 +29,10 @@ class CaptureSettings(ModuleSettings):
     classification of a compact model, ~0.3 G multiply-adds, on 3 threads is then at most half its
     CPU while the scene keeps changing; a Pi 5 uses ~10 %; docs/modules.md "Classify on change"); with the
     scene gate off, exactly this many, the newest frame every 1 / frame_rate s;
-    threshold: minimum probability 0-1 for a tag to count;
+    threshold: minimum probability 0-1 for a tag to count; with not_sure_floor (0-1) it decides what is in
+        view for the whole solution (the message's ``state``): "tag" at or above threshold, "notSure"
+        below it but at or above not_sure_floor (a floor at or above threshold: never), else "empty";
+        the display and the speech render that state (:func:`edgekit.messages.in_view`);
     scene_change_threshold: the scene gate: every frame the source delivers is compared with the
     last classified one (mean grey-level difference of 64x48 thumbnails, 0-255) and classified,
     as soon as the classifier is free, when it differs by this much or more; a still scene is not
@@ -69,6 +72,7 @@ class CaptureSettings(ModuleSettings):
     classifier_timeout_s: float = live(5.0, ge=0.1, le=60.0)
     frame_rate: float = live(4.0, ge=0.001, le=100.0)
     threshold: float = live(0.5, ge=0.0, le=1.0)
+    not_sure_floor: float = live(0.3, ge=0.0, le=1.0)
     scene_change_threshold: float = live(2.0, ge=0.0, le=255.0)
     resize_width: int = live(0, ge=0, le=4096)
     jpeg_quality: int = live(90, ge=1, le=100)

@@ -12,8 +12,8 @@ State = Literal["tag", "notSure", "empty"]
 
 @dataclass(frozen=True)
 class Scene:
-    """state: "tag" (the best prediction is at or above the threshold), "notSure" (below it but at or
-    above the floor) or "empty"; tag and probability: the best prediction (None when there is none)."""
+    """state: "tag", "notSure" or "empty", as CameraCapture decided (the message's ``state``); tag and
+    probability: the tag shown, or the best prediction when not sure (None when empty)."""
 
     state: State
     tag: str | None = None
@@ -27,23 +27,15 @@ class Scene:
 EMPTY = Scene("empty")
 
 
-def judge(message: Classification | None, threshold: float, floor: float) -> Scene:
-    """The scene of ``message`` under the display's threshold and not-sure floor.
-
-    The best prediction is the most probable of ``predictions``; a message without predictions
-    counts its ``tagName`` and ``probability``. CameraCapture sends ``tagName`` null when nothing is
-    at or above ITS threshold, but keeps the predictions, so "not sure" is seen from them.
-    """
-    if message is None:
+def judge(message: Classification | None) -> Scene:
+    """The scene ``message`` says is in view: its ``state``, decided by CameraCapture (a version 1
+    message: "tag" when it names a tag, else "empty"), with the tag and probability it is about: the tag
+    for "tag", the best prediction for "notSure"."""
+    if message is None or message.state == "empty":
         return EMPTY
-    candidates = [(p.probability, p.tagName) for p in message.predictions]
-    if not candidates and message.tagName is not None:
-        candidates = [(message.probability, message.tagName)]
-    if not candidates:
-        return EMPTY
-    probability, tag = max(candidates, key=lambda c: c[0])
-    if probability >= threshold:
-        return Scene("tag", tag, probability)
-    if probability >= floor:
-        return Scene("notSure", tag, probability)
+    if message.state == "tag" and message.tagName is not None:
+        return Scene("tag", message.tagName, message.probability)
+    best = message.best()
+    if message.state == "notSure" and best is not None:
+        return Scene("notSure", best.tagName, best.probability)
     return EMPTY

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator
 
@@ -19,9 +19,10 @@ class DisplaySettings(ModuleSettings):
     built-in virtual matrix), "sensehat", "emulator" or "virtual"; metrics_port: TCP port of the Prometheus
     metrics for the IoT Edge metrics collector (0: not served).
 
-    Live settings: threshold: the best prediction's probability (0-1) at or above which its tag is shown;
-    not_sure_floor: below ``threshold`` but at or above this, "not sure" (a question mark) is shown, below
-    it the matrix is cleared (at or above ``threshold``: no not-sure state); brightness: 0-1, scales every
+    What is in view (a tag, "not sure", nothing) is decided by CameraCapture (its ``threshold`` and
+    ``notSureFloor``) and arrives in each message's ``state``; the display renders it.
+
+    Live settings: brightness: 0-1, scales every
     LED value; rotation: degrees (0, 90, 180, 270); scroll_text: scroll the tag's name once before its
     icon; log_matrix: also draw each new matrix state in the log (ANSI 24-bit colour); icons: "Tag=colour
     or 8x8 pattern" entries separated by ";" (see :func:`display.icons.parse_icons`), overriding the built-in icons.
@@ -30,8 +31,10 @@ class DisplaySettings(ModuleSettings):
     display_snapshot_dir: str = startup("")
     backend: Literal["auto", "sensehat", "emulator", "virtual"] = startup("auto")
     metrics_port: int = startup(DEFAULT_METRICS_PORT, ge=0, le=65535)
-    threshold: float = live(0.5, ge=0.0, le=1.0)
-    not_sure_floor: float = live(0.3, ge=0.0, le=1.0)
+    MOVED: ClassVar[dict[str, str]] = {
+        key: f"what is in view is decided by CameraCapture now: set {key} in CameraCapture's module twin"
+        for key in ("threshold", "notSureFloor")}
+
     brightness: float = live(1.0, ge=0.0, le=1.0)
     rotation: Literal[0, 90, 180, 270] = live(0)
     scroll_text: bool = live(False)

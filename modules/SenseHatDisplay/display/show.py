@@ -79,8 +79,7 @@ class Display:
             return self._update()
 
     def apply_settings(self, settings: DisplaySettings) -> None:
-        """Every setting takes effect at once: the last message is judged again (threshold, floor), the
-        picture redrawn (brightness, icons), the matrix rotated."""
+        """Every setting takes effect at once: the picture redrawn (brightness, icons), the matrix rotated."""
         with self._cond:
             old, self.settings = self.settings, settings
             if settings.rotation != old.rotation:
@@ -120,7 +119,7 @@ class Display:
 
     # --- inside the lock -----------------------------------------------------------------------
     def _update(self) -> bool:
-        scene = judge(self._message, self.settings.threshold, self.settings.not_sure_floor)
+        scene = judge(self._message)
         if scene.same_view(self._scene):
             return False
         self._scene, self._since = scene, _now()

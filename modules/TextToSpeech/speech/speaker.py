@@ -113,11 +113,12 @@ class Speaker:
         return new
 
     def consume(self, classification: Classification) -> None:
-        """Speak the phrase for ``classification`` when its tag differs from the previous one, speech is
-        enabled, and the tag was not spoken within ``min_repeat_s``."""
+        """Speak the phrase for ``classification`` when what is in view (its ``state``, decided by
+        CameraCapture) is a tag that differs from the previous one, speech is enabled, and the tag was not
+        spoken within ``min_repeat_s``; "notSure" and "empty" are silence."""
         generation = self._arrived
         settings = self.settings
-        tag = classification.tagName
+        tag = classification.tagName if classification.state == "tag" else None
         if tag == self._last_tag:
             return
         self._last_tag = tag
