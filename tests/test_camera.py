@@ -215,3 +215,27 @@ def test_a_reader_that_raises_is_restarted_and_counted(tmp_path: Path) -> None:
         assert reader.is_alive() and reader.error == ""
     finally:
         reader.close()
+
+
+@pytest.mark.parametrize(("best", "threshold", "floor", "state"), [
+    (0.5, 0.5, 0.3, "tag"), (0.49, 0.5, 0.3, "notSure"), (0.3, 0.5, 0.3, "notSure"), (0.29, 0.5, 0.3, "empty"),
+    (0.45, 0.5, 0.5, "empty"), (0.45, 0.5, 0.9, "empty"), (0.95, 0.9, 0.95, "tag"), (0.2, 0.0, 0.0, "tag"),
+])
+def test_what_is_in_view_is_decided_by_the_best_prediction_threshold_and_floor(
+        best: float, threshold: float, floor: float, state: str) -> None:
+    """The documented rule: tag at or above threshold, notSure at or above the floor below it, else empty."""
+    from edgekit.messages import Prediction, in_view
+
+    predictions = [Prediction(tagName="Other", probability=best / 2), Prediction(tagName="Best", probability=best)]
+    decided, chosen = in_view(predictions, threshold, floor)
+    assert decided == state and chosen is not None and chosen.tagName == "Best"
+    assert in_view([], threshold, floor) == ("empty", None)
+
+
+def test_a_change_of_what_is_in_view_is_a_change_also_without_a_tag() -> None:
+    """tag -> not sure -> empty -> not sure: each is sent (the display follows); the same state again is not."""
+    policy = SendPolicy()
+    seen = [("Apple", "tag"), (None, "notSure"), (None, "notSure"), (None, "empty"), (None, "notSure"), ("Apple", "tag")]
+    reasons = [policy.decide(tag, float(n), send_on="change", heartbeat_s=0.0, min_interval_s=0.0, state=state)
+               for n, (tag, state) in enumerate(seen)]
+    assert reasons == ["change", "change", None, "change", "change", "change"]
