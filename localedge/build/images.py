@@ -15,7 +15,6 @@ For each module and each platform in its module.json:
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from localedge import ROOT
+from localedge.commandline import add_command
 
 DEBIAN_ARCH = {"amd64": "amd64", "arm64v8": "arm64", "arm32v7": "armhf"}
 PIP_ARCH = {"amd64": "x86_64", "arm64v8": "aarch64", "arm32v7": "armv7l"}
@@ -299,10 +299,9 @@ def main(root: Path) -> int:
 
 def add_parser(commands: Any) -> None:
     """The ``check-images`` command."""
-    cmd = commands.add_parser(
-        "check-images", help="prove each module image installs for each platform; estimate sizes",
-        description="For each module and each platform in its module.json, without Docker: its requirements resolve "
-                    "to wheels for that platform (pip download --only-binary), every apt package it names exists in "
-                    "Debian 12 for that architecture, and its image's size is estimated.", formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  python -m localedge check-images")
+    cmd = add_command(
+        commands, "check-images", "prove each module image installs for each platform; estimate sizes",
+        "For each module and each platform in its module.json, without Docker: its requirements resolve to wheels for "
+        "that platform (pip download --only-binary), every apt package it names exists in Debian 12 for that "
+        "architecture, and its image's size is estimated.", ["python -m localedge check-images"])
     cmd.set_defaults(func=lambda _args: main(ROOT))

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from localedge import ROOT
+from localedge.commandline import add_command
 
 PLATFORMS = {"amd64": "linux/amd64", "arm64v8": "linux/arm64/v8", "arm32v7": "linux/arm/v7"}
 HOST_PLATFORM = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64v8", "arm64": "arm64v8", "armv7l": "arm32v7"}
@@ -228,11 +229,11 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(commands: Any) -> None:
     """The ``images`` command: ``images build`` and ``images push``."""
-    cmd = commands.add_parser(
-        "images", help="build (or push) the module images for a platform, tagged as iotedgedev tags them",
-        description="Build the module images for a platform with Docker (or push them to CONTAINER_REGISTRY_ADDRESS), "
-                    "named as the generated manifests name them.", formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  python -m localedge images build -P arm32v7\n  python -m localedge images push -P arm32v7")
+    cmd = add_command(
+        commands, "images", "build (or push) the module images for a platform, tagged as iotedgedev tags them",
+        "Build the module images for a platform with Docker (or push them to CONTAINER_REGISTRY_ADDRESS), named as the "
+        "generated manifests name them.",
+        ["python -m localedge images build -P arm32v7", "python -m localedge images push -P arm32v7"])
     actions = cmd.add_subparsers(dest="action", required=True)
     for action, text in (("build", "build the module images (make images)"), ("push", "push them to CONTAINER_REGISTRY_ADDRESS (make push)")):
         sub = actions.add_parser(action, help=text)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from localedge import ROOT
+from localedge.commandline import add_command
 from localedge.deploy.genconfig import DEFAULT_PLATFORM
 from localedge.deploy.manifest import load_variables
 
@@ -63,14 +64,13 @@ def _genconfig_layered(args: argparse.Namespace, template: Path, variables: Mapp
 
 def add_parser(commands: Any) -> None:
     """The ``genconfig`` command's arguments."""
-    gen = commands.add_parser(
-        "genconfig", help="generate and validate config/deployment.<platform>.json from a template",
-        description="Generate the deployable manifest for a platform from its deployment template and .env, validate it "
-                    "(schemas, routes, images, createOptions, secrets, Blob Storage) and write it only when it is valid "
-                    "(exit 2 and nothing written otherwise).", formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  python -m localedge genconfig -P arm32v7\n  python -m localedge genconfig -P amd64 "
-               "--output-dir config\n  python -m localedge genconfig --layered -P arm64v8 --target-condition "
-               "\"tags.environment='prod'\"")
+    gen = add_command(
+        commands, "genconfig", "generate and validate config/deployment.<platform>.json from a template",
+        "Generate the deployable manifest for a platform from its deployment template and .env, validate it (schemas, "
+        "routes, images, createOptions, secrets, Blob Storage) and write it only when it is valid (exit 2 and nothing "
+        "written otherwise).",
+        ["python -m localedge genconfig -P arm32v7", "python -m localedge genconfig -P amd64 --output-dir config",
+         "python -m localedge genconfig --layered -P arm64v8 --target-condition \"tags.environment='prod'\""])
     gen.add_argument("-f", "--file", help="deployment template (default: the platform's, deployment.arm32v7.template.json "
                      "for arm32v7, else deployment.template.json)")
     gen.add_argument("-P", "--platform", default=DEFAULT_PLATFORM, help="amd64, arm64v8 or arm32v7 (default: %(default)s)")

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from localedge.commandline import add_command
 from localedge.deploy.manifest import json_depth
 from localedge.runner.control import MAX_REQUEST_BYTES, Reply, Request
 from localedge.runner.discovery import running_states, state_dir
@@ -329,12 +330,9 @@ def _main(handler: Any) -> Any:
 
 
 def _command(commands: Any, name: str, help_text: str, example: str, handler: Any, runner: bool = True) -> argparse.ArgumentParser:
-    cmd: argparse.ArgumentParser = commands.add_parser(
-        name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
-        epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmd = add_command(commands, name, help_text, help_text[0].upper() + help_text[1:] + ".", [example], _main(handler))
     if runner:
         cmd.add_argument("--runner", type=int, metavar="PID", help="the runner to ask, when several run")
-    cmd.set_defaults(func=_main(handler))
     return cmd
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from localedge.commandline import add_command
 from localedge.deploy.manifest import load_variables
 from localedge.runner import azureml
 from localedge.runner.captures import CapturesError, customvision
@@ -157,12 +158,12 @@ def _run(function: Any) -> Any:
 def add_parser(commands: Any) -> None:
     """The ``captures`` command and its ``list``, ``export`` and ``upload`` subcommands."""
     formatter = argparse.RawDescriptionHelpFormatter
-    captures = commands.add_parser(
-        "captures", help="list, export for review and upload to Custom Vision the frames CameraCapture kept",
-        description="The frames CameraCapture kept for retraining (capture is switched on through the module twin). "
-                    "Without a subcommand: list.",
-        formatter_class=formatter, epilog="examples:\n  python -m localedge captures list\n"
-        "  python -m localedge captures export review/\n  python -m localedge captures upload review/")
+    captures = add_command(
+        commands, "captures", "list, export for review and upload to Custom Vision the frames CameraCapture kept",
+        "The frames CameraCapture kept for retraining (capture is switched on through the module twin). Without a "
+        "subcommand: list.",
+        ["python -m localedge captures list", "python -m localedge captures export review/",
+         "python -m localedge captures upload review/"])
     sub = captures.add_subparsers(dest="captures_command", metavar="{list,export,upload}")  # none: list
 
     def source_options(parser: argparse.ArgumentParser) -> None:
@@ -183,10 +184,9 @@ def add_parser(commands: Any) -> None:
         which.add_argument("--until", type=_day, help="only captures up to this day (YYYY-MM-DD, UTC)")
         which.add_argument("--max", type=_positive, default=DEFAULT_MAX, help="read at most this many (default: %(default)s)")
 
-    listing = sub.add_parser("list", help="counts by predicted tag, reason and day", formatter_class=formatter,
-                             epilog="examples:\n  python -m localedge captures list\n"
-                                    "  python -m localedge captures list --dir captures/ --json\n"
-                                    "  python -m localedge captures list --container checkout-pi-captures --since 2026-11-01")
+    listing = add_command(sub, "list", "counts by predicted tag, reason and day", None,
+                          ["python -m localedge captures list", "python -m localedge captures list --dir captures/ --json",
+                           "python -m localedge captures list --container checkout-pi-captures --since 2026-11-01"])
     source_options(listing)
     listing.add_argument("--json", action="store_true", help="print the counts as JSON")
     listing.set_defaults(func=_run(list_captures))
