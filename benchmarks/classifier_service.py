@@ -178,16 +178,16 @@ def main() -> None:
         for _ in range(20):  # warm-up of both
             post()
             lean.post()
-            model.raw(tensor)
+            model.predict(tensor)
         latencies: list[float] = []
         standard: list[float] = []
         raw: list[float] = []
         floor: list[float] = []
         old_floor: list[float] = []
         measured: list[tuple[Callable[[], object], list[float]]] = [
-            (lean.post, latencies), (post, standard), (lambda: model.raw(tensor), raw),
-            (lambda: model.decode(model.raw(model.preprocess(decode(jpeg)))), floor),
-            (lambda: pillow.decode(pillow.raw(pillow.preprocess(decode(jpeg)))), old_floor)]
+            (lean.post, latencies), (post, standard), (lambda: model.predict(tensor), raw),
+            (lambda: model.postprocess(model.predict(model.preprocess(decode(jpeg)))), floor),
+            (lambda: pillow.postprocess(pillow.predict(pillow.preprocess(decode(jpeg)))), old_floor)]
         # One of each in turn, in a shuffled order, so that all see the same machine (a shared
         # VM's speed drifts within seconds) and each follows the others equally often (what ran
         # just before, here or in the service, decides what is in the caches).

@@ -69,9 +69,9 @@ def in_process(model_dir: Path, bodies: dict[str, bytes], turns: int) -> None:
             decoded = time.perf_counter()
             tensor = model.preprocess(image)
             prepared = time.perf_counter()
-            raw = model.raw(tensor)
+            raw = model.predict(tensor)
             ran = time.perf_counter()
-            model.decode(raw)
+            model.postprocess(raw)
             ended = time.perf_counter()
             if turn >= 3:  # the first turns warm up
                 for step, ms in (("decode", decoded - began), ("preprocess", prepared - decoded), ("run", ran - prepared),

@@ -17,7 +17,7 @@ from typing import Any
 from capture.pipeline import CapturePipeline
 from capture.settings import CaptureSettings
 from classifier.app import create_app
-from classifier.export import CustomVisionModel
+from classifier.model import Model as CustomVisionModel
 from classifier.settings import ClassifierSettings
 from conftest import ROOT, free_port, read_jsonl
 from edgekit.http import HttpServer

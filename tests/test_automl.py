@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import astuple
 import os
 import hashlib
 import subprocess
@@ -24,7 +25,9 @@ from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 from classifier.app import create_app
-from classifier.export import ModelLoadError, UnpackLimits, load
+from classifier.export import load
+from classifier.model import ModelLoadError
+from classifier.zipsafety import UnpackLimits
 from classifier.fetch import AddressGuard
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
@@ -105,7 +108,7 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 
 def _tags(predictions) -> dict[str, float]:
-    return {p.tag: p.probability for p in predictions}
+    return {p.tagName: p.probability for p in predictions}
 
 
 # --- classification ----------------------------------------------------------------------------
@@ -118,7 +121,7 @@ def test_multiclass_folder_softmax_over_imagenet_normalised_rgb(tmp_path: Path) 
     colour = (200, 40, 90)
     expected = _softmax(_logits(colour))
     predictions = model.classify(_solid(colour))
-    assert [p.tag for p in predictions] == FRIDGE  # one per label, in label order, like Custom Vision classifiers
+    assert [p.tagName for p in predictions] == FRIDGE  # one per label, in label order, like Custom Vision classifiers
     assert [p.probability for p in predictions] == pytest.approx(expected.tolist(), abs=1e-4)  # float32 network
 
 
@@ -170,10 +173,10 @@ def test_rcnn_boxes_are_normalised_clipped_and_most_probable_first(tmp_path: Pat
     assert model.info.flavour == flavour and model.info.task == "detection"
     found = model.classify(_solid((1, 2, 3), (1280, 720)))  # boxes are relative to the input: any image size
     # background (0.99) and below-threshold (0.05) detections are not answered
-    assert [(p.tag, p.probability) for p in found] == [("carton", pytest.approx(0.95)), ("can", pytest.approx(0.9))]
+    assert [(p.tagName, p.probability) for p in found] == [("carton", pytest.approx(0.95)), ("can", pytest.approx(0.9))]
     # (60,30)-(100,70) of 80x60: x 0.75..1.25, y 0.5..1.17, clipped to the image
-    assert tuple(found[0].box) == pytest.approx((0.75, 0.5, 0.25, 0.5))
-    assert tuple(found[1].box) == pytest.approx((0.1, 0.1, 0.4, 0.4))
+    assert astuple(found[0].boundingBox) == pytest.approx((0.75, 0.5, 0.25, 0.5))
+    assert astuple(found[1].boundingBox) == pytest.approx((0.1, 0.1, 0.4, 0.4))
 
 
 def test_rcnn_input_is_the_stretched_image_imagenet_normalised(tmp_path: Path) -> None:
@@ -217,12 +220,12 @@ def test_yolo_letterbox_candidates_suppressed_per_class(tmp_path: Path) -> None:
     assert tensor.shape == (1, 3, 64, 64)
     assert np.allclose(tensor[0, :, :16], 114 / 255) and np.allclose(tensor[0, :, 48:], 114 / 255)  # grey padding
     assert np.allclose(tensor[0, :, 16:48], np.array([1.0, 0.0, 0.0])[:, None, None])  # 0-1 RGB, no mean/std
-    _check_yolo([(p.tag, p.probability, tuple(p.box)) for p in model.classify(image)])
+    _check_yolo([(p.tagName, p.probability, astuple(p.boundingBox)) for p in model.classify(image)])
 
 
 def test_yolo_from_a_zip(tmp_path: Path) -> None:
     model = load(_zip(_yolo(tmp_path / "yolo", YOLO_CANDIDATES, YOLO_CLASSES), tmp_path / "yolo.zip", inner=""))
-    _check_yolo([(p.tag, p.probability, tuple(p.box)) for p in model.classify(_solid((0, 0, 0), (128, 64)))])
+    _check_yolo([(p.tagName, p.probability, astuple(p.boundingBox)) for p in model.classify(_solid((0, 0, 0), (128, 64)))])
 
 
 # --- exports that are AutoML only in part: one sentence each -------------------------------------

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from classifier.app import create_app
-from classifier.export import CustomVisionModel, load
+from classifier.export import load
+from classifier.model import Model as CustomVisionModel
 from classifier.observe import openapi_path
 from classifier.serving import ModelSlot
 from classifier.settings import ClassifierSettings
@@ -77,7 +78,7 @@ def test_response_has_the_exports_exact_shape(client: FlaskClient) -> None:
 def test_predictions_at_or_below_1e8_are_dropped(model: CustomVisionModel) -> None:
     from classifier.app import prediction_response
 
-    from classifier.export import Prediction
+    from classifier.model import Prediction
 
     body = prediction_response([Prediction("Apple", 0.5), Prediction("Banana", 1e-8), Prediction("Lemon", 1e-9),
                                 Prediction("Orange", 0.123456789123)])
@@ -313,8 +314,8 @@ def _comparable(reply: TestResponse) -> tuple[int, dict[str, str], dict]:
 
 @pytest.mark.parametrize("route", ["/proj/image", CLOUD_IMAGE])
 def test_a_raw_body_and_a_multipart_one_get_the_same_answer(client: FlaskClient, route: str) -> None:
-    """An image sent as the raw body (answered in front of Flask, for speed) and as a multipart part
-    (answered by Flask): the same status, headers and body, for an image, an undecodable one, an
+    """An image sent as the raw body and as a multipart part (one request path, two ways of reading the
+    image): the same status, headers and body, for an image, an undecodable one, an
     empty one and one over the pixel cap, and while the model is loading; the metrics count both."""
     images = [(IMAGES / "banana1.jpg").read_bytes(), b"not an image", b"", (IMAGES / "backpod.jpg").read_bytes()]
     small = create_app(load(MODELS / "apples-bananas"), ClassifierSettings(max_image_pixels=100_000)).test_client()

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier.export import CustomVisionModel, ModelLoadError, load
+from classifier.export import load
+from classifier.model import Model as CustomVisionModel, ModelLoadError
 from classifier.preprocess import decode
 from conftest import IMAGES, MODELS, ROOT, tool_venv
 

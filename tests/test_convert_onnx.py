@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import astuple
 import os
 import shutil
 import subprocess
@@ -21,7 +22,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from classifier.app import create_app
-from classifier.export import CustomVisionModel, load
+from classifier.export import load
+from classifier.model import Model as CustomVisionModel
 from classifier.preprocess import decode
 from classifier.settings import ClassifierSettings
 from conftest import IMAGES, MODELS, ROOT, tool_venv
@@ -187,11 +189,11 @@ def test_a_converted_automl_yolo_detector_finds_the_same_boxes_as_tensorflow_lit
     assert (tflite_model.info.runtime, tflite_model.info.flavour) == ("TensorFlow Lite", "automl-yolo")
     for photo, predictions in found.items():
         again = tflite_model.classify(decode(photo.read_bytes()))
-        assert [p.tag for p in again] == [p.tag for p in predictions], photo.name
+        assert [p.tagName for p in again] == [p.tagName for p in predictions], photo.name
         for want, got in zip(predictions, again, strict=True):
             assert got.probability == pytest.approx(want.probability, abs=TOLERANCE)
-            assert got.box is not None and want.box is not None
-            assert np.allclose(np.array(got.box), np.array(want.box), atol=TOLERANCE), photo.name
+            assert got.boundingBox is not None and want.boundingBox is not None
+            assert np.allclose(np.array(astuple(got.boundingBox)), np.array(astuple(want.boundingBox)), atol=TOLERANCE), photo.name
 
 
 def test_converted_zip_export_vouches_for_the_tflite_model_in_its_manifest(converted: dict[str, Path]) -> None:
@@ -215,7 +217,7 @@ def test_the_service_answers_with_the_converted_automl_model_without_onnx_runtim
     answered = {p["tagName"]: p["probability"] for p in reply.get_json()["predictions"]}
     assert set(answered) <= set(CLASSES)
     for prediction in reference:
-        assert answered.get(prediction.tag, 0.0) == pytest.approx(prediction.probability, abs=TOLERANCE)
+        assert answered.get(prediction.tagName, 0.0) == pytest.approx(prediction.probability, abs=TOLERANCE)
     model = client.get("/health/ready").get_json()["model"]
     assert (model["flavour"], model["sha256"]) == ("automl-multiclass", hashlib.sha256(
         (converted["automl"] / "model.tflite").read_bytes()).hexdigest())  # the TFLite model answered

@@ -16,7 +16,8 @@ from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 from classifier.app import create_app
-from classifier.export import ModelLoadError, load
+from classifier.export import load
+from classifier.model import ModelLoadError
 from classifier.preprocess import decode
 from classifier.settings import ClassifierSettings
 from conftest import IMAGES

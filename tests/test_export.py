@@ -14,7 +14,8 @@ from PIL import Image
 import pytest
 from onnx import TensorProto, helper
 
-from classifier.export import ModelLoadError, load
+from classifier.export import load
+from classifier.model import ModelLoadError
 from classifier.preprocess import ImageDecodeError, decode
 from conftest import IMAGES, MODELS
 
@@ -27,7 +28,7 @@ FRUITS_TOP = {"apple1": ("Apple", 0.17), "apple2": ("Apple", 0.64), "apple3": ("
 
 
 def _tags(predictions) -> dict[str, float]:
-    return {p.tag: p.probability for p in predictions}
+    return {p.tagName: p.probability for p in predictions}
 
 
 def _classify(model, name: str) -> dict[str, float]:
@@ -169,7 +170,7 @@ def test_embedded_labels_keep_the_models_declared_order(tmp_path: Path) -> None:
     _zipmap_export(tmp_path / "z", ["zebra", "apple", "mango"])
     loaded = load(tmp_path / "z")
     assert loaded.labels == ("zebra", "apple", "mango")
-    assert [p.tag for p in loaded.classify(_solid((1, 2, 3)))] == ["zebra", "apple", "mango"]
+    assert [p.tagName for p in loaded.classify(_solid((1, 2, 3)))] == ["zebra", "apple", "mango"]
     assert _tags(loaded.classify(_solid((1, 2, 3)))) == pytest.approx({"zebra": 1, "apple": 2, "mango": 3}, abs=0.01)
 
 

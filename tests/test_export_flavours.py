@@ -5,6 +5,7 @@ grid in both layouts, S1 ``detected_*`` outputs) and S1 classifiers."""
 from __future__ import annotations
 
 import json
+from dataclasses import astuple
 import os
 import shutil
 import subprocess
@@ -18,7 +19,8 @@ from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 from classifier.detection import ANCHORS, non_max_suppression
-from classifier.export import ModelLoadError, load
+from classifier.export import load
+from classifier.model import ModelLoadError
 from classifier.preprocess import decode
 from conftest import IMAGES, MODELS, ROOT, tool_venv
 
@@ -82,7 +84,7 @@ def tf_exports(tensorflow_python: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def _scores(model, name: str) -> dict[str, float]:
-    return {p.tag: p.probability for p in model.classify(decode((IMAGES / f"{name}.jpg").read_bytes()))}
+    return {p.tagName: p.probability for p in model.classify(decode((IMAGES / f"{name}.jpg").read_bytes()))}
 
 
 def _scene(squares: dict[tuple[int, int], tuple[int, int, int]], size: int = 256) -> Image.Image:
@@ -113,7 +115,7 @@ def test_tflite_model_serves_concurrent_callers(tf_exports: Path) -> None:
     model = load(tf_exports / "apples-bananas-tflite")
     tensors = {name: model.preprocess(decode((IMAGES / f"{name}.jpg").read_bytes())) for name in APPLES_BANANAS}
     with ThreadPoolExecutor(4) as pool:
-        tops = list(pool.map(lambda n: max(model.run(tensors[n]), key=lambda p: p.probability).tag, list(tensors) * 4))
+        tops = list(pool.map(lambda n: max(model.run(tensors[n]), key=lambda p: p.probability).tagName, list(tensors) * 4))
     assert tops == [APPLES_BANANAS[n] for n in tensors] * 4
 
 
@@ -123,7 +125,7 @@ def test_tflite_s1_classifier_takes_rgb_and_stretches(tf_exports: Path) -> None:
     image = np.zeros((60, 80, 3), np.uint8)
     image[:, :40] = (255, 0, 0)  # left half red (RGB)
     image[:, 40:] = (0, 0, 255)  # right half blue
-    scores = {p.tag: p.probability for p in model.classify(Image.fromarray(image))}
+    scores = {p.tagName: p.probability for p in model.classify(Image.fromarray(image))}
     assert scores["r"] == pytest.approx(0.5, abs=0.02) and scores["b"] == pytest.approx(0.5, abs=0.02)
     assert scores["g"] == pytest.approx(0.0, abs=0.01)
 
@@ -135,10 +137,10 @@ def test_tensorflow_frozen_graph_with_tensorflow_installed(tensorflow_python: Pa
     script = ("import json, sys\nfrom classifier.export import load\nfrom classifier.preprocess import decode\n"
               f"m = load({str(tmp_path)!r})\nout = {{'runtime': m.info.runtime, 'flavour': m.info.flavour, 'scores': {{}}}}\n"
               f"for n in {list(FRUITS_TOP)!r}:\n"
-              f"    out['scores'][n] = {{p.tag: p.probability for p in m.classify(decode(open({str(IMAGES)!r} + '/' + n + '.jpg', 'rb').read()))}}\n"
+              f"    out['scores'][n] = {{p.tagName: p.probability for p in m.classify(decode(open({str(IMAGES)!r} + '/' + n + '.jpg', 'rb').read()))}}\n"
               "print(json.dumps(out))\n")
     done = subprocess.run([str(tensorflow_python), "-c", script], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "modules" / "ImageClassifierService"), "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join((str(ROOT / "modules" / "ImageClassifierService"), str(ROOT))), "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert (result["runtime"], result["flavour"]) == ("TensorFlow", "TensorFlowNormal")
@@ -157,10 +159,10 @@ def test_frozen_graph_without_tensorflow_is_one_clear_sentence(tmp_path: Path) -
 def _check_detector(model) -> None:
     assert model.info.task == "detection"
     found = model.classify(_scene({(1, 2): (230, 20, 20), (3, 0): (20, 20, 230)}))
-    assert [p.tag for p in found] == ["red", "blue"] or [p.tag for p in found] == ["blue", "red"]
+    assert [p.tagName for p in found] == ["red", "blue"] or [p.tagName for p in found] == ["blue", "red"]
     for p in found:
-        row, col = (1, 2) if p.tag == "red" else (3, 0)
-        box = p.box
+        row, col = (1, 2) if p.tagName == "red" else (3, 0)
+        box = p.boundingBox
         assert p.probability > 0.9
         # centred on its cell, anchor 0's size (0.573 x 0.677 cells)
         assert box.left + box.width / 2 == pytest.approx((col + 0.5) / GRID, abs=0.02)
@@ -223,11 +225,11 @@ def test_s1_detector_outputs_are_read_directly(tmp_path: Path) -> None:
     image = np.zeros((100, 100, 3), np.uint8)
     image[:, :, 0], image[:, :, 2] = 204, 51  # red 0.8, blue 0.2
     found = model.classify(Image.fromarray(image))
-    assert [(p.tag, round(p.probability, 2)) for p in found] == [("apple", 0.8), ("plum", 0.2)]
-    assert tuple(round(v, 4) for v in found[0].box) == (0.1, 0.2, 0.3, 0.4)
-    assert tuple(round(v, 4) for v in found[1].box) == (0.5, 0.5, 0.5, 0.4)  # clipped to the image
+    assert [(p.tagName, round(p.probability, 2)) for p in found] == [("apple", 0.8), ("plum", 0.2)]
+    assert tuple(round(v, 4) for v in astuple(found[0].boundingBox)) == (0.1, 0.2, 0.3, 0.4)
+    assert tuple(round(v, 4) for v in astuple(found[1].boundingBox)) == (0.5, 0.5, 0.5, 0.4)  # clipped to the image
     image[:, :, 2] = 10  # blue below the 0.1 threshold: dropped
-    assert [p.tag for p in model.classify(Image.fromarray(image))] == ["apple"]
+    assert [p.tagName for p in model.classify(Image.fromarray(image))] == ["apple"]
 
 
 def test_bundled_demo_runs_on_tensorflow_lite_where_onnx_runtime_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from classifier.export import DEFAULT_LIMITS, MIB, ModelLoadError, UnpackLimits, load
+from classifier.export import load
+from classifier.model import ModelLoadError
+from classifier.zipsafety import DEFAULT_LIMITS, MIB, UnpackLimits
 from classifier.fetch import AddressGuard
 from classifier.serving import ModelSlot, ModelUpdater
 from conftest import IMAGES, MODELS, ROOT, serving_folder
@@ -366,7 +368,7 @@ def test_a_target_size_that_is_not_a_number_is_ignored_when_the_model_fixes_its_
     assert updater.slot.current is not None and updater.slot.current.labels == ("Apple", "Banana", "Lemon", "Orange")
     with Image.open(IMAGES / "banana1.jpg") as photo:
         best = max(updater.slot.current.classify(photo.convert("RGB")), key=lambda p: p.probability)
-    assert best.tag == "Banana", best
+    assert best.tagName == "Banana", best
 
 
 def test_a_single_model_file_is_served_whatever_its_name(updater: Updater, served: tuple[str, Path]) -> None:

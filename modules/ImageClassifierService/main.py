@@ -17,7 +17,8 @@ from pathlib import Path
 from classifier import methods
 from classifier.app import SERVER_ERROR_CODES, create_app
 from classifier.cores import usable_cores
-from classifier.export import ModelLoadError, load
+from classifier.export import load
+from classifier.model import ModelLoadError
 from classifier.fetch import AddressGuard
 from classifier.heap import limit_heap_growth
 from classifier.serving import ModelSlot, ModelUpdater

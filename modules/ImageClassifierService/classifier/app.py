@@ -21,9 +21,8 @@ model, body, decoding, caps, metrics); only the answer's shape differs:
   on a classifier (or classify on a detector) answers what the model gives, as the export does.
 
 Every successful prediction also carries the headers ``X-Model-Sha256`` and ``X-Model-Flavour``,
-naming the model that answered (:func:`model_headers`; issue 14), the body unchanged. An image
-POSTed as the raw body is answered by :class:`FastPath`, in front of Flask, through the same
-request path; everything else by Flask.
+naming the model that answered (:func:`model_headers`; issue 14), the body unchanged. Every request
+is answered by Flask (under waitress: main.py), the prediction routes through one request path.
 
 Errors are JSON ``{"code", "message"}`` (the cloud's ``CustomVisionError``) with a real status:
 400 undecodable image, bad request or a URL that could not be fetched (one message for every
@@ -45,26 +44,22 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import math
 import re
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, Response, jsonify, request
-from flask.json.provider import DefaultJSONProvider
 from pydantic import AliasChoices, BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField, File, MultipartDecoder, NeedData
 
-from classifier.export import CustomVisionModel, ModelInfo, Prediction, printable_flavour
+from classifier.model import BoundingBox, Model, ModelInfo, Prediction, printable_flavour
 from classifier.fetch import AddressGuard, FetchError, fetch
 from classifier.heap import LARGE_PIXELS, give_back
 from classifier.cores import usable_cores
@@ -72,6 +67,7 @@ from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
 from classifier.serving import ModelSlot
 from classifier.settings import ClassifierSettings
+from edgekit.prediction import ModelIdentity
 from edgekit.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -85,12 +81,7 @@ SERVER_ERROR_CODES = {413: "BadRequestImageSizeBytes"}
 BANNER = ("Custom Vision compatible image classifier (ImageClassifierService). POST an image to /image or {\"url\": ...} "
           "to /url, or call /customvision/v3.1/prediction/... as the Custom Vision prediction SDKs do.\n")
 KEY_HEADER = "Prediction-Key"
-KEY_ENVIRON = "HTTP_PREDICTION_KEY"  # the header in a WSGI environment
-MODEL_SHA256_HEADER = "X-Model-Sha256"
-MODEL_FLAVOUR_HEADER = "X-Model-Flavour"
-NOT_RAW = frozenset(("multipart/form-data", "application/x-www-form-urlencoded", "application/json"))  # and text/*
 UNEXPECTED = "the classifier failed on this image; see the module log"
-MATCHES_KEPT, MATCHED_PATH_CHARS = 256, 256  # FastPath remembers the route of at most 256 paths of at most 256 characters
 API_VERSIONS = ("v3.0", "v3.1")
 CLOUD_PREFIX = "/customvision/<version>/prediction/<project_id>"
 GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
@@ -103,8 +94,7 @@ _PREFIXES = (
     "/<project>/detect/iterations/<published_name>",
 )
 
-Shape = Callable[[CustomVisionModel, list[Prediction]], dict[str, Any]]
-Answer = Callable[[Callable[[], bytes], Shape, str | None], tuple[CustomVisionModel, dict[str, Any]]]
+Shape = Callable[[Model, list[Prediction]], dict[str, Any]]
 
 
 class ApiError(Exception):
@@ -135,12 +125,17 @@ def prediction_response(predictions: list[Prediction]) -> dict[str, Any]:
         "iteration": "",
         "created": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds"),
         "predictions": [
-            {"tagName": p.tag, "probability": round(p.probability, 8), "tagId": "",
-             "boundingBox": p.box.as_json() if p.box is not None else None}
+            {"tagName": p.tagName, "probability": round(p.probability, 8), "tagId": p.tagId,
+             "boundingBox": None if p.boundingBox is None else _sides(p.boundingBox, lambda side: round(side, 8))}
             for p in predictions
             if p.probability > MIN_PROBABILITY
         ],
     }
+
+
+def _sides(box: BoundingBox, number: Callable[[float], float]) -> dict[str, float]:
+    """A box as its JSON object, each side written by ``number``."""
+    return {"left": number(box.left), "top": number(box.top), "width": number(box.width), "height": number(box.height)}
 
 
 def _float32(value: float) -> float:
@@ -153,9 +148,9 @@ def cloud_response(predictions: list[Prediction], model_sha256: str, project: st
     iteration = uuid.uuid5(ITERATIONS, model_sha256)
 
     def item(p: Prediction) -> dict[str, Any]:
-        box = None if p.box is None else {side: _float32(value) for side, value in p.box._asdict().items()}
-        answer = {"probability": _float32(p.probability), "tagId": str(uuid.uuid5(iteration, p.tag)), "tagName": p.tag,
-                  "boundingBox": box}
+        box = None if p.boundingBox is None else _sides(p.boundingBox, _float32)
+        answer = {"probability": _float32(p.probability), "tagId": str(uuid.uuid5(iteration, p.tagName)),
+                  "tagName": p.tagName, "boundingBox": box}
         return answer if version == "v3.0" else {**answer, "tagType": "Regular"}
 
     return {
@@ -173,11 +168,10 @@ def model_headers(info: ModelInfo) -> tuple[tuple[str, str], ...]:
     ``model.sha256``), and ``X-Model-Flavour``, the reported ``model.flavour`` (e.g. ``ONNX12``,
     ``TensorFlowLite``, ``automl-multiclass``) as printable ASCII of at most 64 characters (an
     export's manifest or producer name could hold anything)."""
-    flavour = printable_flavour(info.flavour)
-    return ((MODEL_SHA256_HEADER, info.sha256), (MODEL_FLAVOUR_HEADER, flavour))
+    return ModelIdentity(info.sha256, printable_flavour(info.flavour)).headers()
 
 
-def export_shape(_model: CustomVisionModel, predictions: list[Prediction]) -> dict[str, Any]:
+def export_shape(_model: Model, predictions: list[Prediction]) -> dict[str, Any]:
     """The Dockerfile export's routes' answer: :func:`prediction_response`."""
     return prediction_response(predictions)
 
@@ -189,89 +183,6 @@ def cloud_shape(version: str, project_id: str) -> Shape:
         raise ApiError(404, "NotFound", "no such route: /customvision/{v3.0|v3.1}/prediction/{projectId: a GUID}/...")
     project = project_id.lower()
     return lambda active, predictions: cloud_response(predictions, active.info.sha256, project, version)
-
-
-class FastPath:
-    """WSGI middleware in front of Flask for the requests that make a device's traffic: an image
-    POSTed as the raw body (CameraCapture's, and the prediction SDKs' ``application/octet-stream``)
-    to an image route, with a Content-Length within ``max_body_bytes``.
-
-    They are answered here through the same request path as Flask's views (``answer``: key,
-    model, decoding, caps; then the same error bodies, metrics and headers), without Flask's
-    request context and request and response objects, which cost 0.4-0.5 ms a request on 2 cores
-    right after an inference (caches cold). Anything else (multipart and forms, /url,
-    other methods and routes, a body without a Content-Length or over the cap) goes to Flask,
-    which answers it as before. The route is Flask's own decision (its URL map), so both paths
-    answer the same route with the same bytes (tests/test_classifier_api.py)."""
-
-    def __init__(self, app: Flask, routes: list[Route], answer: Answer, metrics: Metrics, max_body_bytes: int) -> None:
-        """app: the Flask app, its rules added (its ``wsgi_app`` is what this falls back to); routes:
-        the image routes answered here; answer: the shared request path (raises ApiError)."""
-        self._flask = app.wsgi_app
-        provider = cast(DefaultJSONProvider, app.json)
-        # Flask's jsonify: its provider's dumps, compact; one encoder made once instead of one a request.
-        self._encode = json.JSONEncoder(ensure_ascii=provider.ensure_ascii, sort_keys=provider.sort_keys,
-                                        separators=(",", ":"), default=provider.default).encode
-        self._urls = app.url_map.bind("localhost")
-        self._matched: dict[str, tuple[str, Mapping[str, Any]]] = {}  # path -> Flask's match
-        self._routes = {route.rule: route for route in routes}
-        self._answer = answer
-        self._metrics = metrics
-        self._max_body_bytes = max_body_bytes
-        self._named: tuple[ModelInfo | None, tuple[tuple[str, str], ...]] = (None, ())
-
-    def _match(self, environ: WSGIEnvironment) -> tuple[Route | None, Mapping[str, Any], int]:
-        """The image route of a raw-body POST, its arguments and the body's length; None: for Flask."""
-        if environ.get("REQUEST_METHOD") != "POST":
-            return None, {}, 0
-        media = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
-        if media in NOT_RAW or media.startswith("text/"):
-            return None, {}, 0
-        path = environ.get("PATH_INFO", "")
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or "")
-            matched = self._matched.get(path)
-            if matched is None:
-                # PATH_INFO is latin-1 text of the bytes sent; Flask matches their UTF-8 reading.
-                matched = self._urls.match(path.encode("latin-1").decode("utf-8", "replace"), "POST")
-                if len(path) <= MATCHED_PATH_CHARS:  # bounded: at most MATCHES_KEPT short paths
-                    if len(self._matched) >= MATCHES_KEPT:
-                        self._matched.clear()
-                    self._matched[path] = matched
-        except (ValueError, HTTPException):  # no length (Flask reads what it can), or not a route here
-            return None, {}, 0
-        endpoint, arguments = matched
-        route = self._routes.get(endpoint)
-        if route is None or not 0 <= length <= self._max_body_bytes:  # over the cap: Flask answers 413
-            return None, {}, 0
-        return route, arguments, length
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        route, arguments, length = self._match(environ)
-        if route is None:
-            return self._flask(environ, start_response)
-        started = time.perf_counter()
-        headers = [("Content-Type", "application/json")]
-        try:
-            shape = cloud_shape(arguments["version"], arguments["project_id"]) if route.cloud else export_shape
-            active, body = self._answer(lambda: environ["wsgi.input"].read(length), shape, environ.get(KEY_ENVIRON))
-            status = 200
-            named = self._named
-            if named[0] is not active.info:  # the headers made once a model
-                named = self._named = (active.info, model_headers(active.info))
-            headers.extend(named[1])
-        except ApiError as exc:
-            status, body = exc.status, {"code": exc.code, "message": exc.message}
-            headers.extend(exc.headers.items())
-        except Exception:  # noqa: BLE001 - answered as Flask's handler answers it
-            logger.exception("unexpected error")
-            status, body = 500, {"code": "InternalServerError", "message": UNEXPECTED}
-        data = f"{self._encode(body)}\n".encode()  # as Flask's jsonify writes it
-        headers.append(("Content-Length", str(len(data))))
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        self._metrics.requests.labels(route.rule, str(status)).inc()
-        self._metrics.latency.labels(route.rule).observe(time.perf_counter() - started)
-        return [data]
 
 
 def fold_cloud_paths(app: WSGIApplication) -> WSGIApplication:
@@ -359,7 +270,7 @@ def _fetch(url: str, settings: ClassifierSettings, guard: AddressGuard) -> bytes
     return bytes(data)
 
 
-def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSettings) -> Flask:
+def create_app(model: Model | ModelSlot, settings: ClassifierSettings) -> Flask:
     """The Flask app serving ``model`` (a loaded model, or a slot whose model can be swapped live
     and is None while loading: 503); dependencies passed in so tests use a real small model."""
     slot = model if isinstance(model, ModelSlot) else ModelSlot(model)
@@ -369,7 +280,7 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
 
     metrics = Metrics(slot)
 
-    def loaded(_model: CustomVisionModel) -> None:
+    def loaded(_model: Model) -> None:
         give_back()  # what loading it left free in the heap
 
     slot.add_listener(loaded)
@@ -381,14 +292,14 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
     downloads = threading.BoundedSemaphore(slots) if slots else None
     key = settings.prediction_key.get_secret_value().encode("utf-8")
 
-    def ready_model() -> CustomVisionModel:
+    def ready_model() -> Model:
         """The model that answers this request, even if a swap happens meanwhile; 503 while loading."""
         active = slot.current
         if active is None:
             raise ApiError(503, "ServiceUnavailable", "the model is still loading: retry in a few seconds")
         return active
 
-    def predict(active: CustomVisionModel, data: bytes) -> list[Prediction]:
+    def predict(active: Model, data: bytes) -> list[Prediction]:
         try:
             opened = open_image(data, settings.max_image_pixels)
             with decoding.hold(opened.width * opened.height):
@@ -399,10 +310,10 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
         except ImageTooLargeError as exc:
             raise ApiError(413, "BadRequestImageDimensions", str(exc)) from exc
         with metrics.inference.time():
-            raw = active.raw(tensor)
+            raw = active.predict(tensor)
         if opened.width * opened.height > LARGE_PIXELS:
             give_back()  # a large photo's freed buffers leave the process, not only the heap
-        return active.decode(raw)
+        return active.postprocess(raw)
 
     def image_at_url() -> bytes:
         try:
@@ -419,16 +330,12 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
         finally:
             downloads.release()
 
-    def answer(read: Callable[[], bytes], shape: Shape, sent_key: str | None) -> tuple[CustomVisionModel, dict[str, Any]]:
-        """The one request path of every prediction route, Flask's and the fast path's: key, model,
-        body, predictions, ``shape``d; the model that answered, and the body. Raises ApiError."""
-        _authorise(key, sent_key)
-        active = ready_model()  # before reading a body the model could not classify anyway
-        return active, shape(active, predict(active, read()))
-
     def serve(read: Callable[[], bytes], shape: Shape) -> Response:
-        active, body = answer(read, shape, request.headers.get(KEY_HEADER))
-        response = jsonify(body)
+        """The one request path of every prediction route: key, model, body, predictions, ``shape``d, with the
+        headers naming the model that answered. Raises ApiError."""
+        _authorise(key, request.headers.get(KEY_HEADER))
+        active = ready_model()  # before reading a body the model could not classify anyway
+        response = jsonify(shape(active, predict(active, read())))
         response.headers.extend(model_headers(active.info))
         return response
 
@@ -453,8 +360,7 @@ def create_app(model: CustomVisionModel | ModelSlot, settings: ClassifierSetting
         for task in ("classify", "detect"):
             for suffix in ("", "/nostore"):
                 add(f"{CLOUD_PREFIX}/{task}/iterations/<published_name>/{source}{suffix}", source, cloud_view(read))
-    fast = FastPath(app, [r for r in routes if r.source == "image"], answer, metrics, settings.max_image_bytes)
-    app.wsgi_app = fold_cloud_paths(fast)  # type: ignore[method-assign, assignment]
+    app.wsgi_app = fold_cloud_paths(app.wsgi_app)  # type: ignore[method-assign, assignment]
     install(app, metrics, slot, openapi_document(routes, MAX_URL_CHARS, key_required=bool(key)))
 
     @app.get("/")

@@ -35,7 +35,6 @@ import logging
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,7 +42,8 @@ from PIL import Image
 
 from classifier.backends import Backend
 from classifier.detection import PROBABILITY_THRESHOLD, non_max_suppression, read_s1, sigmoid
-from classifier.export import CustomVisionModel, ModelInfo, ModelLoadError, Prediction, _Head, _in_export, _read_json, file_sha256
+from classifier.folder import ExportFolder
+from classifier.model import Model, ModelInfo, ModelLoadError, Prediction, file_sha256
 from classifier.preprocess import InputSpec, Recipe
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,6 @@ YOLO_IOU = 0.5  # AutoML's YOLO box_iou_thresh
 DETECTIONS = 100  # AutoML's box_detections_per_img
 
 Frame = tuple[int, int, int, int]  # where the image lies in the input: left, top, width, height, px
-
-
-def recognised(directory: Path, manifest: dict[str, Any]) -> bool:
-    """Whether the export folder holds an AutoML export: ``labels.json`` and no Custom Vision manifest."""
-    return not manifest and (directory / LABELS_FILE).is_file()
 
 
 class Letterboxed(np.ndarray):
@@ -146,7 +141,7 @@ class Rcnn(Form):
         _, _, width, height = frame
         boxes = np.asarray(raw[0], dtype=np.float32).reshape(-1, 4) / np.array([width, height, width, height], np.float32)
         found = read_s1(boxes, raw[1], raw[2], num_labels=len(labels), limit=DETECTIONS)
-        return [Prediction(labels[d.label], d.probability, d.box) for d in found]
+        return [Prediction(labels[d.label], d.probability, boundingBox=d.box) for d in found]
 
 
 class RetinaNet(Rcnn):
@@ -184,34 +179,11 @@ class Yolo(Form):
                           (cx + w / 2 - left) / width, (cy + h / 2 - top) / height), axis=1)
         probs = candidates[:, 5:] * candidates[:, 4:5]  # objectness x class score
         found = non_max_suppression(boxes, probs, PROBABILITY_THRESHOLD, YOLO_IOU, DETECTIONS, per_class=True)
-        return [Prediction(labels[d.label], d.probability, d.box) for d in found]
+        return [Prediction(labels[d.label], d.probability, boundingBox=d.box) for d in found]
 
 
-class AutomlModel(CustomVisionModel):
-    """A loaded AutoML export, served like a Custom Vision one: its form prepares and decodes.
-
-    ``recipe`` is informational only here (RGB, 0-1): :meth:`preprocess` is the form's.
-    """
-
-    def __init__(self, backend: Backend, spec: InputSpec, labels: tuple[str, ...], form: Form, info: ModelInfo) -> None:
-        super().__init__(backend, spec, Recipe(colour="RGB", scale=1.0 / 255.0), labels,
-                         _Head(form.flavour, list(form.outputs)), info)
-        self.form = form
-
-    def preprocess(self, image: Image.Image) -> np.ndarray:
-        return self.form.prepare(image, self.spec)
-
-    def raw(self, tensor: np.ndarray) -> list[Any]:
-        """The named outputs, then the frame of the image in the input (the whole input unless letterboxed)."""
-        frame = tensor.frame if isinstance(tensor, Letterboxed) else (0, 0, self.spec.width, self.spec.height)
-        return [*self.backend.run(list(self.form.outputs), np.asarray(tensor)), frame]
-
-    def decode(self, raw: list[Any]) -> list[Prediction]:
-        return [p for p in self.form.decode(raw[:-1], raw[-1], self.labels) if p.tag != BACKGROUND]
-
-
-def _labels(directory: Path) -> tuple[str, ...]:
-    path = _in_export(directory, LABELS_FILE)
+def _labels(folder: ExportFolder) -> tuple[str, ...]:
+    path = folder.file(LABELS_FILE)
     try:
         labels = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
@@ -222,10 +194,10 @@ def _labels(directory: Path) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def _multilabel(directory: Path) -> bool:
-    if not (directory / SETTINGS_FILE).is_file():
+def _multilabel(folder: ExportFolder) -> bool:
+    if not folder.has(SETTINGS_FILE):
         return False
-    task = str(_read_json(_in_export(directory, SETTINGS_FILE)).get("task_type", ""))
+    task = str(folder.json(SETTINGS_FILE).get("task_type", ""))
     return "multilabel" in task.replace("-", "").replace("_", "").lower()
 
 
@@ -233,7 +205,7 @@ def _named(backend: Backend, kind: str) -> list[str]:
     return [o.name for o in backend.outputs if re.fullmatch(rf"{kind}(_\d+)?", o.name.split(":")[0].lower())]
 
 
-def _form(backend: Backend, labels: tuple[str, ...], directory: Path) -> Form:
+def _form(backend: Backend, labels: tuple[str, ...], folder: ExportFolder) -> Form:
     count = len(labels)
     if _named(backend, "masks"):
         raise ModelLoadError("the AutoML model is an instance segmentation model (it has a masks output), which is not "
@@ -253,7 +225,7 @@ def _form(backend: Backend, labels: tuple[str, ...], directory: Path) -> Form:
         if len(first.shape) == 3 and first.shape[2] == 5 + count:
             return Yolo((first.name,))
         if len(first.shape) == 2 and first.shape[1] == count:
-            return (MultiLabel if _multilabel(directory) else MultiClass)((first.name,))
+            return (MultiLabel if _multilabel(folder) else MultiClass)((first.name,))
     shapes = ", ".join(f"{o.name} {list(o.shape)}" for o in backend.outputs)
     raise ModelLoadError(f"{LABELS_FILE} lists {count} classes but the model's outputs ({shapes[:200]}) fit no AutoML form "
                          f"(classification [batch, {count}], YOLO [batch, boxes, {5 + count}], or boxes/labels/scores): "
@@ -270,35 +242,63 @@ def _input_spec(backend: Backend, form: Form) -> InputSpec:
     return InputSpec(name=first.name, layout="NCHW", height=height, width=width, dtype=np.float32)
 
 
-def load_automl(location: str | Path, directory: Path, model_path: Path, backend: Backend) -> AutomlModel:
-    """The AutoML export in ``directory`` (its model already opened as ``backend``), warmed up.
+class AutomlModel(Model):
+    """An Azure ML AutoML export (``model.onnx``, or ``make convert-model``'s ``model.tflite``, beside
+    ``labels.json`` and no Custom Vision manifest), served like a Custom Vision one: its form prepares and decodes.
 
-    A ``model.tflite`` beside labels.json (``make convert-model``'s conversion of an AutoML classifier or YOLO
-    detector, taking the same NCHW input) is served where ONNX Runtime is missing (arm32v7); its forms are told by
-    output shape, as TFLite keeps no output names (Faster R-CNN and RetinaNet are not converted).
-    Raises ModelLoadError, one sentence, when the export is only half an AutoML export: labels.json
-    beside labels.txt, a model that is neither ONNX nor TensorFlow Lite, labels.json not a list of names, an input that is
-    not an NCHW image batch, outputs that fit no form, or a model that fails on a blank image.
+    ``recipe`` is informational only here (RGB, 0-1): :meth:`preprocess` is the form's.
     """
-    if (directory / "labels.txt").is_file():
-        raise ModelLoadError(f"{directory} holds both labels.txt (Custom Vision) and labels.json (Azure ML AutoML): "
-                             "keep only the labels file exported with this model")
-    if backend.runtime not in ("ONNX Runtime", "TensorFlow Lite"):
-        raise ModelLoadError(f"{model_path.name} is beside labels.json, but Azure ML AutoML exports are ONNX: "
-                             "put the AutoML run's model.onnx there")
-    labels = _labels(directory)
-    form = _form(backend, labels, directory)  # on TFLite the outputs have lost their names: classification or YOLO
-    spec = _input_spec(backend, form)
-    info = ModelInfo(source=str(location), sha256=file_sha256(model_path), flavour=form.flavour,
-                     runtime=backend.runtime, task=form.task, labels=labels, input_size=(spec.width, spec.height),
-                     layout="NCHW", colour="RGB", value_range=form.value_range)
-    model = AutomlModel(backend, spec, labels, form, info)
-    try:
-        model.run(np.zeros((1, 3, spec.height, spec.width), spec.dtype))
-    except Exception as exc:  # noqa: BLE001 - a runtime failing on a well-formed input is a broken export
-        text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
-        raise ModelLoadError(f"{model_path} fails on a blank {spec.width}x{spec.height} image ({text}): "
-                             "export the model from the AutoML run again") from exc
-    logger.info("loaded %s %s model %s (%s): %s, %dx%d NCHW RGB %s", info.flavour, info.task, model_path, info.runtime,
-                ", ".join(labels), spec.width, spec.height, info.value_range)
-    return model
+
+    def __init__(self, backend: Backend, spec: InputSpec, labels: tuple[str, ...], form: Form, info: ModelInfo) -> None:
+        super().__init__(backend, spec, Recipe(colour="RGB", scale=1.0 / 255.0), labels, info, list(form.outputs))
+        self.form = form
+
+    @classmethod
+    def recognises(cls, folder: ExportFolder) -> bool:
+        return not folder.manifest and folder.has(LABELS_FILE)
+
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        return self.form.prepare(image, self.spec)
+
+    def predict(self, tensor: np.ndarray) -> list[Any]:
+        """The named outputs, then the frame of the image in the input (the whole input unless letterboxed)."""
+        frame = tensor.frame if isinstance(tensor, Letterboxed) else (0, 0, self.spec.width, self.spec.height)
+        return [*self.backend.run(self.outputs, np.asarray(tensor)), frame]
+
+    def postprocess(self, raw: list[Any]) -> list[Prediction]:
+        return [p for p in self.form.decode(raw[:-1], raw[-1], self.labels) if p.tagName != BACKGROUND]
+
+    @classmethod
+    def load(cls, folder: ExportFolder) -> Model:
+        """The AutoML export in ``folder``, warmed up.
+
+        A ``model.tflite`` beside labels.json (``make convert-model``'s conversion of an AutoML classifier or YOLO
+        detector, taking the same NCHW input) is served where ONNX Runtime is missing (arm32v7); its forms are told
+        by output shape, as TFLite keeps no output names (Faster R-CNN and RetinaNet are not converted).
+        Raises ModelLoadError, one sentence, when the export is only half an AutoML export: labels.json
+        beside labels.txt, a model that is neither ONNX nor TensorFlow Lite, labels.json not a list of names, an input
+        that is not an NCHW image batch, outputs that fit no form, or a model that fails on a blank image.
+        """
+        backend, model_path = folder.backend, folder.model_path
+        if folder.has("labels.txt"):
+            raise ModelLoadError(f"{folder.directory} holds both labels.txt (Custom Vision) and labels.json (Azure ML AutoML): "
+                                 "keep only the labels file exported with this model")
+        if backend.runtime not in ("ONNX Runtime", "TensorFlow Lite"):
+            raise ModelLoadError(f"{model_path.name} is beside labels.json, but Azure ML AutoML exports are ONNX: "
+                                 "put the AutoML run's model.onnx there")
+        labels = _labels(folder)
+        form = _form(backend, labels, folder)  # on TFLite the outputs have lost their names: classification or YOLO
+        spec = _input_spec(backend, form)
+        info = ModelInfo(source=str(folder.location), sha256=file_sha256(model_path), flavour=form.flavour,
+                         runtime=backend.runtime, task=form.task, labels=labels, input_size=(spec.width, spec.height),
+                         layout="NCHW", colour="RGB", value_range=form.value_range)
+        model = cls(backend, spec, labels, form, info)
+        try:
+            model.run(np.zeros((1, 3, spec.height, spec.width), spec.dtype))
+        except Exception as exc:  # noqa: BLE001 - a runtime failing on a well-formed input is a broken export
+            text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+            raise ModelLoadError(f"{model_path} fails on a blank {spec.width}x{spec.height} image ({text}): "
+                                 "export the model from the AutoML run again") from exc
+        logger.info("loaded %s %s model %s (%s): %s, %dx%d NCHW RGB %s", info.flavour, info.task, model_path,
+                    info.runtime, ", ".join(labels), spec.width, spec.height, info.value_range)
+        return model

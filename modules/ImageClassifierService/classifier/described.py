@@ -27,137 +27,32 @@ Fields (each checked; a wrong one is refused with the field's name and what it a
 - ``scores``: how the output becomes probabilities: ``probabilities`` (as they are), ``softmax`` or ``sigmoid``
   (logits; sigmoid for multi-label).
 
-Classification only: the output is one score per label.
+Classification only: the output is one score per label. The fields are checked in classifier/description.py
+(pydantic), imported only for a folder holding ``model.json``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from classifier.backends import Backend, TensorInfo
 from classifier.detection import sigmoid
-from classifier.export import (MAX_INPUT_PX, CustomVisionModel, ModelInfo, ModelLoadError, Prediction, _Head, _in_export,
-                               file_sha256)
+from classifier.folder import ExportFolder
+from classifier.model import Model, ModelInfo, ModelLoadError, Prediction, blank_input, file_sha256
 from classifier.preprocess import InputSpec, Recipe
+
+if TYPE_CHECKING:
+    from classifier.description import Description
 
 logger = logging.getLogger(__name__)
 
 DESCRIPTION_FILE = "model.json"
 FILTERS = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
            "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
-
-
-class Description(BaseModel):
-    """``model.json``: how an image becomes the model's input and its output probabilities (see the module doc)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    input: str | None = Field(default=None, min_length=1, max_length=256)
-    output: str | None = Field(default=None, min_length=1, max_length=256)
-    layout: Literal["NCHW", "NHWC"]
-    size: tuple[int, int] = Field(description="[width, height] px")
-    colour: Literal["RGB", "BGR"] = "RGB"
-    range: tuple[float, float] = (0.0, 1.0)
-    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    resize: Literal["stretch", "shorter_side"]
-    resize_to: int | None = Field(default=None, ge=1, le=4 * MAX_INPUT_PX)
-    crop: Literal["centre", "none"]
-    interpolation: Literal["nearest", "bilinear", "bicubic", "lanczos"] = "bilinear"
-    labels: list[str] | None = Field(default=None, min_length=1, max_length=100_000)
-    labels_file: str | None = Field(default=None, min_length=1, max_length=255)
-    scores: Literal["probabilities", "softmax", "sigmoid"]
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Description:
-        width, height = self.size
-        if not (1 <= width <= MAX_INPUT_PX and 1 <= height <= MAX_INPUT_PX):
-            raise ValueError(f"size: [width, height] px, each 1-{MAX_INPUT_PX}; got {list(self.size)}")
-        if self.range[0] == self.range[1]:
-            raise ValueError(f"range: [value of pixel 0, value of pixel 255] must differ; got {list(self.range)}")
-        if min(self.std) <= 0:
-            raise ValueError(f"std: each channel's must be above 0; got {list(self.std)}")
-        if self.resize == "stretch" and self.crop != "none":
-            raise ValueError("crop: with resize stretch the whole image is the input: crop must be none")
-        if self.resize == "shorter_side" and self.crop != "centre":
-            raise ValueError("crop: with resize shorter_side the image is larger than size: crop must be centre")
-        if self.resize == "shorter_side" and self.resize_to is not None and self.resize_to < min(self.size):
-            raise ValueError(f"resize_to: the shorter side to {self.resize_to} px is smaller than size {list(self.size)}")
-        if (self.labels is None) == (self.labels_file is None):
-            raise ValueError("labels, labels_file: give exactly one (a list of names, or a file of them beside the model)")
-        if self.labels is not None:
-            _check_labels(self.labels, "labels")
-        return self
-
-
-def _check_labels(labels: list[str], where: str) -> None:
-    seen: set[str] = set()
-    for label in labels:
-        if not label.strip():
-            raise ValueError(f"{where}: an empty name")
-        if label in seen:
-            raise ValueError(f"{where}: {label[:60]!r} is listed twice; each label once, in the model's output order")
-        seen.add(label)
-
-
-def recognised(directory: Path, manifest: dict[str, Any]) -> bool:
-    """Whether the export folder holds a described model of your own: ``model.json`` and no Custom Vision manifest."""
-    return not manifest and (directory / DESCRIPTION_FILE).is_file()
-
-
-def _field_errors(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors()[:6]:
-        names = [str(p) for p in item["loc"] if not isinstance(p, int)]
-        items = [p for p in item["loc"] if isinstance(p, int)]
-        where = ".".join(names) or "model.json"
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "not a field of model.json (see classifier/described.py)"
-        elif item["type"] == "missing":
-            message = f"too few values (item {items[0] + 1} missing)" if items else "required"
-        elif items:
-            message = f"item {items[0] + 1}: {message}"
-        parts.append(message if message.startswith(f"{where}:") else f"{where}: {message}")
-    return "; ".join(parts)
-
-
-def read_description(directory: Path) -> Description:
-    """``model.json`` of the folder, validated. Raises ModelLoadError naming each wrong field, in one line."""
-    path = _in_export(directory, DESCRIPTION_FILE)
-    try:
-        return Description.model_validate_json(path.read_bytes())
-    except ValidationError as exc:
-        raise ModelLoadError(f"{path}: {_field_errors(exc)}"[:600]) from None
-    except OSError as exc:
-        raise ModelLoadError(f"{path} cannot be read ({exc.__class__.__name__})") from exc
-
-
-def _labels(directory: Path, described: Description) -> tuple[str, ...]:
-    if described.labels is not None:
-        return tuple(described.labels)
-    name = str(described.labels_file)
-    path = _in_export(directory, name)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"model.json: labels_file: {name[:80]!r} cannot be read beside the model "
-                             f"({exc.__class__.__name__})") from exc
-    try:
-        labels = json.loads(text) if text.lstrip().startswith("[") else [line.strip() for line in text.splitlines() if line.strip()]
-        if not isinstance(labels, list) or not labels or not all(isinstance(label, str) for label in labels):
-            raise ValueError(f"labels_file: {name[:80]} is not one name per line nor a JSON list of names")
-        _check_labels(labels, f"labels_file {name[:80]}")
-    except ValueError as exc:
-        raise ModelLoadError(f"model.json: {exc}") from None
-    return tuple(labels)
 
 
 def _matches(name: str, tensor: TensorInfo) -> bool:
@@ -229,7 +124,7 @@ def prepare(image: Image.Image, described: Description, spec: InputSpec) -> np.n
     return np.ascontiguousarray(tensor[None], dtype=spec.dtype)
 
 
-class DescribedModel(CustomVisionModel):
+class DescribedModel(Model):
     """A model of your own, prepared and decoded as its ``model.json`` says; served like a Custom Vision export.
 
     ``recipe`` is informational only here: :meth:`preprocess` follows the description."""
@@ -237,13 +132,18 @@ class DescribedModel(CustomVisionModel):
     def __init__(self, backend: Backend, spec: InputSpec, labels: tuple[str, ...], described: Description,
                  output: str, info: ModelInfo) -> None:
         scale = abs(described.range[1] - described.range[0]) / 255.0
-        super().__init__(backend, spec, Recipe(colour=described.colour, scale=scale), labels, _Head("scores", [output]), info)
+        super().__init__(backend, spec, Recipe(colour=described.colour, scale=scale), labels, info, [output])
         self.described = described
+
+    @classmethod
+    def recognises(cls, folder: ExportFolder) -> bool:
+        """A described model of your own: ``model.json`` and no Custom Vision manifest (it may name labels.json)."""
+        return not folder.manifest and folder.has(DESCRIPTION_FILE)
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         return prepare(image, self.described, self.spec)
 
-    def decode(self, raw: list[Any]) -> list[Prediction]:
+    def postprocess(self, raw: list[Any]) -> list[Prediction]:
         values = np.asarray(raw[0], dtype=np.float64).reshape(-1)
         if self.described.scores == "softmax":
             exp = np.exp(values - values.max())
@@ -252,34 +152,36 @@ class DescribedModel(CustomVisionModel):
             values = sigmoid(values)
         return [Prediction(label, float(values[i])) for i, label in enumerate(self.labels)]
 
+    @classmethod
+    def load(cls, folder: ExportFolder) -> Model:
+        """The described model in ``folder``, checked and warmed up.
 
-def load_described(location: str | Path, directory: Path, model_path: Path, backend: Backend) -> DescribedModel:
-    """The described model in ``directory`` (its model already opened as ``backend``), checked and warmed up.
+        Raises ModelLoadError, one line, naming the field of ``model.json`` that is wrong, or why the model does not
+        fit its description (input name, layout, size, output, number of labels)."""
+        from classifier.description import read_description, read_labels  # pydantic: only for a folder holding model.json
 
-    Raises ModelLoadError, one line, naming the field of ``model.json`` that is wrong, or why the model does not
-    fit its description (input name, layout, size, output, number of labels)."""
-    if backend.runtime not in ("ONNX Runtime", "TensorFlow Lite"):
-        raise ModelLoadError(f"{model_path.name} is beside model.json, but a described model is ONNX (model.onnx) or "
-                             "TensorFlow Lite (model.tflite)")
-    described = read_description(directory)
-    labels = _labels(directory, described)
-    spec, layout = _input(backend, described)
-    output = _output(backend, described)
-    value_range = f"{described.range[0]:g} to {described.range[1]:g}, mean {list(described.mean)}, std {list(described.std)}"
-    info = ModelInfo(source=str(location), sha256=file_sha256(model_path), flavour="described", runtime=backend.runtime,
-                     task="classification", labels=labels, input_size=described.size, layout=layout,
-                     colour=described.colour, value_range=value_range[:120])
-    model = DescribedModel(backend, spec, labels, described, output, info)
-    blank = np.zeros((1, 3, spec.height, spec.width) if layout == "NCHW" else (1, spec.height, spec.width, 3), spec.dtype)
-    try:
-        scores = np.asarray(model.raw(blank)[0]).reshape(-1).size
-    except Exception as exc:  # noqa: BLE001 - a runtime failing on a well-formed input is a broken model
-        text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
-        raise ModelLoadError(f"{model_path} fails on a blank {spec.width}x{spec.height} image ({text}): check model.json's "
-                             "input, layout and size") from exc
-    if scores != len(labels):
-        raise ModelLoadError(f"model.json: labels: {len(labels)} names, but the model's output {output!r} gives {scores} "
-                             "scores; list one name per score, in the output's order")
-    logger.info("loaded described classification model %s (%s): %s, %dx%d %s %s", model_path, backend.runtime,
-                ", ".join(labels[:20]), spec.width, spec.height, layout, described.colour)
-    return model
+        backend, model_path = folder.backend, folder.model_path
+        if backend.runtime not in ("ONNX Runtime", "TensorFlow Lite"):
+            raise ModelLoadError(f"{model_path.name} is beside model.json, but a described model is ONNX (model.onnx) or "
+                                 "TensorFlow Lite (model.tflite)")
+        described = read_description(folder.file(DESCRIPTION_FILE))
+        labels = read_labels(folder, described)
+        spec, layout = _input(backend, described)
+        output = _output(backend, described)
+        value_range = f"{described.range[0]:g} to {described.range[1]:g}, mean {list(described.mean)}, std {list(described.std)}"
+        info = ModelInfo(source=str(folder.location), sha256=file_sha256(model_path), flavour="described",
+                         runtime=backend.runtime, task="classification", labels=labels, input_size=described.size,
+                         layout=layout, colour=described.colour, value_range=value_range[:120])
+        model = cls(backend, spec, labels, described, output, info)
+        try:
+            scores = np.asarray(model.predict(blank_input(spec))[0]).reshape(-1).size
+        except Exception as exc:  # noqa: BLE001 - a runtime failing on a well-formed input is a broken model
+            text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+            raise ModelLoadError(f"{model_path} fails on a blank {spec.width}x{spec.height} image ({text}): check "
+                                 "model.json's input, layout and size") from exc
+        if scores != len(labels):
+            raise ModelLoadError(f"model.json: labels: {len(labels)} names, but the model's output {output!r} gives "
+                                 f"{scores} scores; list one name per score, in the output's order")
+        logger.info("loaded described classification model %s (%s): %s, %dx%d %s %s", model_path, backend.runtime,
+                    ", ".join(labels[:20]), spec.width, spec.height, layout, described.colour)
+        return model

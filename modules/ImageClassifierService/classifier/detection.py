@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from edgekit.prediction import BoundingBox
+
 # Anchor boxes (width, height in grid cells) of Custom Vision's compact object detectors.
 ANCHORS = np.array([[0.573, 0.677], [1.87, 2.06], [3.34, 5.47], [7.88, 3.53], [9.77, 9.17]], dtype=np.float32)
 PROBABILITY_THRESHOLD = 0.10  # as the Dockerfile export's detector
@@ -30,25 +32,12 @@ IOU_THRESHOLD = 0.45
 S1_OUTPUTS = ("detected_boxes", "detected_classes", "detected_scores")
 
 
-class Box(NamedTuple):
-    """A bounding box, each value a fraction 0-1 of the image's width or height."""
-
-    left: float
-    top: float
-    width: float
-    height: float
-
-    def as_json(self) -> dict[str, float]:
-        return {"left": round(self.left, 8), "top": round(self.top, 8),
-                "width": round(self.width, 8), "height": round(self.height, 8)}
-
-
 class Detection(NamedTuple):
     """One detected object: index into the labels, probability 0-1, box."""
 
     label: int
     probability: float
-    box: Box
+    box: BoundingBox
 
 
 def grid_channels(num_labels: int) -> int:
@@ -56,10 +45,10 @@ def grid_channels(num_labels: int) -> int:
     return len(ANCHORS) * (5 + num_labels)
 
 
-def _box(x1: float, y1: float, x2: float, y2: float) -> Box:
+def _box(x1: float, y1: float, x2: float, y2: float) -> BoundingBox:
     x1, y1 = min(max(x1, 0.0), 1.0), min(max(y1, 0.0), 1.0)
     x2, y2 = min(max(x2, 0.0), 1.0), min(max(y2, 0.0), 1.0)
-    return Box(float(x1), float(y1), float(max(x2 - x1, 0.0)), float(max(y2 - y1, 0.0)))
+    return BoundingBox(float(x1), float(y1), float(max(x2 - x1, 0.0)), float(max(y2 - y1, 0.0)))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from classifier.export import CustomVisionModel
+from classifier.model import Model
 from classifier.serving import ModelSlot, ModelUpdater
 from edgekit.methods import MethodError, MethodHandler, NoPayload, taking
 from edgekit.redact import redact
 
 
-def model_info(model: CustomVisionModel, updater: ModelUpdater, threads: int, cores: int) -> dict[str, Any]:
+def model_info(model: Model, updater: ModelUpdater, threads: int, cores: int) -> dict[str, Any]:
     """``modelInfo``'s answer for ``model`` run on ``threads`` of the ``cores`` usable (see the module docstring)."""
     info = model.info
     return {"source": redact(info.source), "sha256": info.sha256, "flavour": info.flavour, "runtime": info.runtime,

@@ -18,7 +18,7 @@ from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from pydantic.alias_generators import to_camel
 
-from classifier.export import CustomVisionModel
+from classifier.model import Model
 from classifier.serving import ModelSlot
 from edgekit.metrics import identity, labelled_registry
 from edgekit.redact import redact
@@ -49,7 +49,7 @@ class Metrics:
             self.show(slot.current)
         slot.add_listener(self.show)
 
-    def show(self, model: CustomVisionModel) -> None:
+    def show(self, model: Model) -> None:
         """Make ``model`` the active model in ``classifier_model_info``."""
         # The reported ``model`` property, with Prometheus' snake_case label names (inputSize -> input_size),
         # credentials masked as everywhere else.

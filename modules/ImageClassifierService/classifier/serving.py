@@ -33,7 +33,9 @@ from typing import Any
 from PIL import Image
 
 from classifier.backends import BACKENDS
-from classifier.export import DEFAULT_LIMITS, CustomVisionModel, ModelLoadError, UnpackLimits, load, unpack_zip
+from classifier.export import load
+from classifier.model import Model, ModelLoadError
+from classifier.zipsafety import DEFAULT_LIMITS, UnpackLimits, unpack_zip
 from classifier.fetch import AddressGuard, FetchError, fetch
 from edgekit.inbox import Inbox
 from edgekit.redact import redact, redact_url
@@ -48,19 +50,19 @@ class ModelSlot:
     """The active model (None until the first is loaded); ``swap`` replaces it atomically and
     calls each listener with the new model."""
 
-    def __init__(self, model: CustomVisionModel | None = None) -> None:
+    def __init__(self, model: Model | None = None) -> None:
         self._model = model
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[CustomVisionModel], None]] = []
+        self._listeners: list[Callable[[Model], None]] = []
 
     @property
-    def current(self) -> CustomVisionModel | None:
+    def current(self) -> Model | None:
         return self._model
 
-    def add_listener(self, listener: Callable[[CustomVisionModel], None]) -> None:
+    def add_listener(self, listener: Callable[[Model], None]) -> None:
         self._listeners.append(listener)
 
-    def swap(self, model: CustomVisionModel) -> CustomVisionModel | None:
+    def swap(self, model: Model) -> Model | None:
         """Make ``model`` the active one; returns the one it replaced."""
         with self._lock:
             old, self._model = self._model, model
@@ -87,7 +89,7 @@ def probe_image() -> Image.Image:
     return image
 
 
-def check_predicts(model: CustomVisionModel) -> None:
+def check_predicts(model: Model) -> None:
     """Raise UpdateError unless ``model`` answers the probe image with valid predictions."""
     try:
         predictions = model.classify(probe_image())
@@ -97,7 +99,7 @@ def check_predicts(model: CustomVisionModel) -> None:
         raise UpdateError(f"the new model gave {len(predictions)} scores for {len(model.labels)} tags on a probe image")
     for p in predictions:
         if not (math.isfinite(p.probability) and -1e-6 <= p.probability <= 1 + 1e-6):
-            raise UpdateError(f"the new model gave probability {p.probability} for {p.tag} on a probe image: "
+            raise UpdateError(f"the new model gave probability {p.probability} for {p.tagName} on a probe image: "
                               "is labels.txt the one exported with it?")
 
 
@@ -173,7 +175,7 @@ class ModelUpdater:
             with self._lock:
                 self._reloading = False
 
-    def reload(self) -> CustomVisionModel:
+    def reload(self) -> Model:
         """Load the configured model again now (``modelUrl`` when set, downloaded and verified again,
         else the fallback), check it and swap it in, after any update in progress; returns the model
         now serving. Raises UpdateError with the reason when it fails (the previous model keeps
