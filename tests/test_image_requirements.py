@@ -71,7 +71,7 @@ OPTIONAL: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("ImageClassifierService", "tensorflow"): (
         ALL, "TF1 frozen graphs (model.pb) only: RuntimeMissing says to convert them with make convert-model"),
     ("TextToSpeech", "azure.cognitiveservices.speech"): (
-        ("arm32v7",), "engines._azure catches the ImportError of AzureEngine and uses AzureRestEngine (requests); "
+        ("arm32v7",), "engines._azure catches the ImportError of AzureEngine and uses AzureRestEngine (urllib3); "
         "the Speech SDK has no armv7 wheel"),
     ("TextToSpeech", "piper"): (
         ("arm32v7",), "piper.piper_installed probes with find_spec: no Piper engine, Azure and espeak-ng remain "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from localedge.deploy.blob_rules import blob_problems, connection_string_parts
 from localedge.deploy.checks import Problem, schema_problems
 from localedge.deploy.genconfig import LEFTOVER, all_modules, module_json, own_modules
 from localedge.deploy.manifest import MODULE_IMAGE, read_template
+from localedge.http_get import get
 from localedge.runner.routes import RouteError, parse_route
 
 MAX_CREATE_OPTIONS = 4096
@@ -58,8 +58,7 @@ def public_schema_problems(manifest: dict[str, Any], schema_dir: Path | None, fi
             schemas[path.name] = json.loads(path.read_text(encoding="utf-8"))
     else:
         try:
-            with urllib.request.urlopen(SCHEMASTORE + SCHEMA_NAME, timeout=5) as reply:
-                schemas[SCHEMA_NAME] = json.loads(reply.read())
+            schemas[SCHEMA_NAME] = json.loads(get(SCHEMASTORE + SCHEMA_NAME, 5)[1])
         except (OSError, ValueError):
             return [Problem(file, "$", "not checked against the public schema: SchemaStore is out of reach "
                                        "(leave out --schema-dir online to use the copy shipped in localedge/deploy/schemas)")]

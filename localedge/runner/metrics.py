@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from localedge.commandline import add_command
+from localedge.http_get import get
 from localedge.runner.discovery import running_states, state_dir
 
 logger = logging.getLogger("localedge")
@@ -23,11 +23,10 @@ SCRAPE_TIMEOUT_S = 10.0  # as the collector, a scrape that does not answer is gi
 
 
 def scrape(url: str, timeout_s: float = SCRAPE_TIMEOUT_S) -> str:
-    """GET ``url`` as a Prometheus scraper does; the exposition text. Raises OSError (URLError, HTTPError)."""
-    request = urllib.request.Request(url, headers={"Accept": "text/plain;version=0.0.4;q=1,*/*;q=0.1",
-                                                   "User-Agent": "localedge-metrics"})
-    with urllib.request.urlopen(request, timeout=timeout_s) as reply:  # noqa: S310 - a loopback http URL from the runner
-        return str(reply.read().decode("utf-8", errors="replace"))
+    """GET ``url`` as a Prometheus scraper does (``timeout_s`` to connect and to read); the exposition text.
+    Raises OSError (out of reach, timed out, a status of 400 or more) or ValueError (not an http URL)."""
+    _, body = get(url, timeout_s, {"Accept": "text/plain;version=0.0.4;q=1,*/*;q=0.1", "User-Agent": "localedge-metrics"})
+    return body.decode("utf-8", errors="replace")
 
 
 def print_metrics(state: Mapping[str, Any], modules: list[str], out: TextIO) -> int:
@@ -53,12 +52,11 @@ def print_metrics(state: Mapping[str, Any], modules: list[str], out: TextIO) -> 
 
 def add_parser(commands: Any) -> None:
     """Add the ``metrics`` command to the CLI's subparsers."""
-    cmd = commands.add_parser(
-        "metrics", help="print each module's current Prometheus metrics from the running runner",
-        description="Scrape each module's METRICS_PORT (the runner gives each a free loopback port) and print the "
-                    "Prometheus text, as the IoT Edge metrics collector would read it.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  python -m localedge metrics\n  python -m localedge metrics ImageClassifierService")
+    cmd = add_command(
+        commands, "metrics", "print each module's current Prometheus metrics from the running runner",
+        "Scrape each module's METRICS_PORT (the runner gives each a free loopback port) and print the Prometheus text, "
+        "as the IoT Edge metrics collector would read it.",
+        ["python -m localedge metrics", "python -m localedge metrics ImageClassifierService"])
     cmd.add_argument("modules", nargs="*", metavar="MODULE", help="only these modules (default: all)")
     cmd.add_argument("--runner", type=int, metavar="PID", help="the runner to ask, when several run (default: each)")
     cmd.set_defaults(func=main)

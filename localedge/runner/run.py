@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,10 @@ from pydantic.alias_generators import to_camel
 
 from localedge import ROOT
 from localedge.build.module_images import host_platform
+from localedge.commandline import add_command
 from localedge.deploy.manifest import (VARIABLE, Manifest, ModuleSpec, load_manifest, load_variables, read_template,
                                        unresolved)
+from localedge.http_get import get
 from localedge.runner import containers, supervisor
 from localedge.runner.bus import DEFAULT_TIME_TO_LIVE_S, Bus, UpstreamSink
 from localedge.runner.control import ControlServer, socket_path
@@ -203,8 +204,8 @@ def module_version(folder: str) -> str:
 def http_ready(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
     """True when ``url`` answers 2xx within ``timeout_s`` (a readiness probe)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as reply:  # noqa: S310 - a loopback http URL the runner made
-            return 200 <= int(reply.status) < 300
+        status, _ = get(url, timeout_s)
+        return 200 <= status < 300
     except (OSError, ValueError):
         return False
 
@@ -429,14 +430,14 @@ def _mqtt_hub(bus: Bus, folder: Path, address_for: Any = None) -> Any:
 
 def add_parser(commands: Any) -> None:
     """The ``run`` command's arguments."""
-    run_cmd = commands.add_parser(
-        "run", help="run the solution's modules locally, routed as the manifest says",
-        description="Run the solution's modules as local processes (or, with --images, as containers), with the env and "
-                    "routes the deployment template gives them, until --duration elapses or Ctrl-C. Nothing it starts is "
-                    "reachable from another machine (its ports are on 127.0.0.1).", formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n  python -m localedge run --set CameraCapture.VIDEO_PATH=demo/colours.mp4 "
-               "--set CameraCapture.LOOP_VIDEO=true\n  python -m localedge run --duration 60 --upstream upstream.jsonl\n"
-               "  python -m localedge run --images --platform arm64v8")
+    run_cmd = add_command(
+        commands, "run", "run the solution's modules locally, routed as the manifest says",
+        "Run the solution's modules as local processes (or, with --images, as containers), with the env and routes the "
+        "deployment template gives them, until --duration elapses or Ctrl-C. Nothing it starts is reachable from another "
+        "machine (its ports are on 127.0.0.1).",
+        ["python -m localedge run --set CameraCapture.VIDEO_PATH=demo/colours.mp4 --set CameraCapture.LOOP_VIDEO=true",
+         "python -m localedge run --duration 60 --upstream upstream.jsonl",
+         "python -m localedge run --images --platform arm64v8"])
     run_cmd.add_argument("--manifest", default="deployment.template.json", help="deployment template (default: %(default)s)")
     run_cmd.add_argument("--set", action="append", metavar="Module.VAR=value", help="override a module's env (repeatable)")
     run_cmd.add_argument("--upstream", metavar="FILE", help="append each $upstream message to FILE as a JSON line")

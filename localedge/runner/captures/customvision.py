@@ -22,10 +22,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 from pathlib import Path
 from typing import Any
 
-import requests
+import urllib3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from localedge.runner.captures import CapturesError
@@ -105,35 +106,42 @@ class TrainingClient:
 
     def __init__(self, project: TrainingProject, sleep: Any = time.sleep) -> None:
         self.project = project
-        self.session = requests.Session()
-        self.session.headers["Training-Key"] = project.key
+        self._http = urllib3.PoolManager(retries=False, timeout=HTTP_TIMEOUT_S)  # retried here, as said above
+        self._headers = {"Training-Key": project.key}
         self._sleep = sleep
         self.throttled = 0
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, params: Mapping[str, str] | None = None,
+              files: Sequence[tuple[str, tuple[str, bytes, str]]] | None = None) -> urllib3.BaseHTTPResponse:
+        """``method`` the project's ``path`` with ``params`` in the query and ``files`` as multipart/form-data
+        parts (name, (file name, bytes, content type)); the answer (below 400), retried as the class says."""
+        url = self.project.url(path) + (f"?{urlencode(params)}" if params else "")
+        headers, body = dict(self._headers), None
+        if files:
+            body, headers["Content-Type"] = urllib3.encode_multipart_formdata(list(files))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             wait = min(2.0 ** attempt, MAX_RETRY_AFTER_S)
             try:
-                reply = self.session.request(method, self.project.url(path), timeout=HTTP_TIMEOUT_S, **kwargs)
-            except requests.RequestException as exc:
+                reply = self._http.request(method, url, body=body, headers=headers)
+            except urllib3.exceptions.HTTPError as exc:
                 if attempt == MAX_ATTEMPTS:
                     raise CapturesError(f"the training API at {self.project.endpoint} is out of reach "
                                         f"({type(exc).__name__})") from None
                 self._sleep(wait)
                 continue
-            if reply.status_code == 429 or reply.status_code >= 500:
+            if reply.status == 429 or reply.status >= 500:
                 if attempt == MAX_ATTEMPTS:
                     break
-                if reply.status_code == 429:
+                if reply.status == 429:
                     self.throttled += 1
                     wait = _retry_after(reply.headers.get("Retry-After"), wait)
                     logger.info("the training API is throttling (429): waiting %.0f s as it asks", wait)
                 self._sleep(wait)
                 continue
-            if reply.status_code >= 400:
+            if reply.status >= 400:
                 raise CapturesError(f"the training API refused {method} {path.split('?')[0]}: {_error_text(reply)}")
             return reply
-        raise CapturesError(f"the training API kept answering {reply.status_code} to {method} {path.split('?')[0]}; "
+        raise CapturesError(f"the training API kept answering {reply.status} to {method} {path.split('?')[0]}; "
                             "try again later")
 
     def tags(self) -> list[TrainingTag]:
@@ -182,7 +190,7 @@ def _retry_after(value: str | None, default: float) -> float:
     return max(0.0, min(seconds, MAX_RETRY_AFTER_S))
 
 
-def _error_text(reply: requests.Response) -> str:
+def _error_text(reply: urllib3.BaseHTTPResponse) -> str:
     """The answer's ``{"code", "message"}`` (or ``{"error": {...}}``) in one short line."""
     try:
         body = reply.json()
@@ -191,8 +199,8 @@ def _error_text(reply: requests.Response) -> str:
     except ValueError:
         text = ""
     hint = {401: " (check CUSTOM_VISION_TRAINING_KEY)", 403: " (check CUSTOM_VISION_TRAINING_KEY)",
-            404: " (check CUSTOM_VISION_PROJECT_ID and the endpoint)"}.get(reply.status_code, "")
-    return f"{reply.status_code} {' '.join(text.split())[:200] or reply.reason}{hint}"
+            404: " (check CUSTOM_VISION_PROJECT_ID and the endpoint)"}.get(reply.status, "")
+    return f"{reply.status} {' '.join(text.split())[:200] or reply.reason}{hint}"
 
 
 def _write_json(path: Path, document: Any) -> None:

@@ -135,9 +135,9 @@ class AzureRestEngine(Engine):
 
     def __init__(self, key: str, region: str, voice: str, timeout_s: float, language: str = "en-US",
                  host: str = "") -> None:
-        import requests
+        import urllib3
 
-        self._http = requests.Session()
+        self._http = urllib3.PoolManager(retries=False)
         base = _http_base(host) if host else f"https://{region}.tts.speech.microsoft.com"
         self.url = f"{base}/cognitiveservices/v1"
         self._key = key
@@ -154,7 +154,7 @@ class AzureRestEngine(Engine):
         return ssml(text, self._voice, self.language)
 
     def synthesize(self, text: str) -> bytes:
-        import requests
+        import urllib3
 
         headers = {"Content-Type": "application/ssml+xml", "X-Microsoft-OutputFormat": OUTPUT_FORMAT,
                    "User-Agent": "TextToSpeech-module"}
@@ -163,16 +163,16 @@ class AzureRestEngine(Engine):
         try:
             # (connect, read) timeouts, and the whole body read within the call: a server that answers
             # headers and then stalls is cut off by the read timeout.
-            reply = self._http.post(self.url, data=self.ssml(text).encode("utf-8"), headers=headers,
-                                    timeout=(min(self._timeout_s, 5.0), self._timeout_s))
-        except requests.RequestException as exc:
+            reply = self._http.request("POST", self.url, body=self.ssml(text).encode("utf-8"), headers=headers,
+                                       timeout=urllib3.Timeout(connect=min(self._timeout_s, 5.0), read=self._timeout_s))
+        except urllib3.exceptions.HTTPError as exc:
             raise SynthesisError(f"Azure Speech REST unreachable: {exc.__class__.__name__}") from exc
-        if reply.status_code != 200 or not reply.content.startswith(b"RIFF"):
-            raise SynthesisError(f"Azure Speech REST answered HTTP {reply.status_code}")
-        return reply.content
+        if reply.status != 200 or not reply.data.startswith(b"RIFF"):
+            raise SynthesisError(f"Azure Speech REST answered HTTP {reply.status}")
+        return reply.data
 
     def close(self) -> None:
-        self._http.close()
+        self._http.clear()
 
 
 def _http_base(host: str) -> str:
