@@ -34,7 +34,7 @@ def test_set_overrides_are_checked(manifest) -> None:
         parse_sets(["Camera.VIDEO_PATH=x"], manifest.modules)
     with pytest.raises(RunnerError, match="write it as <Module>.<VAR>=<value>"):
         parse_sets(["VIDEO_PATH=x"], manifest.modules)
-    with pytest.raises(RunnerError, match="expected a float, like the manifest's 2.0"):
+    with pytest.raises(RunnerError, match="expected a float, like the manifest's 4.0"):
         apply_sets(load_manifest(ROOT / "deployment.template.json", {}), {"CameraCapture": {"FRAME_RATE": "fast"}})
 
 
