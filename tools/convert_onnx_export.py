@@ -35,11 +35,9 @@ told by its shape) converts.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -48,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from converter_cli import converter_main, package_version, read_json_object  # tools/, this script's folder
 
 logger = logging.getLogger("convert_onnx_export")
 
@@ -245,18 +245,6 @@ def check(onnx_model: bytes, tflite_model: bytes, nhwc: bool, transform: tuple[n
     return worst
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise ConversionError(f"{path} is not valid JSON ({exc}): restore it from the original export") from exc
-    if not isinstance(data, dict):
-        raise ConversionError(f"{path} is not a JSON object: restore it from the original export")
-    return data
-
-
 def write_export(source: Path, out: Path, tflite_model: bytes, metadata: dict[str, str],
                  zipmap_labels: tuple[str, ...] = ()) -> list[Path]:
     """Copy the export's files from ``source`` into ``out``, add ``model.tflite`` and the merged metadata, and
@@ -270,13 +258,13 @@ def write_export(source: Path, out: Path, tflite_model: bytes, metadata: dict[st
         written.append(out / path.name)
     (out / TFLITE_FILE).write_bytes(tflite_model)
     written.append(out / TFLITE_FILE)
-    manifest = _read_json(source / MANIFEST_FILE)
+    manifest = read_json_object(ConversionError, source / MANIFEST_FILE)
     labels_name = str(manifest.get("LabelFileName") or "labels.txt")
     if zipmap_labels and not (source / labels_name).is_file():
         (out / labels_name).write_text("\n".join(zipmap_labels) + "\n", encoding="utf-8")
         written.append(out / labels_name)
     props_name = str(manifest.get("MetadataPropsFileName") or METADATA_FILE)
-    props = {**metadata, **_read_json(source / props_name)}
+    props = {**metadata, **read_json_object(ConversionError, source / props_name)}
     if props:
         (out / props_name).write_text(json.dumps(props, indent=2) + "\n", encoding="utf-8")
         written.append(out / props_name)
@@ -318,9 +306,10 @@ def convert(location: Path, out: Path, tolerance: float = 1e-4) -> float:
         metadata = model_metadata(model)
         prepared, nhwc = nchw_input(without_image_scaler(model))
         logger.info("%s: input %s (%s), converting with onnx2tf %s", source / MODEL_FILE, model.graph.input[0].name,
-                    "NHWC, fed as NCHW" if nhwc else "NCHW", _version("onnx2tf"))
+                    "NHWC, fed as NCHW" if nhwc else "NCHW", package_version("onnx2tf"))
         tflite_model = to_tflite(prepared, Path(scratch))
-        transform = input_transform(source, {**metadata, **{k: str(v) for k, v in _read_json(source / METADATA_FILE).items()}})
+        described = read_json_object(ConversionError, source / METADATA_FILE)
+        transform = input_transform(source, {**metadata, **{k: str(v) for k, v in described.items()}})
         worst = check(reference, tflite_model, nhwc, transform, tolerance=tolerance)
         written = write_export(source, out, tflite_model, metadata, zipmap_labels)
     logger.info("largest difference from ONNX Runtime on random images: %.2g", worst)
@@ -328,35 +317,15 @@ def convert(location: Path, out: Path, tolerance: float = 1e-4) -> float:
     return worst
 
 
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Convert an ONNX export (Custom Vision ONNX, Azure ML AutoML classification, your own model "
-                    "described by model.json) once into model.tflite, for arm32v7, which has no ONNX Runtime.",
+    return converter_main(
+        argv, description="Convert an ONNX export (Custom Vision ONNX, Azure ML AutoML classification, your own model "
+                          "described by model.json) once into model.tflite, for arm32v7, which has no ONNX Runtime.",
         epilog="example: make convert-model EXPORT=~/Downloads/automl-model OUT=fruit-model, then deploy fruit-model "
-               "(MODEL_DIR, or modelUrl) to the arm32v7 devices")
-    parser.add_argument("export", type=Path, help="the ONNX export: its zip or folder (model.onnx and its labels)")
-    parser.add_argument("--out", type=Path, help="folder to write the converted export to (default: EXPORT-converted)")
-    parser.add_argument("--tolerance", type=float, default=1e-4,
-                        help="largest output difference from ONNX Runtime accepted (default 1e-4)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("tensorflow", "onnx2tf", "absl"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notices; read at its import
-    location = args.export.expanduser()
-    out = (args.out or location.with_name(f"{location.stem}-converted")).expanduser()
-    try:
-        convert(location, out, args.tolerance)
-    except (ConversionError, OSError) as exc:
-        logger.error("cannot convert %s: %s", location, exc)
-        return 1
-    return 0
+               "(MODEL_DIR, or modelUrl) to the arm32v7 devices",
+        export_help="the ONNX export: its zip or folder (model.onnx and its labels)", reference="ONNX Runtime",
+        noisy=("tensorflow", "onnx2tf", "absl"), convert=lambda location, out, args: convert(location, out, args.tolerance),
+        errors=(ConversionError,), logger=logger)
 
 
 if __name__ == "__main__":

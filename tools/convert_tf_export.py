@@ -35,7 +35,6 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -45,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from converter_cli import converter_main, package_version, read_json_object  # tools/, this script's folder
 
 logger = logging.getLogger("convert_tf_export")
 
@@ -187,19 +188,6 @@ def check(graph_def: Any, sig: Signature, onnx_model: bytes, tflite_model: bytes
     return worst
 
 
-def _manifest(source: Path) -> dict[str, Any]:
-    path = source / MANIFEST_FILE
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise ConversionError(f"{path} is not valid JSON ({exc}): restore it from the original export") from exc
-    if not isinstance(data, dict):
-        raise ConversionError(f"{path} is not a JSON object: restore it from the original export")
-    return data
-
-
 def _side_file(source: Path, name: object) -> Path:
     """``source / name`` for a file name the manifest gives, refused when it leaves ``source``."""
     path = source / str(name)
@@ -213,7 +201,7 @@ def write_export(source: Path, out: Path, onnx_model: bytes, tflite_model: bytes
     two models, the labels and metadata files copied from ``source``, and the manifest rewritten
     to name ``model.onnx`` (see the module docstring). Returns the files written.
     Raises ConversionError when ``source`` has no labels file."""
-    manifest = _manifest(source)
+    manifest = read_json_object(ConversionError, source / MANIFEST_FILE)
     labels = _side_file(source, manifest.get("LabelFileName") or "labels.txt")
     if not labels.is_file():
         raise ConversionError(f"{labels} is missing: the service needs the labels.txt exported with the model")
@@ -258,7 +246,8 @@ def convert(location: Path, out: Path, opset: int = DEFAULT_OPSET, tolerance: fl
             raise ConversionError(f"{graph_file} is not a TensorFlow frozen graph: export it again from Custom Vision") from exc
         sig = signature(graph_def)
         logger.info("%s: input %s, output %s", graph_file, ", ".join(sig.inputs), ", ".join(sig.outputs))
-        provenance = f"{GRAPH_FILE} sha256 {hashlib.sha256(content).hexdigest()}, tf2onnx {_version('tf2onnx')}, opset {opset}"
+        provenance = (f"{GRAPH_FILE} sha256 {hashlib.sha256(content).hexdigest()}, tf2onnx {package_version('tf2onnx')}, "
+                      f"opset {opset}")
         onnx_model = to_onnx(graph_def, sig, opset, provenance)
         tflite_model = to_tflite(graph_file, sig)
         worst = check(graph_def, sig, onnx_model, tflite_model, tolerance=tolerance)
@@ -268,36 +257,19 @@ def convert(location: Path, out: Path, opset: int = DEFAULT_OPSET, tolerance: fl
     return worst
 
 
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Convert a Custom Vision TensorFlow export (model.pb) once into model.onnx and model.tflite, "
-                    "for the ImageClassifierService images, which have no TensorFlow.",
+    def opset_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
+
+    return converter_main(
+        argv, description="Convert a Custom Vision TensorFlow export (model.pb) once into model.onnx and model.tflite, "
+                          "for the ImageClassifierService images, which have no TensorFlow.",
         epilog="example: make convert-model EXPORT=~/Downloads/Fruit.TensorFlow.zip OUT=fruit-model, then replace the "
-               "files in modules/ImageClassifierService/model/ with those in fruit-model (or point MODEL_DIR at it)")
-    parser.add_argument("export", type=Path, help="the TensorFlow (or Dockerfile) export: its zip or unzipped folder")
-    parser.add_argument("--out", type=Path, help="folder to write the converted export to (default: EXPORT-converted)")
-    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
-    parser.add_argument("--tolerance", type=float, default=1e-4,
-                        help="largest output difference from TensorFlow accepted (default 1e-4)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("tf2onnx", "tensorflow"):  # per-pass progress lines, TF1 API deprecation notices
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notices; read at its import
-    location = args.export.expanduser()
-    out = (args.out or location.with_name(f"{location.stem}-converted")).expanduser()
-    try:
-        convert(location, out, args.opset, args.tolerance)
-    except (ConversionError, OSError) as exc:
-        logger.error("cannot convert %s: %s", location, exc)
-        return 1
-    return 0
+               "files in modules/ImageClassifierService/model/ with those in fruit-model (or point MODEL_DIR at it)",
+        export_help="the TensorFlow (or Dockerfile) export: its zip or unzipped folder", reference="TensorFlow",
+        noisy=("tf2onnx", "tensorflow"),  # per-pass progress lines, TF1 API deprecation notices
+        convert=lambda location, out, args: convert(location, out, args.opset, args.tolerance),
+        errors=(ConversionError,), logger=logger, add_options=opset_option)
 
 
 if __name__ == "__main__":
