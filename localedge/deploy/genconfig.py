@@ -79,6 +79,8 @@ class GenerationError(ValueError):
 
 
 def module_json(root: Path, folder: str, template: Path) -> dict[str, Any]:
+    """modules/<folder>/module.json under ``root`` as a dict; raises GenerationError naming ``template`` (which
+    names the folder) when there is no such file, or the file when it is not JSON."""
     path = root / "modules" / folder / "module.json"
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")))
@@ -98,6 +100,8 @@ def image_name(root: Path, folder: str, platform: str, variables: Mapping[str, s
 
 
 def stringify_create_options(settings: dict[str, Any]) -> None:
+    """A module's ``settings`` changed in place: a createOptions object becomes compact JSON split into
+    512-character ``createOptions``, ``createOptions01``... strings (earlier chunks replaced); a string is left as is."""
     options = settings.get("createOptions")
     if options is None or isinstance(options, str):
         return

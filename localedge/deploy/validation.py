@@ -48,6 +48,9 @@ def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def public_schema_problems(manifest: dict[str, Any], schema_dir: Path | None, file: str) -> list[Problem]:
+    """The problems the public deployment schema finds in ``manifest``: the schemas in ``schema_dir`` (None: the
+    copy shipped in localedge/deploy/schemas; ``online``: SchemaStore's, fetched with a 5 s timeout, one problem
+    saying so when it is out of reach). ``file`` names the template in each problem."""
     from jsonschema import Draft4Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
