@@ -6,9 +6,10 @@ Bounded against clients that hold on: a connection with no request in progress i
 closed for each new one, so that connections held open cannot starve a health check), and a request body over
 ``max_body_bytes`` is answered 413 from its Content-Length (or, chunked, once that many bytes
 came) without being buffered. waitress answers malformed requests itself (400, 413, 431, 501)
-before any app runs; with ``json_errors`` those answers are JSON ``{"code", "message"}`` too.
-A request is read 64 KB at a time, and an answer whose body comes in one piece is sent with its head
-in one write (waitress reads 8 KB at a time and writes the two apart).
+before any app runs; with ``json_errors`` those answers are JSON ``{"code", "message"}`` too: waitress has no
+public option for its own error bodies, so that is the one place a waitress class is extended (its error
+task, through the channel's ``error_task_class``). Everything else is waitress's public options: a request is
+read 64 KB at a time (``recv_bytes``; waitress's default is 8 KB).
 
 waitress's ``close()`` alone closes only the listening socket: kept-alive connections go on being
 served and worker threads later write to a closed trigger. ``HttpServer.close`` stops the workers,
@@ -25,8 +26,8 @@ from typing import Any
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
-from waitress.server import create_server
-from waitress.task import ErrorTask, WSGITask
+from waitress import create_server
+from waitress.task import ErrorTask
 
 logger = logging.getLogger(__name__)
 
@@ -53,27 +54,7 @@ class _JsonErrorTask(ErrorTask):
         self.write(body)
 
 
-class _OneWriteTask(WSGITask):
-    """waitress's WSGI task, sending the response head and a body given in one piece (a JSON answer)
-    with one write: one TCP segment, so the client wakes once; waitress writes them apart."""
-
-    wrote_header: bool
-
-    def write(self, data: bytes) -> None:
-        if self.wrote_header or not data or not self.complete or self.content_length != len(data) or not self.has_body:
-            super().write(data)
-            return
-        head = self.build_response_header()
-        self.wrote_header = True
-        self.content_bytes_written += len(data)
-        self.channel.write_soon(head + data)
-
-
-class _Channel(HTTPChannel):
-    task_class = _OneWriteTask
-
-
-class _JsonErrorChannel(_Channel):
+class _JsonErrorChannel(HTTPChannel):
     error_task_class = _JsonErrorTask
 
 
@@ -121,7 +102,6 @@ class HttpServer:
                                      cleanup_interval=CLEANUP_INTERVAL_S, connection_limit=connection_limit,
                                      max_request_body_size=max_body_bytes + 1,  # waitress refuses at the limit itself
                                      asyncore_use_poll=True, recv_bytes=RECV_BYTES)
-        self._server.channel_class = _Channel
         _close_idle_at_the_limit(self._server)
         if json_errors is not None:
             self._server.json_error_codes = dict(json_errors)
