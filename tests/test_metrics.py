@@ -317,3 +317,17 @@ def test_the_classifiers_metrics_carry_the_identity_labels_only_in_a_deployment(
     standalone = ClassifierMetrics(ModelSlot(), labels={})
     standalone.requests.labels("/image", "200").inc()
     assert 'classifier_requests_total{route="/image",status="200"} 1.0' in generate_latest(standalone.served).decode()
+
+
+class _OwnProcess(_Works):
+    """An engine running a process of its own holding 5 MB (as Piper holds its voice)."""
+
+    def process_resident_bytes(self) -> int:
+        return 5 * 1024 * 1024
+
+
+def test_speech_reports_the_memory_of_its_engines_own_processes(tmp_path: Path) -> None:
+    metrics = ModuleMetrics("TextToSpeech", {})
+    Speaker(SpeechSettings(audio_output_dir=str(tmp_path)), [_Fails(), _OwnProcess()], SpeechMetrics(metrics.registry))
+    samples = parse(generate_latest(labelled_registry(metrics.registry, metrics.labels)).decode())
+    assert value(samples, "texttospeech_engine_process_resident_bytes") == 5 * 1024 * 1024

@@ -29,7 +29,7 @@ from localedge.runner.routes import parse_route
 from speech.base import Engine, SynthesisError
 from speech.engines import AzureEngine, AzureRestEngine, EspeakEngine, select_engines
 from speech.health import Breaker
-from speech.piper import PiperEngine
+from speech.piper import PiperEngine, piper_voice_path
 from speech.settings import SpeechSettings
 from speech.speaker import Speaker
 from speech_standin import SpeechService, speech_service
@@ -113,8 +113,10 @@ def test_an_idle_piper_process_is_stopped_and_started_again_for_the_next_phrase(
         assert_speech(piper.synthesize("apple"), 0.3)
         first = piper._process
         assert first is not None and first.poll() is None
+        voice = piper_voice_path(piper.voice)
+        assert voice is not None and piper.process_resident_bytes() >= voice.stat().st_size  # its voice is loaded
         wait_for(lambda: first.poll() is not None, 15)  # idle: stopped
-        assert not piper.running
+        assert not piper.running and piper.process_resident_bytes() == 0
         assert_speech(piper.synthesize("banana"), 0.3)  # started again on demand
         assert piper.running and piper._process is not first
     finally:

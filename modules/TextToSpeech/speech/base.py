@@ -27,3 +27,8 @@ class Engine(ABC):
     def close(self) -> None:
         """Release what the engine holds (a process, a session); nothing by default."""
         return None
+
+    def process_resident_bytes(self) -> int:
+        """Resident memory of a process of the engine's own (Piper's), bytes; 0 for one that runs in the
+        module's process, or while its process is stopped."""
+        return 0

@@ -8,12 +8,16 @@
 - ``texttospeech_engine_failures_total{engine}``: synthesis failures (the next engine is tried);
 - ``texttospeech_synthesis_seconds{engine}``: time of each successful synthesis, s (cache hits excluded);
 - ``texttospeech_phrases_superseded_total``: phrases dropped because a newer message arrived first;
-- ``texttospeech_repeats_skipped_total``: tags not spoken again within ``minRepeatS``.
+- ``texttospeech_repeats_skipped_total``: tags not spoken again within ``minRepeatS``;
+- ``texttospeech_engine_process_resident_bytes``: resident memory of the engines' own processes (Piper's,
+  its voice loaded; 0 while stopped after ``PIPER_IDLE_S``), bytes.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 PREFIX = "texttospeech"
 SYNTHESIS_BUCKETS_S = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -35,6 +39,12 @@ class SpeechMetrics:
                                   registry=registry)
         self.repeats = Counter(f"{PREFIX}_repeats_skipped", "Tags not spoken again within minRepeatS",
                                registry=registry)
+        self.process_memory = Gauge(f"{PREFIX}_engine_process_resident_bytes",
+                                    "Resident memory of the engines' own processes (Piper's), bytes", registry=registry)
+
+    def watch_processes(self, resident_bytes: Callable[[], int]) -> None:
+        """Read ``texttospeech_engine_process_resident_bytes`` from ``resident_bytes`` at each scrape."""
+        self.process_memory.set_function(resident_bytes)
 
     def show_engines(self, names: list[str]) -> None:
         """Make each engine's series exist at 0 before its first phrase (a scrape sees every engine)."""

@@ -66,6 +66,7 @@ class Speaker:
         self.last: dict[str, Any] = {"engine": "", "phrase": "", "at": ""}
         self._voice: tuple[SpeechSettings, list[Engine]] = (settings, [])
         self.configure(settings, engines)
+        self.metrics.watch_processes(self.process_resident_bytes)
 
     @property
     def settings(self) -> SpeechSettings:
@@ -74,6 +75,10 @@ class Speaker:
     @property
     def engines(self) -> list[Engine]:
         return self._voice[1]
+
+    def process_resident_bytes(self) -> int:
+        """Resident memory of the current engines' own processes (Piper's), bytes."""
+        return sum(engine.process_resident_bytes() for engine in self.engines)
 
     def breaker(self, engine: Engine) -> Breaker:
         return self.breakers.setdefault(engine.name, Breaker(clock=self._clock))
