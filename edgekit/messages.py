@@ -29,30 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from edgekit.hub import Hub, InputMessage
 from edgekit.inbox import Inbox
+from edgekit.prediction import BoundingBox, Prediction
+
+__all__ = ["BoundingBox", "Classification", "Prediction", "classification_inbox", "in_view", "parse_classification"]
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 CLASSIFICATION_OUTPUT = "classification"
 InView = Literal["tag", "notSure", "empty"]
-
-
-class BoundingBox(BaseModel):
-    """Normalised 0-1 box of an object detection prediction."""
-
-    left: float
-    top: float
-    width: float
-    height: float
-
-
-class Prediction(BaseModel):
-    """One prediction in Custom Vision's format (probability 0-1)."""
-
-    tagName: str
-    probability: float = Field(ge=0.0, le=1.0)
-    tagId: str = ""
-    boundingBox: BoundingBox | None = None
 
 
 class Classification(BaseModel):

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 from collections import Counter
+from dataclasses import asdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -252,9 +253,9 @@ def test_a_capture_container_that_is_no_azure_container_name_is_refused(name: st
 
 def test_model_headers_are_taken_only_when_well_formed() -> None:
     sha = "ab" * 32
-    assert model_info({"x-model-sha256": sha.upper(), "X-Model-Flavour": "ONNX (tf2onnx)"}).model_dump() == {
+    assert asdict(model_info({"x-model-sha256": sha.upper(), "X-Model-Flavour": "ONNX (tf2onnx)"})) == {
         "sha256": sha, "flavour": "ONNX (tf2onnx)"}
-    assert model_info({"X-Model-Sha256": "not-a-hash", "X-Model-Flavour": "x" * 100}).model_dump() == {
+    assert asdict(model_info({"X-Model-Sha256": "not-a-hash", "X-Model-Flavour": "x" * 100})) == {
         "sha256": None, "flavour": None}
 
 

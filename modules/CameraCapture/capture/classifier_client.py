@@ -11,7 +11,7 @@ import numpy as np
 import urllib3
 from pydantic import TypeAdapter, ValidationError
 
-from edgekit.messages import Prediction
+from edgekit.prediction import MODEL_FLAVOUR_HEADER, MODEL_SHA256_HEADER, Prediction
 from edgekit.redact import redact
 from edgekit.runtime import backoff
 
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 _PREDICTIONS = TypeAdapter(list[Prediction])
 # The classifier says which model answered (ImageClassifierService's app: the model file's SHA-256 and its flavour).
-MODEL_HEADERS = ("X-Model-Sha256", "X-Model-Flavour")
+MODEL_HEADERS = (MODEL_SHA256_HEADER, MODEL_FLAVOUR_HEADER)
 
 
 class ClassifierError(RuntimeError):

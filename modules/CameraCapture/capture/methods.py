@@ -26,6 +26,8 @@ rates ``captureFps`` and ``classifyFps`` (frames per s over the last reporting i
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import base64
 import math
 from typing import Any
@@ -97,4 +99,4 @@ def last_classification(pipeline: CapturePipeline) -> dict[str, Any] | None:
     best = sorted(predictions, key=lambda p: p.probability, reverse=True)[:SHOWN_PREDICTIONS]
     return {"tagName": top.tagName if top else None, "probability": top.probability if top else 0.0,
             "frameNumber": frame.number, "captureTime": frame.captured_at.isoformat(),
-            "predictions": [p.model_dump(mode="json") for p in best]}
+            "predictions": [asdict(p) for p in best]}

@@ -59,7 +59,7 @@ from pydantic import AliasChoices, BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField, File, MultipartDecoder, NeedData
 
-from classifier.model import BoundingBox, Model, ModelInfo, Prediction, printable_flavour
+from classifier.model import BoundingBox, Model, ModelInfo, Prediction
 from classifier.fetch import AddressGuard, FetchError, fetch
 from classifier.heap import LARGE_PIXELS, give_back
 from classifier.cores import usable_cores
@@ -67,7 +67,6 @@ from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
 from classifier.serving import ModelSlot
 from classifier.settings import ClassifierSettings
-from edgekit.prediction import ModelIdentity
 from edgekit.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ def model_headers(info: ModelInfo) -> tuple[tuple[str, str], ...]:
     ``model.sha256``), and ``X-Model-Flavour``, the reported ``model.flavour`` (e.g. ``ONNX12``,
     ``TensorFlowLite``, ``automl-multiclass``) as printable ASCII of at most 64 characters (an
     export's manifest or producer name could hold anything)."""
-    return ModelIdentity(info.sha256, printable_flavour(info.flavour)).headers()
+    return info.identity.headers()
 
 
 def export_shape(_model: Model, predictions: list[Prediction]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from PIL import Image
 
 from classifier.backends import Backend
 from classifier.preprocess import InputSpec, Recipe
-from edgekit.prediction import BoundingBox, Prediction
+from edgekit.prediction import BoundingBox, ModelIdentity, Prediction
 
 if TYPE_CHECKING:
     from classifier.folder import ExportFolder
@@ -60,6 +60,12 @@ class ModelInfo:
         return {"source": self.source, "sha256": self.sha256, "exportSha256": self.export_sha256, "flavour": self.flavour,
                 "runtime": self.runtime, "task": self.task, "labels": ",".join(self.labels),
                 "inputSize": f"{self.input_size[0]}x{self.input_size[1]}"}
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """What a client is told of it: the ``X-Model-Sha256`` / ``X-Model-Flavour`` headers, which CameraCapture
+        reads back into the same type (its captures' ``modelSha256`` / ``modelFlavour``)."""
+        return ModelIdentity(self.sha256, printable_flavour(self.flavour))
 
 
 class Model(ABC):

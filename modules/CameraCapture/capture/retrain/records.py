@@ -5,41 +5,23 @@ answered (the classifier's ``X-Model-Sha256`` / ``X-Model-Flavour`` response hea
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from capture.settings import CONTAINER_PATTERN
-from edgekit.messages import Prediction
+from edgekit.prediction import ModelIdentity, Prediction
 
-MODEL_SHA256_HEADER = "X-Model-Sha256"
-MODEL_FLAVOUR_HEADER = "X-Model-Flavour"
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_FLAVOUR = re.compile(r"[\x20-\x7e]{1,64}")  # printable ASCII, e.g. "ONNX (tf2onnx)"
 NAME_PATTERN = r"^(?:[a-z0-9-]{1,64}/)?[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-f[0-9]{9,}$"  # [group/]time-frame, no suffix
 
 Reason = Literal["uncertain", "change", "sample"]
 
 
-class ModelInfo(BaseModel):
-    """The model that answered: its file's SHA-256 (64 hex digits) and flavour (e.g. ``onnx``); None when unknown."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sha256: str | None = None
-    flavour: str | None = None
-
-
-def model_info(headers: Mapping[str, str]) -> ModelInfo:
-    """The classifier's ``X-Model-Sha256`` / ``X-Model-Flavour`` response headers (case-insensitive names);
-    a value that is not 64 hex digits / a short token is ignored (None), never trusted into a sidecar."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    sha = lowered.get(MODEL_SHA256_HEADER.lower(), "").strip()
-    flavour = lowered.get(MODEL_FLAVOUR_HEADER.lower(), "").strip()
-    return ModelInfo(sha256=sha.lower() if _SHA256.fullmatch(sha) else None,
-                     flavour=flavour if _FLAVOUR.fullmatch(flavour) else None)
+# The model that answered: the classifier's X-Model-Sha256 / X-Model-Flavour headers, one definition with the
+# classifier's (edgekit.prediction.ModelIdentity); a value not well formed is None, never trusted into a sidecar.
+ModelInfo = ModelIdentity
+model_info = ModelIdentity.from_headers
 
 
 class CaptureRecord(BaseModel):
