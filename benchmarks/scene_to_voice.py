@@ -74,9 +74,10 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def module_memory(runner: int) -> dict[str, float]:
-    """Resident memory of each module's process and its children (Piper's under TextToSpeech), MB."""
-    memory: dict[str, float] = {}
+def module_memory(runner: int) -> dict[str, dict[str, float]]:
+    """Resident memory of each module's own process ("own") and with its children ("all": Piper's under
+    TextToSpeech), MB."""
+    memory: dict[str, dict[str, float]] = {}
     for pid in Path(f"/proc/{runner}/task/{runner}/children").read_text().split():
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
@@ -84,11 +85,12 @@ def module_memory(runner: int) -> dict[str, float]:
             continue
         for name in ("ImageClassifierService", "CameraCapture", "TextToSpeech", "SenseHatDisplay"):
             if f"modules/{name}/main.py" in command:
-                memory[name] = round(sum(rss_mb(p) for p in descendants(int(pid))), 1)
+                memory[name] = {"own": round(rss_mb(int(pid)), 1),
+                                "all": round(sum(rss_mb(p) for p in descendants(int(pid))), 1)}
     return memory
 
 
-def measure(transport: str, changes: int, folder: Path) -> tuple[list[float], list[float], dict[str, float]]:
+def measure(transport: str, changes: int, folder: Path) -> tuple[list[float], list[float], dict[str, dict[str, float]]]:
     scene, staging, audio, upstream = folder / "scene" / "now.jpg", folder / "next.jpg", folder / "audio", folder / "up.jsonl"
     scene.parent.mkdir()
     shutil.copy(FIXTURES / "images" / NAMES[0], scene)
@@ -155,7 +157,8 @@ def main() -> None:
     print(json.dumps({"transport": args.transport, "changes": len(to_message), "cpuCount": os.cpu_count(),
                       "messageP50Ms": round(statistics.median(to_message) * 1000, 1), "messageP95Ms": round(ms(to_message, 0.95), 1),
                       "voiceP50Ms": round(statistics.median(to_voice) * 1000, 1), "voiceP95Ms": round(ms(to_voice, 0.95), 1),
-                      "memoryMb": memory, "memoryTotalMb": round(sum(memory.values()), 1)}))
+                      "memoryMb": memory, "memoryOwnTotalMb": round(sum(m["own"] for m in memory.values()), 1),
+                      "memoryTotalMb": round(sum(m["all"] for m in memory.values()), 1)}))
     print(f"{args.transport}: scene change to $upstream p50 {statistics.median(to_message) * 1000:.0f} ms, "
           f"p95 {ms(to_message, 0.95):.0f} ms; to the cached phrase's WAV p50 {statistics.median(to_voice) * 1000:.0f} ms, "
           f"p95 {ms(to_voice, 0.95):.0f} ms (target for the message: p50 <= 40 ms, p95 <= 80 ms)")
