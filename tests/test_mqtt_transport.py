@@ -86,13 +86,13 @@ class Solution:
 
 @pytest.fixture()
 def solution(tmp_path: Path) -> Iterator[Solution]:
-    """Each test its own: brokers, bus (the display's threshold 0.6, desired version 1) and display process, which
+    """Each test its own: brokers, bus (the display's brightness 0.6, desired version 1) and display process, which
     the tests change (a desired patch, SIGSTOP, terminate), so that none depends on another's run or order."""
     tmp = tmp_path
     routes = [parse_route("ToDisplay", "FROM /messages/modules/Producer/outputs/classification "
                                        f"INTO BrokeredEndpoint(\"/modules/{DISPLAY}/inputs/classification\")"),
               parse_route("ToUpstream", "FROM /messages/modules/Producer/outputs/classification INTO $upstream")]
-    bus = Bus(routes, {DISPLAY: {"threshold": 0.6}}, UpstreamSink(tmp / "upstream.jsonl", io.StringIO()))
+    bus = Bus(routes, {DISPLAY: {"brightness": 0.6}}, UpstreamSink(tmp / "upstream.jsonl", io.StringIO()))
     hub = MqttEdgeHub(bus, tmp / "mqtt")
     display_env = hub.environment(DISPLAY)  # before start(), as the runner may ask
     hub.start()
@@ -135,20 +135,20 @@ def test_outputs_are_routed_and_an_input_sent_before_the_module_subscribed_is_de
 
 
 def test_twin_get_gives_the_desired_properties_and_reported_properties_reach_the_twin(solution: Solution) -> None:
-    reported = wait_for(lambda: solution.reported().get("settings", {}).get("threshold") == 0.6 and solution.reported(), 20)
+    reported = wait_for(lambda: solution.reported().get("settings", {}).get("brightness") == 0.6 and solution.reported(), 20)
     assert reported["desiredStatus"]["version"] == 1 and reported["$version"] > 1
     assert reported["display"]["backend"]
 
 
 def test_a_desired_patch_is_applied_and_reported_back(solution: Solution) -> None:
-    version = solution.bus.patch_desired(DISPLAY, {"threshold": 0.8})
+    version = solution.bus.patch_desired(DISPLAY, {"brightness": 0.8})
     status = wait_for(lambda: (s := solution.reported().get("desiredStatus", {})).get("version") == version and s, 20)
-    assert status["status"] == "applied" and solution.reported()["settings"]["threshold"] == 0.8
+    assert status["status"] == "applied" and solution.reported()["settings"]["brightness"] == 0.8
 
-    version = solution.bus.patch_desired(DISPLAY, {"threshold": "high"})
+    version = solution.bus.patch_desired(DISPLAY, {"brightness": "high"})
     status = wait_for(lambda: (s := solution.reported().get("desiredStatus", {})).get("version") == version and s, 20)
-    assert status["status"] == "refused" and "threshold" in status["refused"]
-    assert solution.reported()["settings"]["threshold"] == 0.8
+    assert status["status"] == "refused" and "brightness" in status["refused"]
+    assert solution.reported()["settings"]["brightness"] == 0.8
 
 
 def test_direct_methods_round_trip_over_mqtt(solution: Solution) -> None:
