@@ -323,7 +323,7 @@ def test_service_with_an_unusable_export_exits_with_the_reason(tmp_path: Path, b
         if broken == "corrupt":
             (export / "model.onnx").write_bytes(b"\x08\x07garbage" * 100)
             (export / "labels.txt").write_text("A\n")
-    env = {**os.environ, "MODEL_DIR": str(export), "PORT": "0", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "MODEL_DIR": str(export), "PORT": "0", "METRICS_PORT": "0", "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2

@@ -153,7 +153,8 @@ def test_zip_bomb_as_model_dir_stops_the_module_with_one_line_and_leaves_nothing
                                                                                 tmp_path: Path) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    env = {**os.environ, "MODEL_DIR": str(served[1] / "bomb.zip"), "PORT": "0", "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)}
+    env = {**os.environ, "MODEL_DIR": str(served[1] / "bomb.zip"), "PORT": "0", "METRICS_PORT": "0", "PYTHONPATH": str(ROOT),
+           "TMPDIR": str(scratch)}
     done = subprocess.run([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr[-2000:]
@@ -404,7 +405,7 @@ def test_credentials_in_model_url_stay_out_of_the_real_modules_twin_and_log(serv
     host = served[0].removeprefix("http://")
     bus = Bus([], {"ImageClassifierService": {}}, UpstreamSink(None, io.StringIO()))
     bus.start()
-    env = {**os.environ, **bus.environment("ImageClassifierService"), "PORT": "0", "LOG_LEVEL": "DEBUG",
+    env = {**os.environ, **bus.environment("ImageClassifierService"), "PORT": "0", "METRICS_PORT": "0", "LOG_LEVEL": "DEBUG",
            "MODEL_URL_ALLOWED_HOSTS": "127.0.0.1",
            "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
