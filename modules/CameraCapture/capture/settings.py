@@ -46,7 +46,7 @@ class CaptureSettings(ModuleSettings):
     request to the live view must carry (``?token=`` or ``Authorization: Bearer``; "": none, keep it on loopback);
     report_interval_s: how often rates and counters go to reported properties, s.
 
-    Captures for retraining (capture/retrain.py; off by default):
+    Captures for retraining (the capture/retrain package; off by default):
     capture_mode: "off", "uncertain" (the best probability within capture_band of threshold),
     "changes" (every change of the top tag) or "sample" (a random capture_fraction of the frames);
     capture_band: 0-0.5, half-width of the band around threshold;
