@@ -32,7 +32,7 @@ SCHEMAS = ROOT / "localedge" / "deploy" / "schemas"  # SchemaStore's IoT Edge de
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: two workers per core this process may use. Most of the suite waits (on module processes,
-    brokers, clips played at their frame rate), so a core serves two workers; measured in README "Tests"."""
+    brokers, clips played at their frame rate), so a core serves two workers; measured in docs/benchmarks.md "Tests"."""
     return 2 * len(os.sched_getaffinity(0))
 
 
