@@ -167,4 +167,4 @@ test-images:
 	$(PY) -m localedge images build -P amd64
 	$(PY) -m localedge images build -P arm32v7
 	$(PY) -m localedge images build -P arm64v8
-	$(PY) -m pytest tests/images
+	$(PY) -m pytest -n 0 tests/images
