@@ -17,7 +17,7 @@ from onnx import TensorProto, helper
 from classifier.export import load
 from classifier.model import ModelLoadError
 from classifier.preprocess import ImageDecodeError, decode
-from conftest import IMAGES, MODELS
+from conftest import IMAGES, MODELS, free_port
 
 # fixtures README: apples-bananas classifies each photo correctly; fruits top-1 per its table (the
 # original container's figures; test_fidelity.py checks every tag to 1e-4 against expected.json).
@@ -323,7 +323,7 @@ def test_service_with_an_unusable_export_exits_with_the_reason(tmp_path: Path, b
         if broken == "corrupt":
             (export / "model.onnx").write_bytes(b"\x08\x07garbage" * 100)
             (export / "labels.txt").write_text("A\n")
-    env = {**os.environ, "MODEL_DIR": str(export), "PORT": "0", "METRICS_PORT": "0", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "MODEL_DIR": str(export), "PORT": str(free_port()), "METRICS_PORT": "0", "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
@@ -331,6 +331,29 @@ def test_service_with_an_unusable_export_exits_with_the_reason(tmp_path: Path, b
     expected = {"legacy": "is a legacy ONNX export", "corrupt": "is not a loadable ONNX model",
                 "no-labels": "labels.txt is missing: copy labels.txt from your export"}[broken]
     assert len(errors) == 1 and expected in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+
+
+def test_service_whose_port_is_taken_exits_with_the_reason(tmp_path: Path) -> None:
+    """Another program listens on PORT: one line naming the port, exit 2, no traceback (IoT Edge restarts it)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = {**os.environ, "MODEL_DIR": str(MODELS / "apples-bananas"), "PORT": str(port), "BIND_ADDRESS": "127.0.0.1",
+               "METRICS_PORT": "0", "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if "cannot start:" in line]
+    assert len(errors) == 1 and f"cannot listen on 127.0.0.1 port {port}: Address already in use" in errors[0], errors
     assert "Traceback" not in done.stderr
 
 

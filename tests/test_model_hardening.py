@@ -27,7 +27,7 @@ from classifier.model import ModelLoadError
 from classifier.zipsafety import DEFAULT_LIMITS, MIB, UnpackLimits
 from classifier.fetch import AddressGuard
 from classifier.serving import ModelSlot, ModelUpdater
-from conftest import IMAGES, MODELS, ROOT, serving_folder
+from conftest import IMAGES, MODELS, ROOT, free_port, serving_folder
 
 BOMB_BYTES = 1024 * MIB  # what the bomb unpacks to: 1 GiB of zeros, about 1 MB packed
 PASSWORD, SIGNATURE = "pa55-W0RD-x7", "S1GNATURE-q9"
@@ -153,7 +153,7 @@ def test_zip_bomb_as_model_dir_stops_the_module_with_one_line_and_leaves_nothing
                                                                                 tmp_path: Path) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    env = {**os.environ, "MODEL_DIR": str(served[1] / "bomb.zip"), "PORT": "0", "METRICS_PORT": "0", "PYTHONPATH": str(ROOT),
+    env = {**os.environ, "MODEL_DIR": str(served[1] / "bomb.zip"), "PORT": str(free_port()), "METRICS_PORT": "0", "PYTHONPATH": str(ROOT),
            "TMPDIR": str(scratch)}
     done = subprocess.run([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,
                           capture_output=True, text=True, timeout=60)
@@ -405,7 +405,7 @@ def test_credentials_in_model_url_stay_out_of_the_real_modules_twin_and_log(serv
     host = served[0].removeprefix("http://")
     bus = Bus([], {"ImageClassifierService": {}}, UpstreamSink(None, io.StringIO()))
     bus.start()
-    env = {**os.environ, **bus.environment("ImageClassifierService"), "PORT": "0", "METRICS_PORT": "0", "LOG_LEVEL": "DEBUG",
+    env = {**os.environ, **bus.environment("ImageClassifierService"), "PORT": str(free_port()), "METRICS_PORT": "0", "LOG_LEVEL": "DEBUG",
            "MODEL_URL_ALLOWED_HOSTS": "127.0.0.1",
            "MODEL_DIR": str(MODELS / "apples-bananas"), "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, str(ROOT / "modules" / "ImageClassifierService" / "main.py")], env=env,

@@ -40,9 +40,14 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
     settings = store.current
     slot = ModelSlot()
     app = create_app(slot, settings)
-    server = HttpServer(app, settings.bind_address, settings.port, threads=settings.threads, name="waitress",
-                        idle_timeout_s=settings.idle_timeout_s, connection_limit=settings.connection_limit,
-                        max_body_bytes=settings.max_image_bytes, json_errors=SERVER_ERROR_CODES)
+    try:
+        server = HttpServer(app, settings.bind_address, settings.port, threads=settings.threads, name="waitress",
+                            idle_timeout_s=settings.idle_timeout_s, connection_limit=settings.connection_limit,
+                            max_body_bytes=settings.max_image_bytes, json_errors=SERVER_ERROR_CODES)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        logger.error("cannot start: cannot listen on %s port %d: %s (set PORT to a free port)", settings.bind_address,
+                     settings.port, exc.strerror or exc)
+        return 2
     server.start()
     metrics = ModuleMetrics("ImageClassifierService", os.environ, app.extensions["metrics"].registry)
     # the same metrics as /metrics, where the collector looks for every module's
