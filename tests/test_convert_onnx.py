@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -134,11 +135,13 @@ def converted(onnx2tf_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> d
                "yolo": automl_yolo(base / "yolo-export"),
                "fruits": custom_vision_onnx("fruits", base / "fruits-export"),
                "apples-bananas": base / "ApplesBananas.ONNX.zip"}
-    outs = {}
-    for name, export in exports.items():
-        outs[name] = base / f"{name}-converted"
-        done = convert_model(f"EXPORT={export}", f"OUT={outs[name]}")
-        assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+    outs = {name: base / f"{name}-converted" for name in exports}
+    # three conversions at a time (each mostly waits on TensorFlow's start): the suite's longest setup
+    with ThreadPoolExecutor(3) as pool:
+        runs = {name: pool.submit(convert_model, f"EXPORT={export}", f"OUT={outs[name]}") for name, export in exports.items()}
+    for name, run in runs.items():
+        done = run.result()
+        assert done.returncode == 0, (name, done.stdout[-2000:], done.stderr[-3000:])
     return outs
 
 
