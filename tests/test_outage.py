@@ -154,7 +154,9 @@ def test_a_full_outbox_drops_the_oldest_waiting_messages_and_counts_them(edgehub
         assert hub.flush(30)
     finally:
         hub.close()
-    received = numbers(edgehub)
+    # MQTT QoS 1 is at-least-once: a publish whose acknowledgement was lost as the broker came back may
+    # arrive twice (edgeHub and IoT Hub allow it); what is counted here is each message that arrived
+    received = list(dict.fromkeys(numbers(edgehub)))
     # 3 wait in the outbox, plus at most the one its worker holds while retrying; the older are dropped
     assert received[-3:] == [7, 8, 9] and received == sorted(received) and len(received) <= 4
     assert status["dropped"] == 10 - len(received) and status["queued"] == len(received)
