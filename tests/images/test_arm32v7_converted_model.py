@@ -68,7 +68,7 @@ def test_arm32v7_image_serves_a_converted_automl_classifier_as_onnx_runtime_answ
         assert status["model"]["flavour"] == "automl-multiclass"
         assert status["model"]["sha256"] == hashlib.sha256((converted / "model.tflite").read_bytes()).hexdigest()
         for photo in PHOTOS:
-            want = {p.tag: p.probability for p in onnx_model.classify(decode(photo.read_bytes()))}
+            want = {p.tagName: p.probability for p in onnx_model.classify(decode(photo.read_bytes()))}
             got = _answers(base, photo)
             assert set(got) <= set(want)
             for tag, probability in want.items():
