@@ -89,6 +89,9 @@ test:
 	@$(MAKE) -s -j4 --no-print-directory $(DEV_STAMP) azurite tool-venvs
 	$(PY) -m ruff check .
 	$(MAKE) --no-print-directory typecheck
+	@# bytecode for the venv and the project, made once: with PYTHONDONTWRITEBYTECODE set (as on many CI machines)
+	@# every module process the suite starts would compile what it imports again (measured: 5m15-5m24 -> 4m13)
+	@$(PY) -m compileall -q -j0 $(VENV)/lib edgekit localedge modules tests >/dev/null 2>&1 || true
 	$(PY) -m pytest
 
 # The type checker: the shared packages and each module's package, then each module's main.py on its own
