@@ -89,6 +89,13 @@ def tool_venv(name: str, rule: str) -> Path:
     return venv / "bin" / "python"
 
 
+def convert_model(*args: str, timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
+    """``make convert-model ARGS`` from the project root, as docs/models.md tells a user (one conversion on 2
+    cores takes well under a minute; ``timeout`` in s)."""
+    return subprocess.run(["make", "--no-print-directory", "convert-model", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
 def run_localedge(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run ``python -m localedge`` from the project root, as a user would; output captured."""
     return subprocess.run(

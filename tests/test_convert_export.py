@@ -21,10 +21,9 @@ import pytest
 from classifier.export import load
 from classifier.model import Model as CustomVisionModel, ModelLoadError
 from classifier.preprocess import decode
-from conftest import IMAGES, MODELS, ROOT, tool_venv
+from conftest import IMAGES, MODELS, ROOT, convert_model, tool_venv
 
 CONVERT_PYTHON = ROOT / ".venv-convert" / "bin" / "python"
-CONVERT_S = 600  # one conversion on 2 cores: well under a minute
 TOLERANCE = 1e-4  # probability, as the service's other exactness checks
 MANIFEST = {"DomainType": "Classification", "Platform": "TensorFlow", "Flavor": "TensorFlowNormal",
             "ExporterVersion": "2.0", "ModelFileName": "model.pb", "LabelFileName": "labels.txt"}
@@ -36,10 +35,6 @@ def convert_venv() -> Path:
     return tool_venv(".venv-convert", "convert-venv")
 
 
-def convert_model(*args: str, timeout: float = CONVERT_S) -> subprocess.CompletedProcess[str]:
-    """``make convert-model ARGS`` from the project root, as docs/models.md tells a user."""
-    return subprocess.run(["make", "--no-print-directory", "convert-model", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
 
 def tensorflow_export(model: str, into: Path) -> Path:

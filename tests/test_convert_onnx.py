@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import astuple
-import os
 import shutil
 import subprocess
 import sys
@@ -27,9 +26,8 @@ from classifier.export import load
 from classifier.model import Model as CustomVisionModel
 from classifier.preprocess import decode
 from classifier.settings import ClassifierSettings
-from conftest import IMAGES, MODELS, ROOT, tool_venv
+from conftest import IMAGES, MODELS, ROOT, convert_model, tool_venv
 
-CONVERT_S = 600  # one conversion on 2 cores: well under a minute
 TOLERANCE = 1e-4
 CLASSES = ["apple", "banana", "orange", "pear"]
 PHOTOS = sorted(IMAGES.glob("*.jpg"))
@@ -41,10 +39,18 @@ def onnx2tf_venv() -> Path:
     return tool_venv(".venv-onnx2tf", "onnx2tf-venv")
 
 
-def convert_model(*args: str, timeout: float = CONVERT_S) -> subprocess.CompletedProcess[str]:
-    """``make convert-model ARGS`` from the project root, as docs/models.md tells a user."""
-    return subprocess.run(["make", "--no-print-directory", "convert-model", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def _automl_export(graph: onnx.GraphProto, folder: Path) -> Path:
+    """``folder`` with ``graph`` as model.onnx (opset 17, IR 8, checked) and CLASSES as labels.json, as AutoML
+    exports them."""
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    folder.mkdir(parents=True)
+    onnx.save(model, folder / "model.onnx")
+    (folder / "labels.json").write_text(json.dumps(CLASSES), encoding="utf-8")
+    return folder
 
 
 def automl_classifier(folder: Path, size: int = 224) -> Path:
@@ -64,13 +70,7 @@ def automl_classifier(folder: Path, size: int = 224) -> Path:
         nodes, "automl", [helper.make_tensor_value_info("input1", TensorProto.FLOAT, ["batch", 3, size, size])],
         [helper.make_tensor_value_info("output1", TensorProto.FLOAT, ["batch", len(CLASSES)])],
         [numpy_helper.from_array(value.astype(np.float32), name) for name, value in weights.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    folder.mkdir(parents=True)
-    onnx.save(model, folder / "model.onnx")
-    (folder / "labels.json").write_text(json.dumps(CLASSES), encoding="utf-8")
-    return folder
+    return _automl_export(graph, folder)
 
 
 def automl_yolo(folder: Path, size: int = 64) -> Path:
@@ -91,13 +91,7 @@ def automl_yolo(folder: Path, size: int = 64) -> Path:
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, cells, channels])],
         [numpy_helper.from_array(value.astype(np.float32), name) for name, value in weights.items()]
         + [numpy_helper.from_array(np.array([1, channels, cells], np.int64), "shape")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    folder.mkdir(parents=True)
-    onnx.save(model, folder / "model.onnx")
-    (folder / "labels.json").write_text(json.dumps(CLASSES), encoding="utf-8")
-    return folder
+    return _automl_export(graph, folder)
 
 
 def custom_vision_onnx(model: str, folder: Path) -> Path:

@@ -41,13 +41,13 @@ import logging
 import shutil
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from converter_cli import converter_main, package_version, read_json_object  # tools/, this script's folder
+import converter_cli  # tools/, this script's folder
+from converter_cli import converter_main, package_version, read_json_object
 
 logger = logging.getLogger("convert_onnx_export")
 
@@ -67,16 +67,8 @@ class ConversionError(RuntimeError):
 def find_export(location: Path, scratch: Path) -> Path:
     """The shallowest folder holding ``model.onnx`` in the export folder or zip ``location`` (a zip is unpacked
     into ``scratch``). Raises ConversionError when there is none."""
-    if location.is_file() and zipfile.is_zipfile(location):
-        with zipfile.ZipFile(location) as archive:
-            archive.extractall(scratch)  # zipfile drops absolute paths and ".." from entry names
-        location = scratch
-    elif not location.is_dir():
-        raise ConversionError(f"{location} is neither a folder nor a zip: give the ONNX export's zip or folder")
-    models = sorted(location.rglob(MODEL_FILE), key=lambda p: len(p.parts))
-    if not models:
-        raise ConversionError(f"no {MODEL_FILE} in {location}: give the export's model.onnx with its labels file")
-    return models[0].parent
+    return converter_cli.find_export(ConversionError, location, scratch, MODEL_FILE, "ONNX",
+                                     "give the export's model.onnx with its labels file")
 
 
 def without_zipmap(model: Any) -> tuple[Any, tuple[str, ...]]:

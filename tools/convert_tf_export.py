@@ -38,14 +38,14 @@ import logging
 import shutil
 import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from converter_cli import converter_main, package_version, read_json_object  # tools/, this script's folder
+import converter_cli  # tools/, this script's folder
+from converter_cli import converter_main, package_version, read_json_object
 
 logger = logging.getLogger("convert_tf_export")
 
@@ -78,17 +78,9 @@ def find_export(location: Path, scratch: Path) -> Path:
     """The folder holding ``model.pb`` in the export folder or zip at ``location`` (a zip is
     unpacked into ``scratch``); the shallowest one, so a Dockerfile export's ``app/`` is found.
     Raises ConversionError when there is none."""
-    if location.is_file() and zipfile.is_zipfile(location):
-        with zipfile.ZipFile(location) as archive:
-            archive.extractall(scratch)  # zipfile drops absolute paths and ".." from entry names
-        location = scratch
-    elif not location.is_dir():
-        raise ConversionError(f"{location} is neither a folder nor a zip: give the TensorFlow export's zip or folder")
-    graphs = sorted(location.rglob(GRAPH_FILE), key=lambda p: len(p.parts))
-    if not graphs:
-        raise ConversionError(f"no {GRAPH_FILE} in {location}: export the model from Custom Vision as TensorFlow "
-                              "(or Dockerfile), or use its ONNX or TensorFlow Lite export directly")
-    return graphs[0].parent
+    return converter_cli.find_export(ConversionError, location, scratch, GRAPH_FILE, "TensorFlow",
+                                     "export the model from Custom Vision as TensorFlow (or Dockerfile), "
+                                     "or use its ONNX or TensorFlow Lite export directly")
 
 
 def signature(graph_def: Any) -> Signature:

@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import zipfile
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -31,6 +32,22 @@ def read_json_object(error: type[Exception], path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise error(f"{path} is not a JSON object: restore it from the original export")
     return data
+
+
+def find_export(error: type[Exception], location: Path, scratch: Path, file_name: str, kind: str, missing: str) -> Path:
+    """The shallowest folder holding ``file_name`` in the export folder or zip ``location`` (a zip is unpacked
+    into ``scratch``; so a Dockerfile export's ``app/`` is found). Raises ``error``: ``location`` is neither a
+    folder nor a zip (``kind``: "ONNX", "TensorFlow"), or holds no ``file_name`` (``missing``: what to do)."""
+    if location.is_file() and zipfile.is_zipfile(location):
+        with zipfile.ZipFile(location) as archive:
+            archive.extractall(scratch)  # zipfile drops absolute paths and ".." from entry names
+        location = scratch
+    elif not location.is_dir():
+        raise error(f"{location} is neither a folder nor a zip: give the {kind} export's zip or folder")
+    found = sorted(location.rglob(file_name), key=lambda p: len(p.parts))
+    if not found:
+        raise error(f"no {file_name} in {location}: {missing}")
+    return found[0].parent
 
 
 def converter_main(argv: Sequence[str] | None, *, description: str, epilog: str, export_help: str, reference: str,

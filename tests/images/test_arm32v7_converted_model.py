@@ -20,7 +20,8 @@ from classifier.export import load
 from classifier.preprocess import decode
 from conftest import IMAGES, free_port, wait_for
 from images_harness import module_images
-from test_convert_onnx import automl_classifier, convert_model
+from conftest import convert_model
+from test_convert_onnx import automl_classifier
 
 PHOTOS = sorted(IMAGES.glob("*.jpg"))
 
