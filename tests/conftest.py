@@ -184,16 +184,10 @@ def ask_runner(command: str, state: Path | None = None, **fields: Any) -> Any:
     from localedge.runner.commands import CommandError, find_runner, result
     from localedge.runner.control import Request
 
-    saved = os.environ.get("LOCALEDGE_STATE_DIR")
     try:
-        if state is not None:
-            os.environ["LOCALEDGE_STATE_DIR"] = str(state)
-        return result(find_runner(None), Request(command=command, **fields), 10.0)  # type: ignore[arg-type]
+        return result(find_runner(None, state), Request(command=command, **fields), 10.0)  # type: ignore[arg-type]
     except CommandError:
         return None
-    finally:
-        if saved is not None:
-            os.environ["LOCALEDGE_STATE_DIR"] = saved
 
 
 def run_until(args: list[str], done: Callable[[str], Any], folder: Path, timeout_s: float = 120.0,

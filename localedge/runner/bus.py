@@ -19,7 +19,7 @@ import os
 import queue
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, TextIO
 
 from edgekit import wire
 from edgekit.hub import apply_patch
-from localedge.runner.routes import CONDITION_ERRORS, UNDEFINED, MessageView, Route
+from localedge.runner.routes import UNDEFINED, MessageView, Route
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,8 @@ class Bus:
         self.upstream_delivered = 0
         self.upstream_expired = 0
         self.upstream_dropped = 0
+        self.condition_errors: Counter[str] = Counter()  # route name -> failed evaluations of its condition
+        self._errors_lock = threading.Lock()
         self._monitors: list[queue.Queue[dict[str, Any]]] = []
         self._rids = itertools.count(1)
         self._methods: dict[int, tuple[str, threading.Event, list[dict[str, Any]]]] = {}
@@ -329,7 +331,7 @@ class Bus:
         for route in self.routes:
             if not (_takes_twin_changes(route) if twin_change else not getattr(route, "twin_changes", False)):
                 continue
-            if not route.delivers(view):
+            if not route.delivers(view, self._condition_failed):
                 continue
             matched = True
             self.delivered += 1
@@ -400,13 +402,24 @@ class Bus:
                 self._write_upstream(message)
             return len(pending)
 
+    def _condition_failed(self, route: Route, exc: Exception) -> None:
+        """A route's condition raised (a bug of the runner's evaluator): counted; logged with its traceback the
+        first time for each route."""
+        with self._errors_lock:
+            self.condition_errors[route.name] += 1
+            first = self.condition_errors[route.name] == 1
+        if first:
+            logger.error("route %s: evaluating its condition failed (a bug of the runner's evaluator): taken as not "
+                         "true; further failures are counted", route.name, exc_info=exc)
+
     def counters(self) -> UpstreamCounters:
         """The routing and store-and-forward counters now (expired queued messages are counted first)."""
+        with self._errors_lock:
+            failed = sum(self.condition_errors.values())
         with self._up_lock:
             self._expire()
             return UpstreamCounters(self.routed, self.unrouted, self.upstream_delivered, len(self._stored),
-                                    self.upstream_expired, self.upstream_dropped, self._online,
-                                    sum(CONDITION_ERRORS[route.name] for route in self.routes))
+                                    self.upstream_expired, self.upstream_dropped, self._online, failed)
 
     def monitor(self, size: int = MONITOR_QUEUE) -> queue.Queue[dict[str, Any]]:
         """A bounded queue receiving each ``$upstream`` message as it is delivered (module, output,

@@ -40,9 +40,10 @@ class CommandError(RuntimeError):
     """The command cannot be done; the message is the one line to print (exit 1)."""
 
 
-def find_runner(pid: int | None) -> Path:
-    """The control socket of the running runner (``pid``, or the only one); raises CommandError."""
-    states = [s for s in running_states(state_dir()) if pid is None or int(s["pid"]) == pid]
+def find_runner(pid: int | None, folder: Path | None = None) -> Path:
+    """The control socket of the running runner (``pid``, or the only one) whose state file is in ``folder``
+    (default: :func:`state_dir`); raises CommandError."""
+    states = [s for s in running_states(folder or state_dir()) if pid is None or int(s["pid"]) == pid]
     if not states:
         which = f" with pid {pid}" if pid is not None else ""
         raise CommandError(f"no local runner{which} is running: start one with `python -m localedge run`")

@@ -47,19 +47,13 @@ Errors are :class:`RouteError` with one line that names the route and says what 
 from __future__ import annotations
 
 import datetime
-import logging
 import math
 import re
-import threading
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-logger = logging.getLogger("localedge")
-_errors_lock = threading.Lock()
-CONDITION_ERRORS: Counter[str] = Counter()  # route name -> messages on which its condition raised (an evaluator bug)
 
 UPSTREAM = "$upstream"
 DEFAULT_PRIORITY = 2_000_000_000
@@ -771,12 +765,12 @@ class Route:
         and also ``/*`` (its sources match by prefix)."""
         return self.twin_changes or self.source == "/"
 
-    def delivers(self, view: MessageView) -> bool:
+    def delivers(self, view: MessageView, on_error: Callable[[Route, Exception], object] | None = None) -> bool:
         """True when a message from ``view.module``'s ``view.output`` goes through this route: its source
         matches (module and output names without regard to case, as edgeHub) and its condition is true.
         Never raises: a condition that cannot be evaluated on a message is not true. A condition that raises
-        (a bug in this evaluator, not in the route) is counted in :data:`CONDITION_ERRORS` and logged with
-        its traceback the first time for each route."""
+        (a bug in this evaluator, not in the route) is not true either, and handed to ``on_error`` (the bus
+        logs and counts it)."""
         if self.module is not None and self.module.lower() != view.module.lower():
             return False
         if self.output is not None and self.output.lower() != view.output.lower():
@@ -785,14 +779,9 @@ class Route:
             return True
         try:
             return self.condition(view) is True
-        except Exception:  # noqa: BLE001 - a message must never crash routing; edgeHub treats it as undefined
-            with _errors_lock:
-                CONDITION_ERRORS[self.name] += 1
-                first = CONDITION_ERRORS[self.name] == 1
-            if first:
-                logger.exception("route %s: evaluating its condition on a message from %s/%s failed (a bug of the "
-                                 "runner's evaluator): taken as not true; further failures are counted",
-                                 self.name, view.module, view.output)
+        except Exception as exc:  # noqa: BLE001 - a message must never crash routing; edgeHub treats it as undefined
+            if on_error is not None:
+                on_error(self, exc)
             return False
 
 
