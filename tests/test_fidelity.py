@@ -167,3 +167,21 @@ def test_exif_orientation_is_applied_before_the_recipe(served: tuple[str, FlaskC
     answers = [client.post("/image", data=body, content_type="application/octet-stream").get_json()["predictions"]
                for body in (png(stored, exif), png(UPRIGHT[orientation](stored)))]
     assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize("bands", [2, 3, 4])
+def test_a_large_photo_resized_in_column_bands_has_the_pixels_of_one_resize(bands: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 2 of a 1920x1080 photo, split into column bands resized on several cores, gives exactly the
+    pixels Pillow's one resize of the same source columns gives (worked out here with Pillow directly)."""
+    import classifier.preprocess as preprocess
+
+    image = decode((FIXTURES / "images" / "apple3.jpg").read_bytes())
+    box = (403, 53, 1200, 850)
+    monkeypatch.setattr(preprocess, "usable_cores", lambda: bands)
+    monkeypatch.setattr(preprocess, "MAX_BANDS", bands)
+    assert len(preprocess._bands(400, 1200, 5, 800 * 900)) == bands + 1
+    region, (left, top) = preprocess._limited_region(image, box)
+    # 1920 -> 1600 px: source px are whole at output columns that are multiples of 5
+    assert (left, top) == (400, 0) and region.shape == (900, 800, 3)
+    one = np.asarray(image.resize((800, 900), Image.Resampling.BILINEAR, box=(480, 0, 1440, 1080)))
+    assert np.array_equal(region, one)

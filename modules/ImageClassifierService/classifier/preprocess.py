@@ -11,11 +11,13 @@ to the model's colour order and value range; add the batch dimension in the mode
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import struct
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -23,10 +25,14 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from classifier.cores import usable_cores
+
 CLASSIC_SHORTER_SIDE_PX = 256
 ORIGINAL_SQUARE_PX = 256  # the original container samples its centre square to this, then crops
 MAX_SIDE_PX = 1600  # ... after shrinking an image with a side this long or longer to this
 CHUNK_ROWS = 32  # output rows computed at a time
+BAND_PX = 200_000  # a step-2 resize of more output px than this is split into column bands, one per core
+MAX_BANDS = 4
 EXIF_ORIENTATION = 0x0112
 
 
@@ -210,9 +216,36 @@ def _limited_region(image: Image.Image, box: tuple[int, int, int, int]) -> tuple
         return np.asarray(image.crop(box)), (box[0], box[1])
     left, right = _aligned(box[0], box[2], image.width, size[0])
     top, bottom = 0, size[1]  # every row: with fewer, Pillow 13 may run its two passes in the other order
-    source = (left * image.width // size[0], top * image.height // size[1],
-              right * image.width // size[0], bottom * image.height // size[1])
-    return np.asarray(image.resize((right - left, bottom - top), _limit_filter(image.size, size), box=source)), (left, top)
+    step = size[0] // math.gcd(image.width, size[0])
+    filter_ = _limit_filter(image.size, size)
+
+    def band(low: int, high: int) -> np.ndarray:
+        source = (low * image.width // size[0], top * image.height // size[1],
+                  high * image.width // size[0], bottom * image.height // size[1])
+        return np.asarray(image.resize((high - low, bottom - top), filter_, box=source))
+
+    cuts = _bands(left, right, step, (right - left) * (bottom - top))
+    if len(cuts) == 2:
+        return band(left, right), (left, top)
+    # Each band's edges are whole source px too, so each is exactly its columns of the one resize;
+    # Pillow lets go of the GIL while it resamples, so the bands are computed on as many cores.
+    parts = list(_band_pool().map(lambda edges: band(*edges), zip(cuts, cuts[1:])))
+    return np.concatenate(parts, axis=1), (left, top)
+
+
+def _bands(left: int, right: int, step: int, pixels: int) -> list[int]:
+    """The column edges (``left`` first, ``right`` last, the others multiples of ``step``) splitting a
+    resize of ``pixels`` output px into one band per usable core (at most ``MAX_BANDS``; one band under
+    ``BAND_PX``)."""
+    count = min(usable_cores(), MAX_BANDS, (right - left) // step) if pixels > BAND_PX else 1
+    inner = sorted({left + (right - left) * i // count // step * step for i in range(1, count)} - {left})
+    return [left, *inner, right]
+
+
+@functools.cache
+def _band_pool() -> ThreadPoolExecutor:
+    """The threads that resize a large photo's bands (one per usable core, at most ``MAX_BANDS``)."""
+    return ThreadPoolExecutor(min(usable_cores(), MAX_BANDS), thread_name_prefix="resize")
 
 
 def _taps(first: int, count: int, side: int, square: int, origin: int, size: int) -> tuple[np.ndarray, ...]:
