@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 import struct
 import threading
@@ -229,7 +230,7 @@ def _limited_region(image: Image.Image, box: tuple[int, int, int, int]) -> tuple
         return band(left, right), (left, top)
     # Each band's edges are whole source px too, so each is exactly its columns of the one resize;
     # Pillow lets go of the GIL while it resamples, so the bands are computed on as many cores.
-    parts = list(_band_pool().map(lambda edges: band(*edges), zip(cuts, cuts[1:])))
+    parts = list(_band_pool().map(lambda edges: band(*edges), itertools.pairwise(cuts)))
     return np.concatenate(parts, axis=1), (left, top)
 
 
