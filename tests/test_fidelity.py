@@ -177,8 +177,7 @@ def test_a_large_photo_resized_in_column_bands_has_the_pixels_of_one_resize(band
 
     image = decode((FIXTURES / "images" / "apple3.jpg").read_bytes())
     box = (403, 53, 1200, 850)
-    monkeypatch.setattr(preprocess, "usable_cores", lambda: bands)
-    monkeypatch.setattr(preprocess, "MAX_BANDS", bands)
+    monkeypatch.setattr(preprocess, "_band_count", lambda: bands)
     assert len(preprocess._bands(400, 1200, 5, 800 * 900)) == bands + 1
     region, (left, top) = preprocess._limited_region(image, box)
     # 1920 -> 1600 px: source px are whole at output columns that are multiples of 5

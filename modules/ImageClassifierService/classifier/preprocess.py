@@ -198,10 +198,15 @@ def _limit_filter(size: tuple[int, int], new: tuple[int, int]) -> Image.Resampli
     return Image.Resampling.BILINEAR if max(new) / max(size) >= 0.5 else Image.Resampling.BICUBIC
 
 
-def _aligned(low: int, high: int, size: int, new: int) -> tuple[int, int]:
-    """``low`` .. ``high`` px of a ``size`` px side shrunk to ``new`` px, widened to multiples of
-    ``new / gcd(size, new)``: there the source position, ``low * size / new``, is a whole px."""
-    step = new // math.gcd(size, new)
+def _whole_px_step(size: int, new: int) -> int:
+    """For a ``size`` px side shrunk to ``new`` px: the output px, multiples of ``new / gcd(size, new)``,
+    whose source position (``px * size / new``) is a whole px."""
+    return new // math.gcd(size, new)
+
+
+def _aligned(low: int, high: int, step: int, new: int) -> tuple[int, int]:
+    """``low`` .. ``high`` px of a side shrunk to ``new`` px, widened to multiples of ``step``
+    (:func:`_whole_px_step`)."""
     return low - low % step, min(new, -(-high // step) * step)
 
 
@@ -215,9 +220,9 @@ def _limited_region(image: Image.Image, box: tuple[int, int, int, int]) -> tuple
     size = limited_size(*image.size)
     if size == image.size:
         return np.asarray(image.crop(box)), (box[0], box[1])
-    left, right = _aligned(box[0], box[2], image.width, size[0])
+    step = _whole_px_step(image.width, size[0])
+    left, right = _aligned(box[0], box[2], step, size[0])
     top, bottom = 0, size[1]  # every row: with fewer, Pillow 13 may run its two passes in the other order
-    step = size[0] // math.gcd(image.width, size[0])
     filter_ = _limit_filter(image.size, size)
 
     def band(low: int, high: int) -> np.ndarray:
@@ -238,15 +243,22 @@ def _bands(left: int, right: int, step: int, pixels: int) -> list[int]:
     """The column edges (``left`` first, ``right`` last, the others multiples of ``step``) splitting a
     resize of ``pixels`` output px into one band per usable core (at most ``MAX_BANDS``; one band under
     ``BAND_PX``)."""
-    count = min(usable_cores(), MAX_BANDS, (right - left) // step) if pixels > BAND_PX else 1
+    count = min(_band_count(), (right - left) // step) if pixels > BAND_PX else 1
     inner = sorted({left + (right - left) * i // count // step * step for i in range(1, count)} - {left})
     return [left, *inner, right]
 
 
 @functools.cache
+def _band_count() -> int:
+    """Bands a large resize is split into: the usable cores (read once: affinity and cgroup quota), at most
+    ``MAX_BANDS``."""
+    return min(usable_cores(), MAX_BANDS)
+
+
+@functools.cache
 def _band_pool() -> ThreadPoolExecutor:
-    """The threads that resize a large photo's bands (one per usable core, at most ``MAX_BANDS``)."""
-    return ThreadPoolExecutor(min(usable_cores(), MAX_BANDS), thread_name_prefix="resize")
+    """The threads that resize a large photo's bands, one per band."""
+    return ThreadPoolExecutor(_band_count(), thread_name_prefix="resize")
 
 
 def _taps(first: int, count: int, side: int, square: int, origin: int, size: int) -> tuple[np.ndarray, ...]:
