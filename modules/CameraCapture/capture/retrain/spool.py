@@ -104,10 +104,12 @@ class Spool:
         return None
 
     def remove_oldest(self) -> None:
-        """Delete the oldest entry's files."""
-        seq, size = self._entries.popleft()
-        self.bytes -= size
+        """Delete the oldest entry's files; it leaves the spool's count once they are gone (one that waits for an
+        empty spool, as ``CaptureWriter.wait_idle``, then finds no file)."""
+        seq, size = self._entries[0]
         for suffix in (".json", ".jpg"):
             (self.folder / f"{seq:012d}{suffix}").unlink(missing_ok=True)
+        self._entries.popleft()
+        self.bytes -= size
 
 
