@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import asdict
 from collections.abc import Iterator
@@ -22,7 +25,7 @@ from capture.retrain.writer import Captures
 from capture.settings import CaptureSettings
 from capture_harness import CameraHarness, ClassifierServer, serving
 from classifier.export import CustomVisionModel, load
-from conftest import FIXTURES, MODELS, wait_for
+from conftest import FIXTURES, MODELS, ROOT, wait_for
 from edgekit.settings import SettingsError, build
 from localedge.runner.azurite import Azurite, AzuriteUnavailable
 
@@ -170,6 +173,37 @@ def test_per_tag_quota_holds_and_a_live_rate_limit_change_applies(run_clip: Any,
     assert list(blobs) == ["captures"] and len(blobs["captures"]) == 2 * (9 + 5)  # both runs, one container
     assert sum(1 for _, r, _ in records(blobs) if group(r) == tag_slug(r.tagName or r.bestTag)) == 5  # the 2nd run's
     assert sum(1 for _, r, _ in records(blobs) if group(r) == r.capturedAt.strftime("%Y%m%d")) == 9  # the 1st run's
+
+
+def test_captures_turned_on_live_go_to_blob_storage_which_is_opened_only_then(run_clip: Any, azurite: Azurite) -> None:
+    harness = run_clip({"CAPTURE_STORAGE_CONNECTION_STRING": azurite.connection_string})  # CAPTURE_MODE off: the default
+    wait_for(lambda: len(harness.tags()) >= 2, 60)  # frames classified, none captured
+    before = status(harness)
+    assert (before["mode"], before["storage"], before["target"], before["captured"]) == ("off", "blob", "", 0)
+    harness.bus.patch_desired("CameraCapture", {"captureMode": "sample", "captureFraction": 1, "captureSceneChange": 0,
+                                                "captureQuota": 2})
+    final = finish(harness)
+    assert final["captured"] == final["uploaded"] >= 2 and final["failures"] == 0
+    assert final["target"] == azurite.blob_endpoint and final["storageError"] == ""
+    assert len(records(read_blobs(azurite))) == final["uploaded"]
+
+
+def test_a_camera_capture_that_does_not_capture_does_not_load_the_blob_sdk(tmp_path: Path) -> None:
+    script = ("import sys\n"
+              "from capture.retrain.writer import Captures\n"
+              "from capture.settings import CaptureSettings\n"
+              "from edgekit.settings import build\n"
+              "settings = {'capture_storage_connection_string': 'DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;"
+              "BlobEndpoint=http://127.0.0.1:1/a', 'capture_dir': sys.argv[1]}\n"
+              "Captures(build(CaptureSettings, settings))\n"
+              "off = 'azure.storage.blob' in sys.modules\n"
+              "Captures(build(CaptureSettings, {**settings, 'capture_mode': 'uncertain'}))\n"
+              "print(off, 'azure.storage.blob' in sys.modules)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "modules" / "CameraCapture"), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
 
 
 def test_storage_outage_spools_and_the_spool_is_uploaded_when_azurite_is_back(run_clip: Any, azurite: Azurite) -> None:

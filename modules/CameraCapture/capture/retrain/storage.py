@@ -7,8 +7,6 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from azure.core.exceptions import AzureError, ResourceExistsError
-
 from capture.retrain.records import Capture
 from edgekit.redact import redact
 
@@ -37,11 +35,13 @@ class BlobStorage:
     """
 
     def __init__(self, connection_string: str) -> None:
-        # The SDK is imported only when captures go to Blob Storage: it keeps 12 MB resident in every
+        # The SDK is imported only when captures go to Blob Storage: it keeps 16 MB resident in every
         # CameraCapture otherwise (issue 23, the four modules' memory).
+        from azure.core.exceptions import AzureError, ResourceExistsError
         from azure.storage.blob import BlobServiceClient, ContentSettings
 
         self._content_settings = ContentSettings
+        self._failed, self._exists = (AzureError, ValueError), ResourceExistsError
         try:
             self._client = BlobServiceClient.from_connection_string(
                 connection_string, api_version=BLOB_API_VERSION, retry_total=0,
@@ -57,7 +57,7 @@ class BlobStorage:
             if capture.container not in self._containers:
                 try:
                     self._client.create_container(capture.container)
-                except ResourceExistsError:
+                except self._exists:
                     pass
                 self._containers.add(capture.container)
             container = self._client.get_container_client(capture.container)
@@ -65,7 +65,7 @@ class BlobStorage:
                                   content_settings=self._content_settings(content_type="image/jpeg"))
             container.upload_blob(f"{capture.name}.json", capture.sidecar, overwrite=True,
                                   content_settings=self._content_settings(content_type="application/json"))
-        except (AzureError, ValueError) as exc:  # ValueError: a key that is not base64 fails when signing
+        except self._failed as exc:  # ValueError: a key that is not base64 fails when signing
             self._containers.discard(capture.container)
             raise StorageError(f"{self.target}: {type(exc).__name__}: {redact(str(exc).splitlines()[0] if str(exc) else '')[:160]}") from None
 

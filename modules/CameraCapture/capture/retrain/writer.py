@@ -63,16 +63,11 @@ class Captures:
         self.storage_error = ""
         connection = settings.capture_storage_connection_string.get_secret_value()
         root = Path(settings.capture_dir)
-        self.storage: Storage | None
-        if connection:
-            try:
-                self.storage = BlobStorage(connection)
-            except StorageError as exc:
-                self.storage, self.storage_error = None, str(exc)
-                logger.error("captures: %s; captures are spooled until the module is redeployed with a valid one", exc)
-        else:
-            self.storage = FolderStorage(root)
+        self.storage: Storage | None = None if connection else FolderStorage(root)
         self.kind = "blob" if connection else "folder"
+        # Blob Storage is opened (azure-storage-blob imported: 16 MB resident) only once captures are on or
+        # a spool waits, not in a CameraCapture that never captures (CAPTURE_MODE=off, the default).
+        self._connection = connection
         self.container = settings.capture_container
         spool_dir = Path(settings.capture_spool_dir) if settings.capture_spool_dir else root / SPOOL_FOLDER
         self.spool = Spool(spool_dir, settings.capture_spool_max_mb * 1024 * 1024)
@@ -83,6 +78,20 @@ class Captures:
         self._retry_at = 0.0
         self._delays = backoff(RETRY_FIRST_S, RETRY_MAX_S)
         self.mode = settings.capture_mode
+        if settings.capture_mode != "off" or len(self.spool):
+            self._open_blob()
+
+    def _open_blob(self) -> None:
+        """Open Blob Storage once (at start, or in the writer thread when the first capture comes); a
+        connection string the SDK refuses leaves ``storage`` None and says why in ``storage_error``."""
+        connection, self._connection = self._connection, ""
+        if not connection:
+            return
+        try:
+            self.storage = BlobStorage(connection)
+        except StorageError as exc:
+            self.storage_error = str(exc)
+            logger.error("captures: %s; captures are spooled until the module is redeployed with a valid one", exc)
 
     # --- the pipeline's side ---------------------------------------------------------------------
     def offer(self, candidate: Candidate, settings: CaptureSettings, source: str) -> None:
@@ -157,6 +166,8 @@ class Captures:
             self._queue.task_done()
 
     def _step(self) -> None:
+        if self._connection and len(self.spool):
+            self._open_blob()
         draining = bool(len(self.spool)) and self.storage is not None and time.monotonic() >= self._retry_at
         wait = 0.0 if draining else min(1.0, max(0.05, self._retry_at - time.monotonic()))
         try:
@@ -164,6 +175,8 @@ class Captures:
         except queue.Empty:
             capture = None
         if capture is not None:
+            if self._connection:  # the first capture since captures were turned on
+                self._open_blob()
             try:
                 if len(self.spool) or self.storage is None or time.monotonic() < self._retry_at:
                     self._to_spool(capture)  # behind what waits already: the order is kept
@@ -208,7 +221,8 @@ class Captures:
     # --- what is reported ------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """For reported properties (``capture.captures``): ``mode``, ``storage`` (``blob`` | ``folder``),
-        ``target`` (endpoint or folder, credentials masked), ``container`` (CAPTURE_CONTAINER),
+        ``target`` (endpoint or folder, credentials masked; "" until Blob Storage is opened, with the
+        first capture), ``container`` (CAPTURE_CONTAINER),
         ``storageError`` ("" when it works), the
         counters (:data:`COUNTER_NAMES`), ``spoolFiles`` and ``spoolBytes`` (waiting now), ``queued``."""
         with self._lock:
