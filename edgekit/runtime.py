@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 
+from edgekit.heap import keep_trimmed
 from edgekit.hub import Hub, HubConfigurationError, HubUnavailableError, connect
 from edgekit.redact import RedactingFormatter
 from edgekit.workers import backoff, install_excepthook  # backoff: also imported from here by the modules
@@ -96,7 +97,8 @@ def connect_hub(stop: threading.Event, *, required: bool = True) -> Hub | None:
 
 def run_module(body: Callable[[Hub | None, threading.Event], int | None], *, hub_required: bool = True) -> int:
     """The process frame of every module's ``main``: logging, SIGTERM, worker-thread failures
-    counted (:func:`edgekit.workers.install_excepthook`), the hub connection, cleanup.
+    counted (:func:`edgekit.workers.install_excepthook`), the hub connection, the heap kept trimmed
+    (:func:`edgekit.heap.keep_trimmed`), cleanup.
 
     ``body(hub, stop)`` builds the module's settings and workers and returns when ``stop`` is set;
     its return value (default 0) is the exit code. ``hub`` is None only with ``hub_required=False``
@@ -112,6 +114,7 @@ def run_module(body: Callable[[Hub | None, threading.Event], int | None], *, hub
         return 2
     if hub is None and (hub_required or stop.is_set()):
         return 0
+    keep_trimmed(stop)  # what start-up leaves free in the heap goes back to the system
     try:
         return body(hub, stop) or 0
     finally:

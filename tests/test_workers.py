@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from conftest import wait_for
+from conftest import ROOT, wait_for
 from edgekit.inbox import Inbox
 from edgekit.workers import add_error_listener, count_error, install_excepthook, supervised_thread, worker_errors
 
@@ -95,3 +98,43 @@ def test_a_failing_listener_does_not_fail_the_worker() -> None:
     finally:
         remove()
     assert worker_errors()["test-listener"] >= 1
+
+
+
+TRIMMED = """
+import ctypes, ctypes.util, os, sys, threading, time
+from edgekit.heap import keep_trimmed
+
+def resident_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+assert libc.mallopt(-3, 32 * 2**20) == 1  # M_MMAP_THRESHOLD: 1 MB blocks from the heap, as a module's buffers
+assert libc.mallopt(-1, 512 * 2**20) == 1  # M_TRIM_THRESHOLD: free() alone gives nothing back
+blocks = [libc.malloc(2**20) for _ in range(64)]
+for block in blocks:
+    ctypes.memset(block, 1, 2**20)
+keep = libc.malloc(16)  # above them: the heap's top cannot shrink past it
+for block in blocks:
+    libc.free(block)
+held = resident_mb()
+stop = threading.Event()
+thread = keep_trimmed(stop, first_s=0.0, every_s=0.05)
+deadline = time.monotonic() + 10
+while resident_mb() > held - 32 and time.monotonic() < deadline:
+    time.sleep(0.01)
+after = resident_mb()
+stop.set()
+thread.join(5)
+print(round(held - after), thread.is_alive())
+"""
+
+
+def test_the_heap_trimmer_gives_back_what_freed_buffers_held_and_ends_with_the_module() -> None:
+    done = subprocess.run([sys.executable, "-c", TRIMMED], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    given_back_mb, alive = done.stdout.split()
+    assert int(given_back_mb) >= 32 and alive == "False"  # most of the 64 MB freed is back with the system

@@ -20,7 +20,7 @@ from classifier.cores import usable_cores
 from classifier.export import load
 from classifier.model import ModelLoadError
 from classifier.fetch import AddressGuard
-from classifier.heap import limit_heap_growth
+from edgekit.heap import limit_heap_growth
 from classifier.serving import ModelSlot, ModelUpdater
 from classifier.settings import ClassifierSettings
 from edgekit.http import HttpServer
@@ -35,7 +35,6 @@ BUNDLED_MODEL = Path(__file__).resolve().parent / "model"
 
 
 def run(hub: Hub | None, stop: threading.Event) -> int:
-    limit_heap_growth()
     store = SettingsStore(ClassifierSettings, os.environ, hub)
     settings = store.current
     slot = ModelSlot()
@@ -84,4 +83,5 @@ def run(hub: Hub | None, stop: threading.Event) -> int:
 
 
 if __name__ == "__main__":
+    limit_heap_growth()  # before any thread (the SDK's, the heap trimmer's) takes an arena of its own
     sys.exit(run_module(run, hub_required=False))

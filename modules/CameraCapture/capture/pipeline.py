@@ -15,14 +15,13 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from functools import partial
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import cv2
 import numpy as np
 
 from capture.classifier_client import ClassifierClient, ClassifierError
 from capture.gate import SceneGate
-from capture.liveview import LiveView
 from capture.metrics import CaptureCollector, latency_histogram
 from capture.policy import SendPolicy
 from capture.retrain import Candidate, Captures, ModelInfo, model_info
@@ -33,6 +32,9 @@ from edgekit.messages import CLASSIFICATION_OUTPUT, Classification, Prediction, 
 from edgekit.runtime import backoff
 from edgekit.settings import SettingsStore
 from edgekit.workers import run_supervised
+
+if TYPE_CHECKING:  # imported when the live view is first shown: Flask is 10 MB resident in a module that never shows it
+    from capture.liveview import LiveView
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +125,8 @@ class CapturePipeline:
             retry = self._live_retry
             if retry is not None and retry[0] == wanted and time.monotonic() < retry[1]:
                 return
+            from capture.liveview import LiveView  # only now: see the TYPE_CHECKING import
+
             try:
                 self.live = LiveView(wanted, self.status, settings.bind_address, settings.live_view_token.get_secret_value())
             except OSError as exc:

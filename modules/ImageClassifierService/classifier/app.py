@@ -61,7 +61,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField,
 
 from classifier.model import BoundingBox, Model, ModelInfo, Prediction
 from classifier.fetch import AddressGuard, FetchError, fetch
-from classifier.heap import LARGE_PIXELS, give_back
+from edgekit.heap import LARGE_PIXELS, give_back
 from classifier.cores import usable_cores
 from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb

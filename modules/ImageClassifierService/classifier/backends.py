@@ -81,6 +81,10 @@ class OnnxBackend(Backend):
         # taking it from CameraCapture on the same device; measured: no slower on 2 cores)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
+        # no memory pattern (one block planned for all of a run's tensors, kept per input shape): its
+        # tensors come from the arena one by one instead; 4-9 MB less resident, no slower
+        # (benchmarks/large_photos.py, benchmarks/classifier_service.py)
+        options.enable_mem_pattern = False
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta()
         self.metadata = dict(meta.custom_metadata_map)
