@@ -47,7 +47,11 @@ class Backend(ABC):
     outputs: list[TensorInfo]
     metadata: dict[str, str]  # model metadata (ONNX metadata_props), empty where the format has none
     producer: str
-    embedded_labels: tuple[str, ...] = ()  # a ZipMap's labels, in the model's order (ONNX12 exports)
+
+    @property
+    def embedded_labels(self) -> tuple[str, ...]:
+        """A ZipMap's labels, in the model's order (ONNX12 exports); () for any other model."""
+        return ()
 
     @abstractmethod
     def run(self, names: list[str], tensor: np.ndarray) -> list[Any]:
@@ -91,8 +95,13 @@ class OnnxBackend(Backend):
         self.producer = meta.producer_name or "unknown"
         self.inputs = [self._info(i) for i in self.session.get_inputs()]
         self.outputs = [self._info(o) for o in self.session.get_outputs()]
-        if any(o.is_zipmap for o in self.outputs):
-            self.embedded_labels = zipmap_labels(path.read_bytes())
+        self._path = path
+
+    @functools.cached_property
+    def embedded_labels(self) -> tuple[str, ...]:
+        """A ZipMap's labels, in the model's order; read from the model file when first asked for (only
+        without a labels.txt: protobuf keeps 3.5 MB resident once imported)."""
+        return zipmap_labels(self._path.read_bytes()) if any(o.is_zipmap for o in self.outputs) else ()
 
     def _info(self, node: Any) -> TensorInfo:
         if node.type.startswith("seq(map"):

@@ -220,11 +220,12 @@ class CustomVisionExport(Model):
             raise load_failure(folder.model_path, exc) from exc
         labels_file = folder.manifest_name("LabelFileName", "labels.txt")
         if head.kind == "zipmap":
-            embedded = _embedded_labels(backend, raw[0][0])
-            if labels and sorted(labels) != sorted(embedded):  # every answer would fail on a tag the model lacks
-                raise ModelLoadError(f"{labels_file} lists {_listed(labels)} but the model's own labels are {_listed(embedded)}: "
+            if not labels:
+                labels = _embedded_labels(backend, raw[0][0])
+            elif sorted(labels) != sorted(str(k) for k in raw[0][0]):  # every answer would fail on a tag the model lacks
+                raise ModelLoadError(f"{labels_file} lists {_listed(labels)} but the model's own labels are "
+                                     f"{_listed(_embedded_labels(backend, raw[0][0]))}: "
                                      f"use the {labels_file} exported with this model, or remove it to use the model's own")
-            labels = labels or embedded
         elif head.kind == "scores" and np.asarray(raw[0]).reshape(-1).size != len(labels):
             raise ModelLoadError(
                 f"labels.txt lists {len(labels)} tags but the model scores {np.asarray(raw[0]).reshape(-1).size}: "
