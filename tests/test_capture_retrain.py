@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -27,7 +28,9 @@ from capture_harness import CameraHarness, ClassifierServer, serving
 from classifier.export import CustomVisionModel, load
 from conftest import FIXTURES, MODELS, ROOT, wait_for
 from edgekit.settings import SettingsError, build
+import localedge.runner.azurite as azurite_module
 from localedge.runner.azurite import Azurite, AzuriteUnavailable
+from localedge.runner.ports import free_port
 
 CLIP = FIXTURES / "video" / "fruit.mp4"  # 7 segments of 20 frames at 10 fps
 SEGMENT_FRAMES = 20
@@ -305,3 +308,24 @@ def test_azurite_says_in_one_line_what_is_missing(tmp_path: Path, monkeypatch: p
         Azurite(tmp_path, "Captures_1", key)
     with pytest.raises(ValueError, match="base64"):
         Azurite(tmp_path, "captures", "not base64!")
+
+
+def test_azurite_takes_another_free_port_when_its_first_is_taken_before_it_binds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:  # a port another process took between the runner's pick and Azurite's bind
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        picks = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(azurite_module, "free_port", lambda host: next(picks, None) or free_port(host))
+        server = Azurite(tmp_path / "azurite", "captures", base64.b64encode(b"k" * 32).decode())
+        server.start()
+        try:
+            assert server.running and server.port not in (0, taken.getsockname()[1])
+            assert read_blobs(server) == {}  # and it answers there
+        finally:
+            server.stop()
+
+
+def test_the_runners_free_ports_are_never_handed_out_twice() -> None:
+    ports = [free_port() for _ in range(500)]
+    assert len(set(ports)) == len(ports)

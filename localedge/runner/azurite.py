@@ -27,12 +27,14 @@ from collections import deque
 from pathlib import Path
 
 from localedge import ROOT
+from localedge.runner.ports import free_port
 from localedge.runner.supervisor import _LIBC, _terminate_with
 
 AZURITE_VERSION = "3.37.0"
 BINARY = ROOT / ".node" / "node_modules" / ".bin" / "azurite-blob"
 START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 10.0
+FIRST_PORT_TRIES = 3  # free ports tried at the first start (another process may take one before Azurite binds it)
 OUTPUT_LINES = 50  # Azurite's last lines kept, for the error when it does not start
 _LISTENING = re.compile(r"successfully listens on (https?://[^\s]+?):(\d+)")
 _ACCOUNT = re.compile(r"[a-z0-9]{3,24}")
@@ -97,8 +99,9 @@ class Azurite:
                                      f"(npm install --prefix .node azurite@{AZURITE_VERSION})")
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Start Azurite and wait until it listens: on a free loopback port the first time, on the same
-        port after a :meth:`stop` (so a connection string handed out stays valid). No-op while running.
+        """Start Azurite and wait until it listens: on a free port the first time (one the runner hands out to
+        nothing else, :func:`free_port`), on the same port after a :meth:`stop` (so a connection string handed
+        out stays valid). No-op while running.
 
         Raises AzuriteUnavailable when Node.js or Azurite is missing, or it does not listen within
         ``timeout_s`` s (with its last output line)."""
@@ -106,6 +109,21 @@ class Azurite:
             return
         self.check()
         self.folder.mkdir(parents=True, exist_ok=True)
+        first = not self.port
+        for attempt in range(1, FIRST_PORT_TRIES + 1):
+            if first:
+                self.port = free_port(self.host)
+            failure = self._launch(timeout_s)
+            if failure is None:
+                return
+            taken = any("EADDRINUSE" in line for line in self._output)
+            if not (first and taken and attempt < FIRST_PORT_TRIES):
+                if first:
+                    self.port = 0
+                raise AzuriteUnavailable(failure)
+
+    def _launch(self, timeout_s: float) -> str | None:
+        """Start Azurite on ``self.port``; None once it listens, else why not (it is stopped then)."""
         env = {**os.environ, "AZURITE_ACCOUNTS": f"{self.account}:{self._key}"}
         command = [str(self.binary), "--blobHost", self.host, "--blobPort", str(self.port),
                    "--location", str(self.folder), "--skipApiVersionCheck", "--loose", "--disableTelemetry"]
@@ -117,12 +135,13 @@ class Azurite:
         listening = threading.Event()
         threading.Thread(target=self._read_output, args=(process, listening), name="azurite-output",
                          daemon=True).start()
-        if not listening.wait(timeout_s) or process.poll() is not None:
-            code = process.poll()
-            self.stop()
-            last = next((line for line in reversed(self._output) if line.strip()), "no output")
-            why = f"exited with code {code} as it started" if code is not None else f"did not start within {timeout_s:.0f} s"
-            raise AzuriteUnavailable(f"Azurite {why}: {last.strip()[:200]}")
+        if listening.wait(timeout_s) and process.poll() is None:
+            return None
+        code = process.poll()
+        self.stop()
+        last = next((line for line in reversed(self._output) if line.strip()), "no output")
+        why = f"exited with code {code} as it started" if code is not None else f"did not start within {timeout_s:.0f} s"
+        return f"Azurite {why}: {last.strip()[:200]}"
 
     def _read_output(self, process: subprocess.Popen[str], listening: threading.Event) -> None:
         assert process.stdout is not None
