@@ -11,7 +11,9 @@ against mosquitto (tests/test_outage.py): a send or reported patch made while di
 ``ConnectionFailedError`` at once (the call tries one connection itself); one in flight when the
 connection drops is kept by paho and published again when the SDK reconnects (every 10 s), and the
 call blocks until then. So a message delivery is never abandoned on a timeout here (that would send
-it twice) and a failure that was raised can be retried without duplicating the message. Twin
+it twice) and a failure that was raised can be retried, as a rule without duplicating the message: a
+send racing the disconnection itself can be kept by paho for the reconnection while the SDK reports it
+failed (NoConnectionError), and then arrives twice, with the same message id (``$.mid``). Twin
 requests differ: one whose answer is lost with the connection stays pending in the SDK for good, so
 they are bounded by TWIN_TIMEOUT_S and retried (a reported patch applied twice does no harm).
 """
