@@ -133,9 +133,12 @@ class Azurite:
             env=env, preexec_fn=functools.partial(_terminate_with, os.getpid()) if _LIBC is not None else None)
         self._process = process
         listening = threading.Event()
-        threading.Thread(target=self._read_output, args=(process, listening), name="azurite-output",
+        ports: list[int] = []  # the port it says it listens on
+        threading.Thread(target=self._read_output, args=(process, listening, ports), name="azurite-output",
                          daemon=True).start()
-        if listening.wait(timeout_s) and process.poll() is None:
+        # the line saying it listens, not the end of its output: a process that failed to bind may not have
+        # exited yet when its output ends
+        if listening.wait(timeout_s) and ports and process.poll() is None:
             return None
         code = process.poll()
         self.stop()
@@ -143,7 +146,9 @@ class Azurite:
         why = f"exited with code {code} as it started" if code is not None else f"did not start within {timeout_s:.0f} s"
         return f"Azurite {why}: {last.strip()[:200]}"
 
-    def _read_output(self, process: subprocess.Popen[str], listening: threading.Event) -> None:
+    def _read_output(self, process: subprocess.Popen[str], listening: threading.Event, ports: list[int]) -> None:
+        """Keep Azurite's output lines; on the one saying it listens, put the port in ``ports`` and set
+        ``listening``; set ``listening`` too when the output ends."""
         assert process.stdout is not None
         with process.stdout:
             for line in process.stdout:  # drained to the end, so Azurite never blocks on a full pipe
@@ -151,8 +156,9 @@ class Azurite:
                 found = _LISTENING.search(line)
                 if found and not listening.is_set():
                     self.port = int(found.group(2))
+                    ports.append(self.port)
                     listening.set()
-        listening.set()  # it exited: start() sees poll() is not None
+        listening.set()  # its output ended: it exits
 
     def stop(self) -> None:
         """Stop Azurite (SIGTERM, then SIGKILL after 10 s); its data stays in ``folder``. Safe to repeat."""
