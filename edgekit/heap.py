@@ -1,8 +1,8 @@
 """Keeping a module's resident memory flat (glibc only; elsewhere each function does nothing and says so).
 
 Every module: :func:`keep_trimmed` returns the heap's free pages to the system (glibc's ``malloc_trim``,
-~1 ms) some seconds after start, when the imports and start-up have left several MB free in the heap,
-and then every minute; ``run_module`` starts it. 2-4 MB a module (benchmarks/scene_to_voice.py).
+~1 ms) some seconds after start, when the imports and start-up have left some MB free in the heap,
+and then every minute; ``run_module`` starts it. 1-4 MB a module (benchmarks/scene_to_voice.py).
 
 The classifier, where each request allocates a few buffers of 0.1-1 MB (the upload, the decoded image,
 the tensor), also calls :func:`limit_heap_growth`. By default glibc gives each worker thread its own
