@@ -19,7 +19,6 @@ instead of ~23 ms per request, and 105 / 120 MB resident after one / two concurr
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import threading
 
@@ -29,48 +28,40 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024  # glibc's largest
 TRIM_THRESHOLD_BYTES = 2 * MMAP_THRESHOLD_BYTES  # what glibc's dynamic threshold would use
 ARENAS = 1
-LARGE_PIXELS = 1_000_000  # images with more px than this are followed by give_back()
 TRIM_FIRST_S = 10.0  # keep_trimmed's first trim after start, s
 TRIM_EVERY_S = 60.0  # and then every, s
 
 
+# glibc's heap functions, from the symbols already in this process (no library search, no subprocess at
+# start-up); None where the C library has no such function (not glibc)
+_PROCESS = ctypes.CDLL(None)
+_MALLOPT = getattr(_PROCESS, "mallopt", None)
+_MALLOC_TRIM = getattr(_PROCESS, "malloc_trim", None)
+
+
 def limit_heap_growth() -> bool:
     """Apply the settings above; call before starting threads. Returns False where not glibc."""
-    name = ctypes.util.find_library("c")
-    try:
-        mallopt = ctypes.CDLL(name or "libc.so.6").mallopt
-    except (OSError, AttributeError):
+    if _MALLOPT is None:
         return False
-    done = all(mallopt(option, value) == 1 for option, value in (
+    done = all(_MALLOPT(option, value) == 1 for option, value in (
         (M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES), (M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES), (M_ARENA_MAX, ARENAS)))
     logger.debug("glibc heap limits %s", "applied" if done else "not applied")
     return done
 
 
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
-
-
 def give_back() -> bool:
     """Return the heap's free pages to the system (glibc ``malloc_trim(0)``: the top of the heap and
     whole free pages inside it). Returns False where not glibc."""
-    trim = getattr(_LIBC, "malloc_trim", None)
-    if trim is None:
+    if _MALLOC_TRIM is None:
         return False
-    trim(0)
+    _MALLOC_TRIM(0)
     return True
 
 
 def keep_trimmed(stop: threading.Event, first_s: float = TRIM_FIRST_S, every_s: float = TRIM_EVERY_S) -> threading.Thread | None:
     """A daemon thread that calls :func:`give_back` ``first_s`` s from now and then every ``every_s`` s until
     ``stop`` is set; None (no thread) where not glibc."""
-    if getattr(_LIBC, "malloc_trim", None) is None:
+    if _MALLOC_TRIM is None:
         return None
 
     def trim() -> None:

@@ -61,7 +61,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Event, Field as PartField,
 
 from classifier.model import BoundingBox, Model, ModelInfo, Prediction
 from classifier.fetch import AddressGuard, FetchError, fetch
-from edgekit.heap import LARGE_PIXELS, give_back
+from edgekit.heap import give_back
 from classifier.cores import usable_cores
 from classifier.observe import Metrics, Route, install, openapi_document
 from classifier.preprocess import ImageDecodeError, ImageTooLargeError, PixelBudget, open_image, to_rgb
@@ -74,6 +74,7 @@ logger = logging.getLogger(__name__)
 MIN_PROBABILITY = 1e-8
 MAX_URL_CHARS = 2048
 MAX_PARTS = 64  # multipart parts read before the image's
+LARGE_PIXELS = 1_000_000  # images with more px than this are followed by give_back() (edgekit.heap)
 FETCH_FAILED = "could not fetch an image from the url"
 # The server's own answers (before the app) in this API's codes: edgekit.http.HttpServer(json_errors=...).
 SERVER_ERROR_CODES = {413: "BadRequestImageSizeBytes"}
