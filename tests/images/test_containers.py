@@ -17,6 +17,7 @@ import sys
 import threading
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from azure.iot.device.iothub.edge_hsm import IoTEdgeHsm, IoTEdgeError
@@ -114,8 +115,15 @@ def test_device_commands_work_on_the_containers(tmp_path: Path) -> None:
     with images_runner(tmp_path / "runner.log", "--set", "CameraCapture.VIDEO_PATH=demo/colours.mp4",
                        "--set", "CameraCapture.LOOP_VIDEO=true") as runner:
         pid = str(runner.pid)
-        snapshot = json.loads(run_localedge("invoke", "CameraCapture", "snapshot", "--runner", pid).stdout)
-        assert snapshot["status"] == 200 and base64.b64decode(snapshot["payload"]["image"])[:3] == b"\xff\xd8\xff"
+        answers: list[dict[str, Any]] = []
+
+        def snapped() -> bool:  # connected comes before the first frame: until then snapshot answers 500 "no frame yet"
+            answers.append(json.loads(run_localedge("invoke", "CameraCapture", "snapshot", "--runner", pid).stdout))
+            assert answers[-1]["status"] == 200 or "no frame yet" in answers[-1]["payload"]["error"], answers[-1]
+            return answers[-1]["status"] == 200
+
+        wait_for(snapped, 60)
+        assert base64.b64decode(answers[-1]["payload"]["image"])[:3] == b"\xff\xd8\xff"
         said = json.loads(run_localedge("invoke", "TextToSpeech", "say", '{"text": "hello"}', "--runner", pid).stdout)
         assert said["status"] == 200 and said["payload"]["text"] == "hello"
 
