@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 from edgekit.heap import keep_trimmed
@@ -22,6 +23,26 @@ from edgekit.workers import backoff, install_excepthook  # backoff: also importe
 logger = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 10.0  # after SIGTERM a module that has not exited by then exits at once (a stuck shutdown)
+SIGNAL_CHECK_S = 0.5  # a wait on the stop event wakes at least this often, s, so that a signal is handled
+
+
+class StopEvent(threading.Event):
+    """A :class:`threading.Event` whose ``wait`` wakes every ``SIGNAL_CHECK_S`` s until set or timed out.
+
+    Python runs signal handlers in the main thread only, between bytecodes. The kernel hands a process's
+    SIGTERM to any thread not blocking it (another one when the main thread already has a signal pending),
+    and a main thread blocked in a plain ``Event.wait()`` is then never woken to run the handler: the module
+    would not stop until killed. Waking to check costs nothing measurable (a few per second).
+    """
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = SIGNAL_CHECK_S if deadline is None else min(SIGNAL_CHECK_S, deadline - time.monotonic())
+            if super().wait(max(0.0, left)):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
 
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:
@@ -38,11 +59,12 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     logging.getLogger("azure.iot.device.common.handle_exceptions").setLevel(logging.ERROR)
 
 
-def stop_event(timeout_s: float = STOP_TIMEOUT_S) -> threading.Event:
-    """An event set by SIGTERM or SIGINT (Ctrl-C); call from the main thread. A process that has not exited
-    ``timeout_s`` s after the first signal exits then with code 1 (a shutdown stuck on a dead peer must not
-    leave the module running when nobody is left to kill it, e.g. after the local runner was killed)."""
-    event = threading.Event()
+def stop_event(timeout_s: float = STOP_TIMEOUT_S) -> StopEvent:
+    """An event set by SIGTERM or SIGINT (Ctrl-C), whichever thread the kernel hands the signal to (see
+    :class:`StopEvent`); call from the main thread. A process that has not exited ``timeout_s`` s after the
+    first signal exits then with code 1 (a shutdown stuck on a dead peer must not leave the module running
+    when nobody is left to kill it, e.g. after the local runner was killed)."""
+    event = StopEvent()
 
     def on_signal(signum: int, _frame: object) -> None:
         logger.info("received %s, stopping", signal.Signals(signum).name)
