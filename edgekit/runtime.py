@@ -27,7 +27,8 @@ SIGNAL_CHECK_S = 0.5  # a wait on the stop event wakes at least this often, s, s
 
 
 class StopEvent(threading.Event):
-    """A :class:`threading.Event` whose ``wait`` wakes every ``SIGNAL_CHECK_S`` s until set or timed out.
+    """A :class:`threading.Event` whose ``wait`` in the main thread wakes every ``SIGNAL_CHECK_S`` s until set
+    or timed out (in any other thread it is the plain wait).
 
     Python runs signal handlers in the main thread only, between bytecodes. The kernel hands a process's
     SIGTERM to any thread not blocking it (another one when the main thread already has a signal pending),
@@ -36,6 +37,8 @@ class StopEvent(threading.Event):
     """
 
     def wait(self, timeout: float | None = None) -> bool:
+        if threading.current_thread() is not threading.main_thread():
+            return super().wait(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             left = SIGNAL_CHECK_S if deadline is None else min(SIGNAL_CHECK_S, deadline - time.monotonic())
