@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,11 +105,13 @@ def test_messages_and_reports_made_during_an_outage_arrive_after_it_once_and_in_
         assert hub.flush(10)
         hub.send("numbers", {"n": total})  # one more: a duplicate, had there been one, would have come before it
         collect(edgehub, received, total + 1, 10)
-        # Every message, in order, once by its id. A publish racing the disconnect can come twice (paho keeps
-        # it for the reconnection while the SDK reports it failed, and the outbox sends it again: MQTT QoS 1 is
-        # at-least-once); the repeat carries the same id, so a receiver can tell, and it is never a new message.
+        # Every message, in order, once by its id. Both legs are MQTT QoS 1, at-least-once: a publish racing the
+        # disconnect can come twice (paho keeps it for the reconnection while the SDK reports it failed, and the
+        # outbox sends it again), and the stand-in's broker delivers again, after its restart, what its own
+        # subscriber had not acknowledged when it stopped (seen: the 3 messages sent just before). A repeat carries
+        # the same id, so a receiver can tell; it is never a new message, and no message comes more than twice.
         assert [n for n, _ in dict.fromkeys(received)] == list(range(total + 1))
-        assert len(received) - (total + 1) <= 1
+        assert max(Counter(received).values()) <= 2, Counter(received).most_common(3)
         assert hub.flush(10) and hub.outbox_status() == {"queued": 0, "delivered": total + 1, "dropped": 0}
         # the two patches made during the outage arrive after it, merged into one
         assert edgehub.reported == [{"outage": {"first": 1, "gone": None, "second": 2}}]
