@@ -135,7 +135,9 @@ def test_outputs_are_routed_and_an_input_sent_before_the_module_subscribed_is_de
 
 
 def test_twin_get_gives_the_desired_properties_and_reported_properties_reach_the_twin(solution: Solution) -> None:
-    reported = wait_for(lambda: solution.reported().get("settings", {}).get("brightness") == 0.6 and solution.reported(), 20)
+    # the module reports its settings and its display in separate patches, each sent by the hub's report worker
+    reported = wait_for(lambda: (r := solution.reported()).get("settings", {}).get("brightness") == 0.6
+                        and "display" in r and r, 20)
     assert reported["desiredStatus"]["version"] == 1 and reported["$version"] > 1
     assert reported["display"]["backend"]
 
